@@ -1,0 +1,41 @@
+// Package api is the GraphQL endpoint over HTTP: transports, caches,
+// caller checks and how errors are shown.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"opfacade/auth"
+)
+
+// Options configure the GraphQL endpoint.
+type Options struct {
+	// Introspection lets clients (and the playground) read the schema.
+	Introspection bool
+}
+
+// New returns the GraphQL endpoint: POST with a JSON body, and GET for
+// queries only. Requests carry the caller's bearer token, checked once per
+// operation against tokens.
+func New(es graphql.ExecutableSchema, tokens TokenChecker, opt Options, log *slog.Logger) http.Handler {
+	srv := handler.New(es)
+	srv.AddTransport(transport.POST{})
+	srv.AddTransport(transport.GET{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	present := presenter(log)
+	srv.SetErrorPresenter(present)
+	srv.SetRecoverFunc(recoverer(log))
+	if opt.Introspection {
+		srv.Use(extension.Introspection{})
+	}
+	srv.Use(requireCaller{tokens: tokens, present: present})
+	return auth.BearerMiddleware(srv)
+}

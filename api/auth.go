@@ -1,0 +1,65 @@
+package api
+
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"opfacade/auth"
+	"opfacade/domain"
+)
+
+// TokenChecker finds the OP a console session token belongs to.
+type TokenChecker interface {
+	StaffByToken(ctx context.Context, token string) (domain.Staff, error)
+}
+
+// requireCaller checks the bearer token once per operation. An operation
+// that reads only introspection fields runs without one; any other gets
+// UNAUTHENTICATED and no data when the token is missing, unknown or
+// expired.
+type requireCaller struct {
+	tokens  TokenChecker
+	present graphql.ErrorPresenterFunc
+}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationInterceptor
+} = requireCaller{}
+
+func (requireCaller) ExtensionName() string                          { return "RequireCaller" }
+func (requireCaller) Validate(schema graphql.ExecutableSchema) error { return nil }
+
+func (rc requireCaller) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	if _, ok := auth.StaffFrom(ctx); ok || !needsCaller(graphql.GetOperationContext(ctx)) {
+		return next(ctx)
+	}
+	token, ok := auth.TokenFrom(ctx)
+	if !ok {
+		return rc.fail(ctx, domain.Errorf(domain.EUNAUTHENTICATED, "a bearer token is required: send Authorization: Bearer <token>"))
+	}
+	staff, err := rc.tokens.StaffByToken(ctx, token)
+	if err != nil {
+		return rc.fail(ctx, err)
+	}
+	return next(auth.WithStaff(ctx, staff))
+}
+
+func (rc requireCaller) fail(ctx context.Context, err error) graphql.ResponseHandler {
+	return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{rc.present(ctx, err)}})
+}
+
+// needsCaller reports whether the operation reads anything but
+// introspection.
+func needsCaller(oc *graphql.OperationContext) bool {
+	for _, f := range graphql.CollectFields(oc, oc.Operation.SelectionSet, nil) {
+		switch f.Name {
+		case "__schema", "__type", "__typename":
+		default:
+			return true
+		}
+	}
+	return false
+}

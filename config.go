@@ -1,0 +1,110 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// defaultIcon is the old deployment's icon for users who have none.
+const defaultIcon = "http://7xkq6j.com1.z0.glb.clouddn.com/defaultUserIcon.png?attname=&imageView2/1/w/200/h/200&e=1609915298&token=1pd5YXbBmYR7QQqodYuItP927L99-O4qNLAynsmp:DE3Q5PUuDcWv89Nt_2nL_8Q0Njk="
+
+// config is everything the server can be told at start. Every flag has an
+// environment-variable twin; a flag given on the command line wins.
+type config struct {
+	Addr          string
+	DB            string
+	Demo          bool
+	Zone          *time.Location
+	DefaultIcon   string
+	ServicePhone  string
+	HostName      string
+	CheckSign     bool
+	Introspection bool
+
+	DBMaxOpen      int
+	DBMaxIdle      int
+	DBConnLifetime time.Duration
+	ShutdownGrace  time.Duration
+}
+
+func parseConfig(args []string, getenv func(string) string, usage io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("opfacade", flag.ContinueOnError)
+	fs.SetOutput(usage)
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	host, _ := os.Hostname()
+	var zone string
+	var d envDefaults
+	fs.StringVar(&c.Addr, "addr", env("FACADE_ADDR", ":8080"), "listen `address` (env FACADE_ADDR)")
+	fs.StringVar(&c.DB, "db", env("FACADE_DB", "opfacade.db"), "the database: a SQLite file `path` or file: URI, or mysql://user:pass@tcp(host:3306)/db (env FACADE_DB)")
+	fs.StringVar(&zone, "tz", env("FACADE_TZ", "Asia/Shanghai"), "the platform's time `zone`: stored DATETIMEs are wall-clock times in it (env FACADE_TZ)")
+	fs.StringVar(&c.DefaultIcon, "default-icon", env("FACADE_DEFAULT_ICON", defaultIcon), "icon `URL` of users who have none (env FACADE_DEFAULT_ICON)")
+	fs.StringVar(&c.ServicePhone, "service-phone", env("FACADE_SERVICE_PHONE", "400800400"), "service `phone` shown in the legacy footer (env FACADE_SERVICE_PHONE)")
+	fs.StringVar(&c.HostName, "host-name", env("FACADE_HOST_NAME", host), "host `name` shown in the legacy footer (env FACADE_HOST_NAME)")
+	d.boolVar(fs, &c.Demo, "demo", env("FACADE_DEMO", "true"), "create a SQLite file with demo data when -db names one that does not exist (env FACADE_DEMO)")
+	d.boolVar(fs, &c.CheckSign, "legacy-sign", env("FACADE_LEGACY_SIGN", "true"), "check the signature of legacy v2 requests; switch off only for development (env FACADE_LEGACY_SIGN)")
+	d.boolVar(fs, &c.Introspection, "introspection", env("FACADE_INTROSPECTION", "true"), "let clients read the GraphQL schema (env FACADE_INTROSPECTION)")
+	d.intVar(fs, &c.DBMaxOpen, "db-max-open", env("FACADE_DB_MAX_OPEN", "0"), "most open database connections; 0 picks a default for the engine (env FACADE_DB_MAX_OPEN)")
+	d.intVar(fs, &c.DBMaxIdle, "db-max-idle", env("FACADE_DB_MAX_IDLE", "0"), "most idle database connections; 0 keeps as many as may be open (env FACADE_DB_MAX_IDLE)")
+	d.durationVar(fs, &c.DBConnLifetime, "db-conn-lifetime", env("FACADE_DB_CONN_LIFETIME", "0"), "recycle database connections after this `duration`; 0 picks a default for the engine (env FACADE_DB_CONN_LIFETIME)")
+	d.durationVar(fs, &c.ShutdownGrace, "shutdown-grace", env("FACADE_SHUTDOWN_GRACE", "15s"), "how long in-flight requests may finish after SIGTERM (env FACADE_SHUTDOWN_GRACE)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "opfacade: a GraphQL API, and the legacy v2 REST path, over the OP platform's database.\n\nUsage: opfacade [flags]\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if err := errors.Join(d.errs...); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		return c, fmt.Errorf("-tz: %w", err)
+	}
+	c.Zone = loc
+	return c, nil
+}
+
+// envDefaults turns environment values into typed flag defaults and
+// remembers which ones are malformed, so the server refuses to start on
+// them instead of silently using zero.
+type envDefaults struct{ errs []error }
+
+func (e *envDefaults) boolVar(fs *flag.FlagSet, p *bool, name, def, usage string) {
+	v, err := strconv.ParseBool(def)
+	e.note(name, def, err)
+	fs.BoolVar(p, name, v, usage)
+}
+
+func (e *envDefaults) intVar(fs *flag.FlagSet, p *int, name, def, usage string) {
+	v, err := strconv.Atoi(def)
+	e.note(name, def, err)
+	fs.IntVar(p, name, v, usage)
+}
+
+func (e *envDefaults) durationVar(fs *flag.FlagSet, p *time.Duration, name, def, usage string) {
+	v, err := time.ParseDuration(def)
+	e.note(name, def, err)
+	fs.DurationVar(p, name, v, usage)
+}
+
+func (e *envDefaults) note(name, value string, err error) {
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("-%s: malformed value %q from the environment", name, value))
+	}
+}

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"opfacade/legacydb"
+	"opfacade/store"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// Tokens of the fixtures' OPs.
+const (
+	tokenLi      = "o0001403351be22c648efa24c20e842fd7351" // 小李, OP, serves the example's four chats
+	tokenWang    = "o0001b7e2d4c6a8f04e1b9c3d5f7a9b1c3e50" // 小王, OP
+	tokenAdmin   = "o0001c9d8e7f6a5b44c3d2e1f0a9b8c7d6e51" // 张主管, ADMIN, no chats
+	tokenExpired = "o0001000000000000000000000000expired"
+	tokenZhao    = "o0001ffff000000000000000000000000001" // 小赵, OP, no chats (extra fixture)
+	tokenGhost   = "o0001ffff0000000000000000000000ghost" // names no OP (extra fixture)
+
+	staffLi    = "u0001a5f0c3d2e1b04c7e9f8a6b5c4d3e2f10"
+	staffWang  = "u0001b7e2d4c6a8f04e1b9c3d5f7a9b1c3e50"
+	staffAdmin = "u0001c9d8e7f6a5b44c3d2e1f0a9b8c7d6e51"
+)
+
+// newDB creates a SQLite file in a fresh temporary folder with the legacy
+// schema and the given scripts loaded, and returns its path.
+func newDB(t testing.TB, scripts ...string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "legacy.db")
+	st, err := store.Open(context.Background(), path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, s := range append([]string{legacydb.Schema}, scripts...) {
+		if err := legacydb.Exec(context.Background(), st.DB(), s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return path
+}
+
+// fixtureDB is the example fixture plus the edge cases of testdata.
+func fixtureDB(t testing.TB) string {
+	t.Helper()
+	extra, err := os.ReadFile("testdata/extra-fixture.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newDB(t, legacydb.ExampleFixture, string(extra))
+}
+
+// testConfig is the server's default configuration for db, changed by opts.
+func testConfig(t testing.TB, db string, opts ...func(*config)) config {
+	t.Helper()
+	cfg, err := parseConfig([]string{"-db", db}, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return cfg
+}
+
+type testServer struct {
+	*httptest.Server
+	store *store.Store
+	logs  *lockedBuffer
+}
+
+// lockedBuffer collects the server's log; handlers write it concurrently.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// newServer serves the facade's real routes over db on a loopback port.
+func newServer(t testing.TB, cfg config, sopt store.Options) *testServer {
+	t.Helper()
+	if sopt.Zone == nil {
+		sopt.Zone = cfg.Zone
+	}
+	st, err := store.Open(context.Background(), cfg.DB, sopt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &lockedBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	srv := httptest.NewServer(routes(st, cfg, nil, log))
+	t.Cleanup(func() {
+		srv.Close()
+		_ = st.Close()
+	})
+	return &testServer{Server: srv, store: st, logs: logs}
+}
+
+type gqlResponse struct {
+	Data   json.RawMessage `json:"data"`
+	Errors []struct {
+		Message    string         `json:"message"`
+		Path       []any          `json:"path"`
+		Extensions map[string]any `json:"extensions"`
+	} `json:"errors"`
+}
+
+// graphql POSTs a query with token as bearer ("" sends none) and decodes the answer.
+func (s *testServer) graphql(t testing.TB, token, query string, vars map[string]any) (gqlResponse, []byte) {
+	t.Helper()
+	if token == "" {
+		return s.graphqlAuth(t, "", query, vars)
+	}
+	return s.graphqlAuth(t, "Bearer "+token, query, vars)
+}
+
+// graphqlAuth POSTs a query with the given Authorization header ("" sends none).
+func (s *testServer) graphqlAuth(t testing.TB, authorization, query string, vars map[string]any) (gqlResponse, []byte) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/query", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if authorization != "" {
+		req.Header.Set("Authorization", authorization)
+	}
+	res, err := s.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("status %d: %s", res.StatusCode, raw)
+	}
+	var out gqlResponse
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("response is not JSON: %v: %s", err, raw)
+	}
+	return out, raw
+}
+
+// golden compares got, a JSON document, with testdata/name as JSON values,
+// or rewrites the file with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		var v any
+		if err := json.Unmarshal(got, &v); err != nil {
+			t.Fatal(err)
+		}
+		var pretty bytes.Buffer
+		enc := json.NewEncoder(&pretty)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(v)
+		if err := os.WriteFile(path, pretty.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	var g, w any
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Fatalf("got is not JSON: %v: %s", err, got)
+	}
+	if err := json.Unmarshal(want, &w); err != nil {
+		t.Fatalf("%s is not JSON: %v", path, err)
+	}
+	if d := cmp.Diff(w, g); d != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", path, d)
+	}
+}

@@ -1,0 +1,70 @@
+// Package loader batches the per-row lookups of one request into a few SQL
+// statements. A request's loaders travel in its context: Middleware builds
+// them, For finds them.
+//
+// Resolvers that already hold rows prime the loaders (see Prime*), so the
+// common paths never wait for a batching window; the short window below
+// only serves lookups nobody primed.
+package loader
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/vikstrous/dataloadgen"
+
+	"opfacade/domain"
+)
+
+// Store is what the loaders read.
+type Store interface {
+	StaffByIDs(ctx context.Context, ids []string) (map[string]domain.Staff, error)
+	UsersByIDs(ctx context.Context, ids []string) (map[string]domain.User, error)
+	GradesByUserIDs(ctx context.Context, ids []string) (map[string]domain.Grade, error)
+}
+
+// wait is how long an unprimed lookup waits for others to join its batch.
+const wait = time.Millisecond
+
+// Loaders are one request's dataloaders.
+type Loaders struct {
+	Staff  *dataloadgen.Loader[string, domain.Staff]
+	Users  *dataloadgen.Loader[string, domain.User]
+	Grades *dataloadgen.Loader[string, domain.Grade]
+}
+
+// New returns fresh loaders over s.
+func New(s Store) *Loaders {
+	opts := []dataloadgen.Option{dataloadgen.WithWait(wait), dataloadgen.WithBatchCapacity(1000)}
+	return &Loaders{
+		Staff:  dataloadgen.NewMappedLoader(s.StaffByIDs, opts...),
+		Users:  dataloadgen.NewMappedLoader(s.UsersByIDs, opts...),
+		Grades: dataloadgen.NewMappedLoader(s.GradesByUserIDs, opts...),
+	}
+}
+
+type ctxKey struct{}
+
+// With returns ctx carrying l.
+func With(ctx context.Context, l *Loaders) context.Context {
+	return context.WithValue(ctx, ctxKey{}, l)
+}
+
+// For returns the request's loaders. It panics when Middleware did not
+// run: that is a wiring bug, not a runtime condition.
+func For(ctx context.Context) *Loaders {
+	l, ok := ctx.Value(ctxKey{}).(*Loaders)
+	if !ok {
+		panic("loader: no loaders in context; wrap the handler with loader.Middleware")
+	}
+	return l
+}
+
+// Middleware gives every request its own loaders, so nothing cached
+// outlives the request or leaks between callers.
+func Middleware(s Store, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(With(r.Context(), New(s))))
+	})
+}

@@ -1,0 +1,76 @@
+package resolvers
+
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"opfacade/domain"
+	"opfacade/graph/model"
+	"opfacade/loader"
+	"opfacade/store"
+)
+
+// chats lists an OP's chats in one statement that also reads their users,
+// and primes the loaders with what it read. When the query asks for the
+// users' grades it fetches them all at once here too, so no nested field
+// waits for a batching window.
+func (r *Resolver) chats(ctx context.Context, s *domain.Staff, statuses []model.ChatStatus) ([]domain.Chat, error) {
+	chats, users, err := r.Store.ChatsByStaff(ctx, s.ID, chatFilter(statuses))
+	if err != nil {
+		return nil, err
+	}
+	l := loader.For(ctx)
+	l.Staff.Prime(s.ID, *s)
+	ids := make([]string, 0, len(users))
+	seen := make(map[string]bool, len(users))
+	for _, u := range users {
+		if !seen[u.ID] {
+			seen[u.ID] = true
+			ids = append(ids, u.ID)
+			l.Users.Prime(u.ID, u)
+		}
+	}
+	if len(ids) > 0 && graphql.FieldRequested(ctx, "user.grade") {
+		grades, err := r.Store.GradesByUserIDs(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for id, g := range grades {
+			l.Grades.Prime(id, g)
+		}
+	}
+	return chats, nil
+}
+
+// chatFilter maps the schema's statuses to stored ones.
+func chatFilter(statuses []model.ChatStatus) store.ChatFilter {
+	var f store.ChatFilter
+	for _, st := range statuses {
+		switch st {
+		case model.ChatStatusWait:
+			f.Statuses = append(f.Statuses, domain.ChatWait)
+		case model.ChatStatusService:
+			f.Statuses = append(f.Statuses, domain.ChatService)
+		case model.ChatStatusClosed:
+			f.Statuses = append(f.Statuses, domain.ChatClosed)
+		case model.ChatStatusUnknown:
+			f.Unknown = true
+		}
+	}
+	return f
+}
+
+// chatStatus maps a stored status to the schema's enum; a status this API
+// does not know is UNKNOWN, never an error.
+func chatStatus(stored string) model.ChatStatus {
+	switch stored {
+	case domain.ChatWait:
+		return model.ChatStatusWait
+	case domain.ChatService:
+		return model.ChatStatusService
+	case domain.ChatClosed:
+		return model.ChatStatusClosed
+	}
+	return model.ChatStatusUnknown
+}

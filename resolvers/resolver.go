@@ -1,0 +1,26 @@
+// Package resolvers answers the schema's fields from the store, through the
+// request's dataloaders. The GraphQL endpoint and the legacy v2 adapter
+// both run these resolvers, so they show the same data.
+package resolvers
+
+import (
+	"context"
+
+	"opfacade/domain"
+	"opfacade/store"
+)
+
+// Store is what the root resolvers read directly; nested fields go
+// through the loaders.
+type Store interface {
+	ChatsByStaff(ctx context.Context, staffID string, f store.ChatFilter) ([]domain.Chat, []domain.User, error)
+	StaffByIDs(ctx context.Context, ids []string) (map[string]domain.Staff, error)
+	GradesByUserIDs(ctx context.Context, ids []string) (map[string]domain.Grade, error)
+}
+
+// Resolver is the root resolver: the one place dependencies come in.
+type Resolver struct {
+	Store Store
+	// DefaultIcon is the icon URL of users who have none.
+	DefaultIcon string
+}

@@ -1,0 +1,65 @@
+package resolvers
+
+import (
+	"context"
+
+	"opfacade/auth"
+	"opfacade/domain"
+	"opfacade/graph/model"
+	"opfacade/loader"
+)
+
+func (r *Resolver) me(ctx context.Context) (*domain.Staff, error) {
+	caller, err := auth.Caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	loader.For(ctx).Staff.Prime(caller.ID, caller)
+	return &caller, nil
+}
+
+// staff returns the OP with this id, if the caller may see them: an ADMIN
+// sees every OP, anyone else only themself.
+func (r *Resolver) staff(ctx context.Context, id string) (*domain.Staff, error) {
+	caller, err := auth.Caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if id == caller.ID {
+		return r.me(ctx)
+	}
+	if !caller.IsAdmin() {
+		return nil, domain.Errorf(domain.EFORBIDDEN, "only an ADMIN may look at another OP")
+	}
+	found, err := r.Store.StaffByIDs(ctx, []string{id})
+	if err != nil {
+		return nil, err
+	}
+	s, ok := found[id]
+	if !ok {
+		return nil, nil
+	}
+	loader.For(ctx).Staff.Prime(s.ID, s)
+	return &s, nil
+}
+
+// chatStaff is the OP serving a chat; nil while it waits for one.
+func (r *Resolver) chatStaff(ctx context.Context, staffID string) (*domain.Staff, error) {
+	if staffID == "" {
+		return nil, nil
+	}
+	s, err := loader.For(ctx).Staff.Load(ctx, staffID)
+	if err != nil {
+		return nil, ignoreNotFound(err)
+	}
+	return &s, nil
+}
+
+// staffRole maps a stored role to the schema's enum. An unknown stored
+// role gets the least privilege.
+func staffRole(r domain.Role) model.StaffRole {
+	if r == domain.RoleAdmin {
+		return model.StaffRoleAdmin
+	}
+	return model.StaffRoleOp
+}

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/playground"
+
+	"opfacade/api"
+	"opfacade/graph"
+	"opfacade/loader"
+	"opfacade/resolvers"
+	"opfacade/store"
+)
+
+// routes builds the resolvers and handlers over st and mounts them.
+func routes(st *store.Store, cfg config, demo *demoInfo, log *slog.Logger) http.Handler {
+	es := graph.NewExecutableSchema(graph.Config{Resolvers: &resolvers.Resolver{
+		Store:       st,
+		DefaultIcon: cfg.DefaultIcon,
+	}})
+	mux := http.NewServeMux()
+	mux.Handle("/query", loader.Middleware(st, api.New(es, st, api.Options{Introspection: cfg.Introspection}, log)))
+	mux.Handle("GET /{$}", playground.Handler("OP facade", "/query"))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
+	mux.HandleFunc("GET /readyz", ready(st, log))
+	return mux
+}
+
+// ready answers 200 while the database answers, 503 otherwise.
+func ready(st *store.Store, log *slog.Logger) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := st.Ping(ctx); err != nil {
+			log.Warn("not ready", "err", err)
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	}
+}

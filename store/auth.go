@@ -1,0 +1,55 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"opfacade/domain"
+)
+
+type tokenRow struct {
+	staffRow
+	ExpireTime time.Time `db:"expire_time"`
+}
+
+const staffByToken = `SELECT s.staff_id, s.staff_name, s.online, s.role, t.expire_time
+FROM op_token t JOIN op_staff s ON s.staff_id = t.staff_id
+WHERE t.token = ?`
+
+// StaffByToken returns the OP whose console session token this is. A
+// token that is unknown, past its expire_time, or names no OP is
+// EUNAUTHENTICATED.
+func (s *Store) StaffByToken(ctx context.Context, token string) (domain.Staff, error) {
+	var rows []tokenRow
+	if err := s.selectRows(ctx, &rows, staffByToken, token); err != nil {
+		return domain.Staff{}, s.classify(err, "staff by token")
+	}
+	if len(rows) == 0 {
+		return domain.Staff{}, domain.Errorf(domain.EUNAUTHENTICATED, "invalid or expired token")
+	}
+	if s.now().After(s.localTime(rows[0].ExpireTime)) {
+		return domain.Staff{}, domain.Errorf(domain.EUNAUTHENTICATED, "invalid or expired token")
+	}
+	return rows[0].staff(), nil
+}
+
+// Client is an app allowed to call the legacy v2 API.
+type Client struct {
+	ID      string `db:"client_id"`
+	Secret  string `db:"client_secret"`
+	Enabled int    `db:"enabled"`
+}
+
+const clientByID = `SELECT client_id, client_secret, enabled FROM api_client WHERE client_id = ?`
+
+// ClientByID returns the API client with this id, or ENOTFOUND.
+func (s *Store) ClientByID(ctx context.Context, id string) (Client, error) {
+	var rows []Client
+	if err := s.selectRows(ctx, &rows, clientByID, id); err != nil {
+		return Client{}, s.classify(err, "client by id")
+	}
+	if len(rows) == 0 {
+		return Client{}, domain.Errorf(domain.ENOTFOUND, "unknown client")
+	}
+	return rows[0], nil
+}

@@ -1,0 +1,35 @@
+package store
+
+import "strings"
+
+// maxInList caps the keys of one IN list; longer key sets run in chunks.
+const maxInList = 1024
+
+// inList returns "?,?,…" for keys padded to the next power of two, and the
+// padded arguments. Padding repeats the last key, which changes no result,
+// and keeps the number of distinct statements (and so of prepared
+// statements) logarithmic in the key count.
+func inList(keys []string) (string, []any) {
+	n := 1
+	for n < len(keys) {
+		n *= 2
+	}
+	args := make([]any, n)
+	for i := range args {
+		args[i] = keys[min(i, len(keys)-1)]
+	}
+	return strings.TrimSuffix(strings.Repeat("?,", n), ","), args
+}
+
+// chunks splits keys into runs of at most maxInList.
+func chunks(keys []string) [][]string {
+	var out [][]string
+	for len(keys) > maxInList {
+		out = append(out, keys[:maxInList])
+		keys = keys[maxInList:]
+	}
+	if len(keys) > 0 {
+		out = append(out, keys)
+	}
+	return out
+}

@@ -1,0 +1,158 @@
+// Package store reads the legacy platform's database with sqlx. It owns
+// every SQL statement of the facade; nothing else speaks SQL.
+//
+// The database is the platform's, not ours: the store only reads, and runs
+// on exactly the tables of legacydb/sql/schema.sql, on SQLite (the embedded
+// default) or MySQL/MariaDB (production). Both take the same SQL.
+package store
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"opfacade/domain"
+)
+
+// Options tune how the store opens and reads the database.
+type Options struct {
+	// Zone is the platform's time zone: stored DATETIMEs are wall-clock
+	// times in it, with no zone of their own.
+	Zone *time.Location
+	// Now is the clock used for token expiry; time.Now when nil.
+	Now func() time.Time
+	// MaxOpenConns and MaxIdleConns size the pool; 0 picks a default for the engine.
+	MaxOpenConns int
+	MaxIdleConns int
+	// ConnMaxLifetime recycles connections; 0 keeps them (MySQL default: 5 minutes).
+	ConnMaxLifetime time.Duration
+}
+
+// Store reads the platform's database.
+type Store struct {
+	db     *sqlx.DB
+	engine string // "sqlite" or "mysql"
+	zone   *time.Location
+	now    func() time.Time
+
+	statements atomic.Int64 // statements executed, for tests and benchmarks
+
+	mu    sync.Mutex
+	stmts map[string]*sqlx.Stmt
+}
+
+// maxCachedStatements bounds the prepared-statement cache. IN lists are
+// padded to powers of two (see inList), so the set of distinct statements
+// stays small; the bound only guards against surprises.
+const maxCachedStatements = 256
+
+func newStore(db *sqlx.DB, engine string, opt Options) *Store {
+	s := &Store{db: db, engine: engine, zone: opt.Zone, now: opt.Now, stmts: map[string]*sqlx.Stmt{}}
+	if s.zone == nil {
+		s.zone = time.UTC
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s
+}
+
+// Open opens the database named by dsn: a MySQL DSN with the mysql://
+// prefix, or else a SQLite file path or file: URI.
+func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
+	if isMySQL(dsn) {
+		return openMySQL(ctx, dsn, opt)
+	}
+	return openSQLite(ctx, dsn, opt)
+}
+
+// Engine names the database engine: "sqlite" or "mysql".
+func (s *Store) Engine() string { return s.engine }
+
+// DB is the underlying pool, for setting up demo and test databases.
+func (s *Store) DB() *sqlx.DB { return s.db }
+
+// Statements is the number of SQL statements the store has executed.
+func (s *Store) Statements() int64 { return s.statements.Load() }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	s.statements.Add(1)
+	if err := s.db.PingContext(ctx); err != nil {
+		return s.classify(err, "database ping")
+	}
+	return nil
+}
+
+// Close closes the prepared statements and the pool.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	for q, st := range s.stmts {
+		_ = st.Close()
+		delete(s.stmts, q)
+	}
+	s.mu.Unlock()
+	return s.db.Close()
+}
+
+// selectRows runs query through a cached prepared statement and scans
+// every row into dest, a pointer to a slice.
+func (s *Store) selectRows(ctx context.Context, dest any, query string, args ...any) error {
+	st, err := s.prepared(ctx, query)
+	if err != nil {
+		return err
+	}
+	s.statements.Add(1)
+	return st.SelectContext(ctx, dest, args...)
+}
+
+func (s *Store) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) {
+	s.mu.Lock()
+	st, ok := s.stmts[query]
+	s.mu.Unlock()
+	if ok {
+		return st, nil
+	}
+	st, err := s.db.PreparexContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if prev, ok := s.stmts[query]; ok {
+		_ = st.Close()
+		return prev, nil
+	}
+	if len(s.stmts) < maxCachedStatements {
+		s.stmts[query] = st
+	}
+	return st, nil
+}
+
+// localTime reads a stored DATETIME as the wall-clock time it is in the
+// platform's zone. Both drivers hand it over as that wall clock in UTC;
+// converting with In would shift it by the zone's offset.
+func (s *Store) localTime(t time.Time) time.Time {
+	y, mo, d := t.Date()
+	h, mi, sec := t.Clock()
+	return time.Date(y, mo, d, h, mi, sec, t.Nanosecond(), s.zone)
+}
+
+// classify turns a driver error into a domain error: unavailable when the
+// database is unreachable, busy or too slow, internal otherwise.
+func (s *Store) classify(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	if domain.Code(err) != domain.EINTERNAL {
+		return err
+	}
+	if isUnavailable(err) {
+		return domain.Wrap(domain.EUNAVAILABLE, fmt.Errorf("%s: %w", what, err), "the database is unavailable")
+	}
+	return domain.Wrap(domain.EINTERNAL, fmt.Errorf("%s: %w", what, err), "internal error")
+}

@@ -22,220 +22,232 @@ const meChatsQuery = `query MyChats {
 }`
 
 func TestGraphQLMeChatsGolden(t *testing.T) {
-	srv := newServer(t, testConfig(t, fixtureDB(t)), store.Options{})
-	res, raw := srv.graphql(t, tokenLi, meChatsQuery, nil)
-	if len(res.Errors) > 0 {
-		t.Fatalf("errors: %s", raw)
-	}
-	golden(t, "me-chats.golden.json", raw)
+	eachEngine(t, func(t *testing.T, e engine) {
+		srv := newServer(t, testConfig(t, e.newDB(t, fixtureScripts(t)...)), store.Options{})
+		res, raw := srv.graphql(t, tokenLi, meChatsQuery, nil)
+		if len(res.Errors) > 0 {
+			t.Fatalf("errors: %s", raw)
+		}
+		golden(t, "me-chats.golden.json", raw)
+	})
 }
 
 func TestGraphQLAuth(t *testing.T) {
-	srv := newServer(t, testConfig(t, fixtureDB(t)), store.Options{})
-	tests := []struct {
-		name     string
-		header   string // Authorization header; "" sends none
-		query    string
-		wantCode string // "" when the query must succeed
-	}{
-		{"no token", "", `{ me { id } }`, "UNAUTHENTICATED"},
-		{"unknown token", "Bearer nope", `{ me { id } }`, "UNAUTHENTICATED"},
-		{"expired token", "Bearer " + tokenExpired, `{ me { id } }`, "UNAUTHENTICATED"},
-		{"token of no OP", "Bearer " + tokenGhost, `{ me { id } }`, "UNAUTHENTICATED"},
-		{"not a bearer", "Basic " + tokenLi, `{ me { id } }`, "UNAUTHENTICATED"},
-		{"empty bearer", "Bearer ", `{ me { id } }`, "UNAUTHENTICATED"},
-		{"introspection and data", "", `{ __typename me { id } }`, "UNAUTHENTICATED"},
-		{"data behind a fragment", "", `query { ...F } fragment F on Query { me { id } }`, "UNAUTHENTICATED"},
-		{"valid token", "Bearer " + tokenLi, `{ me { id } }`, ""},
-		{"scheme in any case", "bearer " + tokenLi, `{ me { id } }`, ""},
-		{"introspection needs no token", "", `{ __schema { queryType { name } } }`, ""},
-		{"typename needs no token", "", `{ __typename }`, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			res, raw := srv.graphqlAuth(t, tt.header, tt.query, nil)
-			if tt.wantCode == "" {
-				if len(res.Errors) > 0 || string(res.Data) == "null" {
-					t.Fatalf("want data, got %s", raw)
+	eachEngine(t, func(t *testing.T, e engine) {
+		srv := newServer(t, testConfig(t, e.newDB(t, fixtureScripts(t)...)), store.Options{})
+		tests := []struct {
+			name     string
+			header   string // Authorization header; "" sends none
+			query    string
+			wantCode string // "" when the query must succeed
+		}{
+			{"no token", "", `{ me { id } }`, "UNAUTHENTICATED"},
+			{"unknown token", "Bearer nope", `{ me { id } }`, "UNAUTHENTICATED"},
+			{"expired token", "Bearer " + tokenExpired, `{ me { id } }`, "UNAUTHENTICATED"},
+			{"token of no OP", "Bearer " + tokenGhost, `{ me { id } }`, "UNAUTHENTICATED"},
+			{"not a bearer", "Basic " + tokenLi, `{ me { id } }`, "UNAUTHENTICATED"},
+			{"empty bearer", "Bearer ", `{ me { id } }`, "UNAUTHENTICATED"},
+			{"introspection and data", "", `{ __typename me { id } }`, "UNAUTHENTICATED"},
+			{"data behind a fragment", "", `query { ...F } fragment F on Query { me { id } }`, "UNAUTHENTICATED"},
+			{"valid token", "Bearer " + tokenLi, `{ me { id } }`, ""},
+			{"scheme in any case", "bearer " + tokenLi, `{ me { id } }`, ""},
+			{"introspection needs no token", "", `{ __schema { queryType { name } } }`, ""},
+			{"typename needs no token", "", `{ __typename }`, ""},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				res, raw := srv.graphqlAuth(t, tt.header, tt.query, nil)
+				if tt.wantCode == "" {
+					if len(res.Errors) > 0 || string(res.Data) == "null" {
+						t.Fatalf("want data, got %s", raw)
+					}
+					return
 				}
-				return
-			}
-			if len(res.Errors) != 1 || res.Errors[0].Extensions["code"] != tt.wantCode {
-				t.Fatalf("want one %s error, got %s", tt.wantCode, raw)
-			}
-			if len(res.Data) != 0 && string(res.Data) != "null" {
-				t.Fatalf("want no data, got %s", raw)
-			}
-			if strings.Contains(string(raw), tokenLi) {
-				t.Fatalf("the response repeats the token: %s", raw)
-			}
-		})
-	}
+				if len(res.Errors) != 1 || res.Errors[0].Extensions["code"] != tt.wantCode {
+					t.Fatalf("want one %s error, got %s", tt.wantCode, raw)
+				}
+				if len(res.Data) != 0 && string(res.Data) != "null" {
+					t.Fatalf("want no data, got %s", raw)
+				}
+				if strings.Contains(string(raw), tokenLi) {
+					t.Fatalf("the response repeats the token: %s", raw)
+				}
+			})
+		}
+	})
 }
 
 func TestGraphQLStaffAccess(t *testing.T) {
-	srv := newServer(t, testConfig(t, fixtureDB(t)), store.Options{})
-	const q = `query($id: ID!) { staff(id: $id) { id name role } }`
-	tests := []struct {
-		name     string
-		token    string
-		id       string
-		want     string // data, as JSON
-		wantCode string
-	}{
-		{"OP looks at themself", tokenLi, staffLi, `{"staff":{"id":"` + staffLi + `","name":"小李","role":"OP"}}`, ""},
-		{"OP looks at another OP", tokenLi, staffWang, `{"staff":null}`, "FORBIDDEN"},
-		{"OP looks at an id that does not exist", tokenLi, "nobody", `{"staff":null}`, "FORBIDDEN"},
-		{"ADMIN looks at another OP", tokenAdmin, staffWang, `{"staff":{"id":"` + staffWang + `","name":"小王","role":"OP"}}`, ""},
-		{"ADMIN looks at themself", tokenAdmin, staffAdmin, `{"staff":{"id":"` + staffAdmin + `","name":"张主管","role":"ADMIN"}}`, ""},
-		{"ADMIN looks for no one", tokenAdmin, "nobody", `{"staff":null}`, ""},
-		{"ADMIN sends an injection-shaped id", tokenAdmin, "x' OR '1'='1", `{"staff":null}`, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			res, raw := srv.graphql(t, tt.token, q, map[string]any{"id": tt.id})
-			assertJSON(t, tt.want, res.Data)
-			if tt.wantCode == "" {
-				if len(res.Errors) > 0 {
-					t.Fatalf("unexpected errors: %s", raw)
+	eachEngine(t, func(t *testing.T, e engine) {
+		srv := newServer(t, testConfig(t, e.newDB(t, fixtureScripts(t)...)), store.Options{})
+		const q = `query($id: ID!) { staff(id: $id) { id name role } }`
+		tests := []struct {
+			name     string
+			token    string
+			id       string
+			want     string // data, as JSON
+			wantCode string
+		}{
+			{"OP looks at themself", tokenLi, staffLi, `{"staff":{"id":"` + staffLi + `","name":"小李","role":"OP"}}`, ""},
+			{"OP looks at another OP", tokenLi, staffWang, `{"staff":null}`, "FORBIDDEN"},
+			{"OP looks at an id that does not exist", tokenLi, "nobody", `{"staff":null}`, "FORBIDDEN"},
+			{"ADMIN looks at another OP", tokenAdmin, staffWang, `{"staff":{"id":"` + staffWang + `","name":"小王","role":"OP"}}`, ""},
+			{"ADMIN looks at themself", tokenAdmin, staffAdmin, `{"staff":{"id":"` + staffAdmin + `","name":"张主管","role":"ADMIN"}}`, ""},
+			{"ADMIN looks for no one", tokenAdmin, "nobody", `{"staff":null}`, ""},
+			{"ADMIN sends an injection-shaped id", tokenAdmin, "x' OR '1'='1", `{"staff":null}`, ""},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				res, raw := srv.graphql(t, tt.token, q, map[string]any{"id": tt.id})
+				assertJSON(t, tt.want, res.Data)
+				if tt.wantCode == "" {
+					if len(res.Errors) > 0 {
+						t.Fatalf("unexpected errors: %s", raw)
+					}
+					return
 				}
-				return
-			}
-			if len(res.Errors) != 1 || res.Errors[0].Extensions["code"] != tt.wantCode {
-				t.Fatalf("want one %s error, got %s", tt.wantCode, raw)
-			}
-		})
-	}
+				if len(res.Errors) != 1 || res.Errors[0].Extensions["code"] != tt.wantCode {
+					t.Fatalf("want one %s error, got %s", tt.wantCode, raw)
+				}
+			})
+		}
+	})
 }
 
 func TestGraphQLChats(t *testing.T) {
-	srv := newServer(t, testConfig(t, fixtureDB(t)), store.Options{})
-	tests := []struct {
-		name  string
-		token string
-		query string
-		want  string
-	}{
-		{
-			"a user with no app_user row still resolves",
-			tokenWang, `{ me { chats { id user { id nickName icon grade { chatCount orderCount serviceCount } } } } }`,
-			`{"me":{"chats":[
+	eachEngine(t, func(t *testing.T, e engine) {
+		srv := newServer(t, testConfig(t, e.newDB(t, fixtureScripts(t)...)), store.Options{})
+		tests := []struct {
+			name  string
+			token string
+			query string
+			want  string
+		}{
+			{
+				"a user with no app_user row still resolves",
+				tokenWang, `{ me { chats { id user { id nickName icon grade { chatCount orderCount serviceCount } } } } }`,
+				`{"me":{"chats":[
 			  {"id":"u0001eeee0000000000000000000000000001","user":{"id":"u0001dddd00000000000000000000000orphan","nickName":null,"icon":"` + defaultIcon + `","grade":{"chatCount":1,"orderCount":0,"serviceCount":0}}},
 			  {"id":"u00017c3d4e5f60718293a4b5c6d7e8f9a0b1","user":{"id":"u0001e5b1f07a9c2d4e6f8a0b1c2d3e4f5a61","nickName":"老陈","icon":"` + defaultIcon + `","grade":{"chatCount":2,"orderCount":1,"serviceCount":0}}}]}}`,
-		},
-		{
-			"an unknown stored status is UNKNOWN, never an error",
-			tokenWang, `{ me { chats(status: [UNKNOWN]) { id title status storedStatus } } }`,
-			`{"me":{"chats":[{"id":"u0001eeee0000000000000000000000000002","title":"转接中","status":"UNKNOWN","storedStatus":"Transfer"}]}}`,
-		},
-		{
-			"statuses combine",
-			tokenWang, `{ me { chats(status: [SERVICE, UNKNOWN]) { id status } } }`,
-			`{"me":{"chats":[{"id":"u0001eeee0000000000000000000000000001","status":"SERVICE"},{"id":"u0001eeee0000000000000000000000000002","status":"UNKNOWN"},{"id":"u00017c3d4e5f60718293a4b5c6d7e8f9a0b1","status":"SERVICE"}]}}`,
-		},
-		{
-			"closed chats on request",
-			tokenLi, `{ me { chats(status: [CLOSED]) { id title status message staff { name } } } }`,
-			`{"me":{"chats":[{"id":"u00015a1b2c3d4e5f60718293a4b5c6d7e8f9","title":"空调维修","status":"CLOSED","message":"谢谢，已经修好了","staff":{"name":"小李"}}]}}`,
-		},
-		{
-			"no statuses, no chats",
-			tokenLi, `{ me { chats(status: []) { id } } }`,
-			`{"me":{"chats":[]}}`,
-		},
-		{
-			"an OP with no chats",
-			tokenZhao, `{ me { name isOnline chats { id } } }`,
-			`{"me":{"name":"小赵","isOnline":true,"chats":[]}}`,
-		},
-		{
-			"an ADMIN sees another OP's chats",
-			tokenAdmin, `{ staff(id: "` + staffLi + `") { chats { id } } }`,
-			`{"staff":{"chats":[{"id":"u0001d68d5da979194a4b831097de49db3dd2"},{"id":"u00010b2345fc76de44d5813389f2345647e8"},{"id":"u00014cd5a734bb77459bbac5362728848107"},{"id":"u00011e67202dd8fa4b0eb03d99d9b2513070"}]}}`,
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			res, raw := srv.graphql(t, tt.token, tt.query, nil)
-			if len(res.Errors) > 0 {
-				t.Fatalf("unexpected errors: %s", raw)
-			}
-			assertJSON(t, tt.want, res.Data)
-		})
-	}
+			},
+			{
+				"an unknown stored status is UNKNOWN, never an error",
+				tokenWang, `{ me { chats(status: [UNKNOWN]) { id title status storedStatus } } }`,
+				`{"me":{"chats":[{"id":"u0001eeee0000000000000000000000000002","title":"转接中","status":"UNKNOWN","storedStatus":"Transfer"}]}}`,
+			},
+			{
+				"statuses combine",
+				tokenWang, `{ me { chats(status: [SERVICE, UNKNOWN]) { id status } } }`,
+				`{"me":{"chats":[{"id":"u0001eeee0000000000000000000000000001","status":"SERVICE"},{"id":"u0001eeee0000000000000000000000000002","status":"UNKNOWN"},{"id":"u00017c3d4e5f60718293a4b5c6d7e8f9a0b1","status":"SERVICE"}]}}`,
+			},
+			{
+				"closed chats on request",
+				tokenLi, `{ me { chats(status: [CLOSED]) { id title status message staff { name } } } }`,
+				`{"me":{"chats":[{"id":"u00015a1b2c3d4e5f60718293a4b5c6d7e8f9","title":"空调维修","status":"CLOSED","message":"谢谢，已经修好了","staff":{"name":"小李"}}]}}`,
+			},
+			{
+				"no statuses, no chats",
+				tokenLi, `{ me { chats(status: []) { id } } }`,
+				`{"me":{"chats":[]}}`,
+			},
+			{
+				"an OP with no chats",
+				tokenZhao, `{ me { name isOnline chats { id } } }`,
+				`{"me":{"name":"小赵","isOnline":true,"chats":[]}}`,
+			},
+			{
+				"an ADMIN sees another OP's chats",
+				tokenAdmin, `{ staff(id: "` + staffLi + `") { chats { id } } }`,
+				`{"staff":{"chats":[{"id":"u0001d68d5da979194a4b831097de49db3dd2"},{"id":"u00010b2345fc76de44d5813389f2345647e8"},{"id":"u00014cd5a734bb77459bbac5362728848107"},{"id":"u00011e67202dd8fa4b0eb03d99d9b2513070"}]}}`,
+			},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				res, raw := srv.graphql(t, tt.token, tt.query, nil)
+				if len(res.Errors) > 0 {
+					t.Fatalf("unexpected errors: %s", raw)
+				}
+				assertJSON(t, tt.want, res.Data)
+			})
+		}
+	})
 }
 
 func TestGraphQLTimeZone(t *testing.T) {
-	db := fixtureDB(t)
-	tests := []struct {
-		zone string
-		want string
-	}{
-		{"Asia/Shanghai", "2016-01-06T10:59:12+08:00"},
-		{"UTC", "2016-01-06T10:59:12Z"},
-		{"America/New_York", "2016-01-06T10:59:12-05:00"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.zone, func(t *testing.T) {
-			zone, err := time.LoadLocation(tt.zone)
-			if err != nil {
-				t.Fatal(err)
-			}
-			srv := newServer(t, testConfig(t, db, func(c *config) { c.Zone = zone }), store.Options{})
-			res, raw := srv.graphql(t, tokenLi, `{ me { chats { createTime } } }`, nil)
-			var data struct {
-				Me struct{ Chats []struct{ CreateTime string } }
-			}
-			if err := json.Unmarshal(res.Data, &data); err != nil || len(data.Me.Chats) == 0 {
-				t.Fatalf("bad response %s", raw)
-			}
-			if got := data.Me.Chats[0].CreateTime; got != tt.want {
-				t.Errorf("createTime = %s, want %s (the stored wall clock, unshifted)", got, tt.want)
-			}
-		})
-	}
+	eachEngine(t, func(t *testing.T, e engine) {
+		db := e.newDB(t, fixtureScripts(t)...)
+		tests := []struct {
+			zone string
+			want string
+		}{
+			{"Asia/Shanghai", "2016-01-06T10:59:12+08:00"},
+			{"UTC", "2016-01-06T10:59:12Z"},
+			{"America/New_York", "2016-01-06T10:59:12-05:00"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.zone, func(t *testing.T) {
+				zone, err := time.LoadLocation(tt.zone)
+				if err != nil {
+					t.Fatal(err)
+				}
+				srv := newServer(t, testConfig(t, db, func(c *config) { c.Zone = zone }), store.Options{})
+				res, raw := srv.graphql(t, tokenLi, `{ me { chats { createTime } } }`, nil)
+				var data struct {
+					Me struct{ Chats []struct{ CreateTime string } }
+				}
+				if err := json.Unmarshal(res.Data, &data); err != nil || len(data.Me.Chats) == 0 {
+					t.Fatalf("bad response %s", raw)
+				}
+				if got := data.Me.Chats[0].CreateTime; got != tt.want {
+					t.Errorf("createTime = %s, want %s (the stored wall clock, unshifted)", got, tt.want)
+				}
+			})
+		}
+	})
 }
 
 // TestGraphQLStatementsConstant counts the SQL statements the main query
 // runs for OPs with 1, 20 and 500 chats: it must not grow with the chats.
 func TestGraphQLStatementsConstant(t *testing.T) {
 	const q = `{ me { chats { id user { nickName grade { chatCount orderCount serviceCount } } staff { id } } } }`
-	var counts []int64
-	for _, n := range []int{1, 20, 500} {
-		db := newDB(t, opWithChats(n))
-		srv := newServer(t, testConfig(t, db), store.Options{})
-		before := srv.store.Statements()
-		res, raw := srv.graphql(t, "tok-many", q, nil)
-		got := srv.store.Statements() - before
-		var data struct {
-			Me struct {
-				Chats []struct {
-					User struct {
-						Grade struct{ ChatCount, OrderCount int }
+	eachEngine(t, func(t *testing.T, e engine) {
+		var counts []int64
+		for _, n := range []int{1, 20, 500} {
+			db := e.newDB(t, opWithChats(n))
+			srv := newServer(t, testConfig(t, db), store.Options{})
+			before := srv.store.Statements()
+			res, raw := srv.graphql(t, "tok-many", q, nil)
+			got := srv.store.Statements() - before
+			var data struct {
+				Me struct {
+					Chats []struct {
+						User struct {
+							Grade struct{ ChatCount, OrderCount int }
+						}
 					}
 				}
 			}
+			if err := json.Unmarshal(res.Data, &data); err != nil || len(res.Errors) > 0 {
+				t.Fatalf("%d chats: bad response %s", n, raw)
+			}
+			if len(data.Me.Chats) != n {
+				t.Fatalf("%d chats: got %d", n, len(data.Me.Chats))
+			}
+			for _, c := range data.Me.Chats {
+				if c.User.Grade.ChatCount != 1 || c.User.Grade.OrderCount != 2 {
+					t.Fatalf("%d chats: wrong grade %+v", n, c.User.Grade)
+				}
+			}
+			t.Logf("%d chats: %d statements", n, got)
+			counts = append(counts, got)
 		}
-		if err := json.Unmarshal(res.Data, &data); err != nil || len(res.Errors) > 0 {
-			t.Fatalf("%d chats: bad response %s", n, raw)
-		}
-		if len(data.Me.Chats) != n {
-			t.Fatalf("%d chats: got %d", n, len(data.Me.Chats))
-		}
-		for _, c := range data.Me.Chats {
-			if c.User.Grade.ChatCount != 1 || c.User.Grade.OrderCount != 2 {
-				t.Fatalf("%d chats: wrong grade %+v", n, c.User.Grade)
+		// One for the token, one for the chats with their users, one for the grades.
+		for _, c := range counts {
+			if c != 3 {
+				t.Fatalf("statements per request = %v, want 3 for every size", counts)
 			}
 		}
-		t.Logf("%d chats: %d statements", n, got)
-		counts = append(counts, got)
-	}
-	// One for the token, one for the chats with their users, one for the grades.
-	for _, c := range counts {
-		if c != 3 {
-			t.Fatalf("statements per request = %v, want 3 for every size", counts)
-		}
-	}
+	})
 }
 
 // opWithChats is a script for one OP (token tok-many) serving n chats, each

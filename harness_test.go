@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,8 +14,10 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/google/go-cmp/cmp"
 
 	"opfacade/legacydb"
@@ -36,12 +40,70 @@ const (
 	staffAdmin = "u0001c9d8e7f6a5b44c3d2e1f0a9b8c7d6e51"
 )
 
-// newDB creates a SQLite file in a fresh temporary folder with the legacy
-// schema and the given scripts loaded, and returns its path.
-func newDB(t testing.TB, scripts ...string) string {
+// engine is a database the suite runs on.
+type engine struct {
+	name string
+	// newDB returns the DSN of a fresh database with the legacy schema and
+	// the given scripts loaded; it is dropped when the test ends.
+	newDB func(t testing.TB, scripts ...string) string
+}
+
+// eachEngine runs fn on SQLite, and on MariaDB/MySQL when MYSQL_TEST_DSN
+// is set (e.g. root@tcp(127.0.0.1:3306)/test); without it the MySQL
+// subtests skip and say so.
+func eachEngine(t *testing.T, fn func(t *testing.T, e engine)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, engine{"sqlite", newSQLiteDB}) })
+	t.Run("mysql", func(t *testing.T) {
+		if os.Getenv("MYSQL_TEST_DSN") == "" {
+			t.Skip("MYSQL_TEST_DSN is not set: skipping the MySQL run (set it to e.g. root@tcp(127.0.0.1:3306)/test)")
+		}
+		fn(t, engine{"mysql", newMySQLDB})
+	})
+}
+
+// newSQLiteDB creates a SQLite file in a fresh temporary folder.
+func newSQLiteDB(t testing.TB, scripts ...string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "legacy.db")
-	st, err := store.Open(context.Background(), path, store.Options{})
+	loadScripts(t, path, scripts)
+	return path
+}
+
+// newMySQLDB creates a database of its own on the MYSQL_TEST_DSN server.
+func newMySQLDB(t testing.TB, scripts ...string) string {
+	t.Helper()
+	cfg, err := mysql.ParseDSN(os.Getenv("MYSQL_TEST_DSN"))
+	if err != nil {
+		t.Fatalf("MYSQL_TEST_DSN: %v", err)
+	}
+	admin, err := sql.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	cfg.DBName = fmt.Sprintf("facade_test_%d_%d", os.Getpid(), testDBSeq.Add(1))
+	ctx := context.Background()
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+cfg.DBName+" CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci"); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		drop, err := sql.Open("mysql", os.Getenv("MYSQL_TEST_DSN"))
+		if err == nil {
+			_, _ = drop.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+cfg.DBName)
+			_ = drop.Close()
+		}
+	})
+	dsn := "mysql://" + cfg.FormatDSN()
+	loadScripts(t, dsn, scripts)
+	return dsn
+}
+
+var testDBSeq atomic.Int64
+
+// loadScripts runs the legacy schema and scripts on the database at dsn.
+func loadScripts(t testing.TB, dsn string, scripts []string) {
+	t.Helper()
+	st, err := store.Open(context.Background(), dsn, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,17 +113,16 @@ func newDB(t testing.TB, scripts ...string) string {
 			t.Fatal(err)
 		}
 	}
-	return path
 }
 
-// fixtureDB is the example fixture plus the edge cases of testdata.
-func fixtureDB(t testing.TB) string {
+// fixtureScripts are the example fixture plus the edge cases of testdata.
+func fixtureScripts(t testing.TB) []string {
 	t.Helper()
 	extra, err := os.ReadFile("testdata/extra-fixture.sql")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newDB(t, legacydb.ExampleFixture, string(extra))
+	return []string{legacydb.ExampleFixture, string(extra)}
 }
 
 // testConfig is the server's default configuration for db, changed by opts.

@@ -28,11 +28,9 @@ func MySQLConfig(dsn string) (*mysql.Config, error) {
 	}
 	cfg.ParseTime = true
 	cfg.Loc = time.UTC
-	cfg.Collation = "utf8mb4_general_ci"
-	if cfg.Params == nil {
-		cfg.Params = map[string]string{}
+	if err := cfg.Apply(mysql.Charset("utf8mb4", "utf8mb4_general_ci")); err != nil {
+		return nil, fmt.Errorf("mysql: %w", err)
 	}
-	cfg.Params["charset"] = "utf8mb4"
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 5 * time.Second
 	}

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"opfacade/legacydb"
+)
+
+// TestMain lets the tool start this test binary as the baseline server.
+func TestMain(m *testing.M) {
+	if db := os.Getenv(baselineEnv); db != "" {
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+		defer stop()
+		if err := serveBaseline(ctx, db, "127.0.0.1:0"); err != nil {
+			fmt.Fprintln(os.Stderr, "baseline:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	os.Exit(m.Run())
+}
+
+var growthSizes = []int{1, 10, 100, 1000}
+
+// benchDataset is the cached benchmark database: BenchSizes, or the tiny
+// sizes under -short.
+func benchDataset(tb testing.TB) *dataset {
+	tb.Helper()
+	sizes := legacydb.BenchSizes()
+	if testing.Short() {
+		sizes = shortSizes()
+	}
+	ds, err := openDataset(context.Background(), filepath.Join(os.TempDir(), "opfacade-bench"), sizes, 1, growthSizes)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ds
+}
+
+func openBench(tb testing.TB, ds *dataset) *inProcess {
+	tb.Helper()
+	p, err := openInProcess(context.Background(), ds)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(p.Close)
+	return p
+}
+
+// TestBaselineAnswersLikeTheFacade checks the yardstick: for the same OPs
+// the baseline answers the same JSON values as the facade, and both cost
+// the same statements whatever the number of chats.
+func TestBaselineAnswersLikeTheFacade(t *testing.T) {
+	ds, err := openDataset(context.Background(), t.TempDir(), shortSizes(), 7, []int{0, 3, 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := openBench(t, ds)
+	c := newCaller(graphQL, ds, nil)
+	logins := append(ds.OPs[:5:5], ds.Growth[0], ds.Growth[3], ds.Growth[50])
+	for _, l := range logins {
+		var got [2]any
+		for i, s := range []side{p.facadeSide0(), p.baselineSide()} {
+			rec := httptest.NewRecorder()
+			s.handler.ServeHTTP(rec, c.request(context.Background(), "http://bench", l.Token))
+			if !c.ok(rec.Code, rec.Body.Bytes()) {
+				t.Fatalf("OP %s: status %d: %s", l.StaffID, rec.Code, rec.Body)
+			}
+			if err := json.NewDecoder(bytes.NewReader(rec.Body.Bytes())).Decode(&got[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if d := cmp.Diff(got[0], got[1]); d != "" {
+			t.Errorf("OP %s with %d chats (-facade +baseline):\n%s", l.StaffID, l.Chats, d)
+		}
+		for _, s := range []side{p.facadeSide0(), p.baselineSide()} {
+			n, err := statementsPerRequest(c, s, []login{l})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := 3.0 // token, chats with users, grades
+			if l.Chats == 0 {
+				want = 2 // no users, no grades to read
+			}
+			if n != want {
+				t.Errorf("OP %s with %d chats: %v statements, want %v", l.StaffID, l.Chats, n, want)
+			}
+		}
+	}
+}
+
+// TestLegacyForm checks the load's legacy signature against the contract's
+// worked example.
+func TestLegacyForm(t *testing.T) {
+	form := legacyForm("b2736195b38346639463ee889d6b8ff4", "5e8dd316726b0335fcdb27a4d3c2a9b7", "o0001403351be22c648efa24c20e842fd7351")
+	if !strings.Contains(form, "sign=98a1e4ee75534faa59c7cffaa81d98db") {
+		t.Fatalf("form %s does not carry the contract's example signature", form)
+	}
+}
+
+// TestShortRun runs the whole tool in -short mode: it only checks that
+// every part works, and asserts nothing about the numbers.
+func TestShortRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the server and runs the tool")
+	}
+	var out, log bytes.Buffer
+	if err := run(context.Background(), []string{"-short", "-cache", t.TempDir()}, &out, &log); err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	if !strings.Contains(out.String(), "## Against the targets") {
+		t.Fatalf("no report:\n%s", out.String())
+	}
+}
+
+// BenchmarkGraphQL is the main query in-process, facade and baseline, over
+// random OPs of the benchmark data: go test -bench GraphQL -benchmem ./bench
+func BenchmarkGraphQL(b *testing.B) {
+	ds := benchDataset(b)
+	p := openBench(b, ds)
+	c := newCaller(graphQL, ds, nil)
+	b.Run("facade", func(b *testing.B) { benchRequests(b, c, p.facade, ds.OPs) })
+	b.Run("baseline", func(b *testing.B) { benchRequests(b, c, p.baseMux, ds.OPs) })
+}
+
+// BenchmarkLegacy is the legacy call in-process.
+func BenchmarkLegacy(b *testing.B) {
+	ds := benchDataset(b)
+	p := openBench(b, ds)
+	c := newCaller(legacyV2, ds, ds.OPs)
+	if p.legacy != nil {
+		b.Run("facade", func(b *testing.B) { benchRequests(b, c, p.legacy, ds.OPs) })
+	}
+	b.Run("baseline", func(b *testing.B) { benchRequests(b, c, p.baseMux, ds.OPs) })
+}
+
+// BenchmarkGrowth is the main query for OPs with 1, 10, 100 and 1000 chats.
+func BenchmarkGrowth(b *testing.B) {
+	ds := benchDataset(b)
+	p := openBench(b, ds)
+	c := newCaller(graphQL, ds, nil)
+	for _, n := range growthSizes {
+		one := []login{ds.Growth[n]}
+		b.Run(fmt.Sprintf("chats=%d/facade", n), func(b *testing.B) { benchRequests(b, c, p.facade, one) })
+		b.Run(fmt.Sprintf("chats=%d/baseline", n), func(b *testing.B) { benchRequests(b, c, p.baseMux, one) })
+	}
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"opfacade/store"
+)
+
+// inProcess holds both handlers over one database file, for what is
+// measured without a network in between: statements and allocations per
+// request. The legacy path is measured in-process when legacyHandler is
+// set (see legacy_inproc.go); otherwise only over HTTP.
+type inProcess struct {
+	store   *store.Store
+	facade  http.Handler
+	base    *baseline
+	baseMux http.Handler
+	legacy  http.Handler // nil until the legacy handler is wired in
+}
+
+// legacyHandler builds the facade's legacy v2 handler over st, when the
+// legacy package is part of the build.
+var legacyHandler func(st *store.Store) http.Handler
+
+func openInProcess(ctx context.Context, ds *dataset) (*inProcess, error) {
+	st, err := store.Open(ctx, ds.Path, store.Options{Zone: platformZone()})
+	if err != nil {
+		return nil, err
+	}
+	b, err := newBaseline(ctx, ds.Path, platformZone(), benchHost)
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	p := &inProcess{store: st, facade: newFacadeHandler(st), base: b, baseMux: b.routes()}
+	if legacyHandler != nil {
+		p.legacy = legacyHandler(st)
+	}
+	return p, nil
+}
+
+func (p *inProcess) Close() {
+	_ = p.base.Close()
+	_ = p.store.Close()
+}
+
+// side is one of the two servers in-process: its handler for an endpoint
+// and its statement counter.
+type side struct {
+	handler    http.Handler
+	statements func() int64
+}
+
+func (p *inProcess) facadeSide(ep endpoint) (side, bool) {
+	h := p.facade
+	if ep == legacyV2 {
+		h = p.legacy
+	}
+	return side{h, p.store.Statements}, h != nil
+}
+
+// facadeSide0 is the facade's GraphQL endpoint.
+func (p *inProcess) facadeSide0() side {
+	return side{p.facade, p.store.Statements}
+}
+
+func (p *inProcess) baselineSide() side {
+	return side{p.baseMux, p.base.statements.Load}
+}
+
+// serve runs one request through h and checks that it succeeded.
+func serve(c *caller, h http.Handler, token string) error {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, c.request(context.Background(), "http://bench", token))
+	if !c.ok(rec.Code, rec.Body.Bytes()) {
+		return fmt.Errorf("%v: status %d: %.300s", c.ep, rec.Code, rec.Body.Bytes())
+	}
+	return nil
+}
+
+// statementsPerRequest is the mean number of SQL statements one request
+// of each login costs.
+func statementsPerRequest(c *caller, s side, logins []login) (float64, error) {
+	before := s.statements()
+	for _, l := range logins {
+		if err := serve(c, s.handler, l.Token); err != nil {
+			return 0, err
+		}
+	}
+	return float64(s.statements()-before) / float64(len(logins)), nil
+}
+
+// benchRequests serves b.N requests through h, cycling through logins.
+// bench_test.go runs it under go test -bench; the tool through
+// testing.Benchmark.
+func benchRequests(b *testing.B, c *caller, h http.Handler, logins []login) {
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if err := serve(c, h, logins[i%len(logins)].Token); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync"
+	"time"
+)
+
+// endpoint is one of the two calls under load.
+type endpoint int
+
+const (
+	graphQL endpoint = iota
+	legacyV2
+)
+
+func (e endpoint) String() string {
+	if e == legacyV2 {
+		return "legacy POST /op/v2/receives"
+	}
+	return "GraphQL me{chats{user{grade}}}"
+}
+
+// caller builds the requests of one endpoint for a set of OPs.
+type caller struct {
+	ep      endpoint
+	gqlBody []byte
+	forms   map[string]string // legacy form body by token
+}
+
+func newCaller(ep endpoint, ds *dataset, logins []login) *caller {
+	c := &caller{ep: ep}
+	c.gqlBody, _ = json.Marshal(map[string]any{"query": benchQuery, "operationName": "MyChats"})
+	if ep == legacyV2 {
+		c.forms = map[string]string{}
+		for _, l := range logins {
+			c.forms[l.Token] = legacyForm(ds.ClientID, ds.Secret, l.Token)
+		}
+	}
+	return c
+}
+
+// legacyForm is the signed form body of a legacy call for token's OP.
+func legacyForm(client, secret, token string) string {
+	v := url.Values{"apiVersion": {"01"}, "client": {client}, "token": {token}}
+	// url.Values.Encode sorts by name, as the signature does; the
+	// signature joins the values as they are, unescaped.
+	plain := "apiVersion=01&client=" + client + "&token=" + token
+	sum := md5.Sum([]byte(plain + secret))
+	v.Set("sign", hex.EncodeToString(sum[:]))
+	return v.Encode()
+}
+
+func (c *caller) request(ctx context.Context, base, token string) *http.Request {
+	if c.ep == legacyV2 {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/op/v2/receives", bytes.NewReader([]byte(c.forms[token])))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		return req
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/query", bytes.NewReader(c.gqlBody))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	return req
+}
+
+// ok reports whether a response is a success of this endpoint.
+func (c *caller) ok(status int, body []byte) bool {
+	if status != http.StatusOK {
+		return false
+	}
+	if c.ep == legacyV2 {
+		return bytes.HasPrefix(body, []byte(`{"code":200,`)) || bytes.Contains(body[:min(len(body), 200)], []byte(`"code":200`))
+	}
+	return bytes.HasPrefix(body, []byte(`{"data":{"me":{`)) && !bytes.Contains(body, []byte(`"errors":`))
+}
+
+// call makes one request and returns the body.
+func (c *caller) call(ctx context.Context, hc *http.Client, base, token string) (int, []byte, error) {
+	res, err := hc.Do(c.request(ctx, base, token))
+	if err != nil {
+		return 0, nil, err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	return res.StatusCode, body, err
+}
+
+// loadResult is what one phase of load measured.
+type loadResult struct {
+	Requests int
+	Failures int
+	Elapsed  time.Duration
+	Lat      []time.Duration // sorted
+	FirstErr string
+}
+
+func (r *loadResult) add(o loadResult) {
+	r.Requests += o.Requests
+	r.Failures += o.Failures
+	r.Elapsed += o.Elapsed
+	r.Lat = append(r.Lat, o.Lat...)
+	slices.Sort(r.Lat)
+	if r.FirstErr == "" {
+		r.FirstErr = o.FirstErr
+	}
+}
+
+func (r loadResult) throughput() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.Requests) / r.Elapsed.Seconds()
+}
+
+func (r loadResult) quantile(q float64) time.Duration {
+	if len(r.Lat) == 0 {
+		return 0
+	}
+	return r.Lat[min(len(r.Lat)-1, int(q*float64(len(r.Lat))))]
+}
+
+func (r loadResult) mean() time.Duration {
+	if len(r.Lat) == 0 {
+		return 0
+	}
+	var sum time.Duration
+	for _, d := range r.Lat {
+		sum += d
+	}
+	return sum / time.Duration(len(r.Lat))
+}
+
+// Bounds on the load, whatever the flags say.
+const (
+	maxClients          = 256
+	maxPhase            = 60 * time.Second
+	maxRequestsPerPhase = 2_000_000
+)
+
+// newHTTPClient keeps one connection per concurrent client.
+func newHTTPClient(clients int) *http.Client {
+	return &http.Client{
+		Timeout: 30 * time.Second,
+		Transport: &http.Transport{
+			MaxIdleConns:        clients,
+			MaxIdleConnsPerHost: clients,
+			MaxConnsPerHost:     clients,
+			IdleConnTimeout:     30 * time.Second,
+			DisableCompression:  true,
+		},
+	}
+}
+
+// drive runs a closed loop: clients each send a request as soon as their
+// last one is answered, for d (after a warm-up that is not counted), each
+// request with the token of an OP picked at random from logins.
+func drive(ctx context.Context, c *caller, base string, logins []login, clients int, warmup, d time.Duration, seed uint64) loadResult {
+	clients = min(max(clients, 1), maxClients)
+	d = min(d, maxPhase)
+	hc := newHTTPClient(clients)
+	defer hc.CloseIdleConnections()
+	phase := func(d time.Duration, record bool) loadResult {
+		ctx, cancel := context.WithTimeout(ctx, d+30*time.Second)
+		defer cancel()
+		deadline := time.Now().Add(d)
+		results := make([]loadResult, clients)
+		var wg sync.WaitGroup
+		start := time.Now()
+		for i := range clients {
+			wg.Add(1)
+			go func(r *loadResult, rng *rand.Rand) {
+				defer wg.Done()
+				for time.Now().Before(deadline) && r.Requests < maxRequestsPerPhase/clients {
+					tok := logins[rng.IntN(len(logins))].Token
+					t0 := time.Now()
+					status, body, err := c.call(ctx, hc, base, tok)
+					lat := time.Since(t0)
+					r.Requests++
+					if err != nil || !c.ok(status, body) {
+						r.Failures++
+						if r.FirstErr == "" {
+							r.FirstErr = fmt.Sprintf("status %d, err %v: %.200s", status, err, body)
+						}
+						if ctx.Err() != nil {
+							return
+						}
+					}
+					if record {
+						r.Lat = append(r.Lat, lat)
+					}
+				}
+			}(&results[i], rand.New(rand.NewPCG(seed, uint64(i))))
+		}
+		wg.Wait()
+		var out loadResult
+		for _, r := range results {
+			out.add(r)
+		}
+		out.Elapsed = time.Since(start)
+		return out
+	}
+	if warmup > 0 {
+		phase(warmup, false)
+	}
+	return phase(d, true)
+}

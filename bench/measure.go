@@ -1,0 +1,295 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"net/http"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// pair is one measure of the facade and of the baseline.
+type pair struct{ Facade, Baseline float64 }
+
+// ratio is facade / baseline.
+func (p pair) ratio() float64 { return p.Facade / p.Baseline }
+
+// endpointResult is everything measured of one endpoint.
+type endpointResult struct {
+	Endpoint endpoint
+	Skipped  string                // why the facade's side was not measured
+	Load     map[int][2]loadResult // by clients: facade, baseline
+	// Statements and Allocs are in-process; NaN on the facade's side
+	// when it could not be measured there.
+	Statements    pair
+	Allocs, Bytes pair
+	NsPerOp       pair
+	Growth        []growthRow
+	InProcessNote string
+}
+
+type growthRow struct {
+	Chats      int
+	Facade     loadResult
+	Baseline   loadResult
+	Statements pair
+}
+
+// results is a whole run.
+type results struct {
+	Opt       options
+	Started   time.Time
+	Took      time.Duration
+	CPU       string
+	Dataset   *dataset
+	Endpoints []*endpointResult
+	RSS       pair // bytes of RssAnon after the load
+	Notes     []string
+}
+
+func measure(ctx context.Context, o options, logf func(string, ...any)) (*results, error) {
+	res := &results{Opt: o, Started: time.Now().UTC(), CPU: cpuModel()}
+	logf("dataset: %+v seed %d", o.Sizes, o.Seed)
+	ds, err := openDataset(ctx, o.CacheDir, o.Sizes, o.Seed, o.Growth)
+	if err != nil {
+		return nil, err
+	}
+	res.Dataset = ds
+	if ds.Took > 0 {
+		logf("generated %s in %v", ds.Path, ds.Took.Round(time.Millisecond))
+	} else {
+		logf("cached %s", ds.Path)
+	}
+
+	work, err := os.MkdirTemp("", "opfacade-bench-run-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(work)
+	bin := o.Facade
+	if bin == "" {
+		mod, err := moduleDir(ctx)
+		if err != nil {
+			return nil, err
+		}
+		logf("building the server in %s", mod)
+		if bin, err = buildFacade(ctx, mod, work); err != nil {
+			return nil, err
+		}
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	facade, err := startServer(ctx, "facade", work, nil, bin, "-addr", "127.0.0.1:0", "-db", ds.Path, "-demo=false",
+		"-legacy-sign=true", "-host-name", benchHost)
+	if err != nil {
+		return nil, err
+	}
+	defer facade.stop()
+	base, err := startServer(ctx, "baseline", work, []string{baselineEnv + "=" + ds.Path}, self)
+	if err != nil {
+		return nil, err
+	}
+	defer base.stop()
+	logf("facade %s (pid %d), baseline %s (pid %d)", facade.base, facade.cmd.Process.Pid, base.base, base.cmd.Process.Pid)
+
+	growthLogins := make([]login, 0, len(o.Growth))
+	for _, n := range o.Growth {
+		growthLogins = append(growthLogins, ds.Growth[n])
+	}
+	seed := uint64(o.Seed)
+	for _, ep := range []endpoint{graphQL, legacyV2} {
+		er := &endpointResult{Endpoint: ep, Load: map[int][2]loadResult{}}
+		res.Endpoints = append(res.Endpoints, er)
+		c := newCaller(ep, ds, append(slices.Clone(ds.OPs), growthLogins...))
+		if ep == legacyV2 {
+			if status, _, err := c.call(ctx, http.DefaultClient, facade.base, ds.OPs[0].Token); err != nil {
+				return nil, err
+			} else if status == http.StatusNotFound {
+				er.Skipped = "the server answers 404 on POST /op/v2/receives: the legacy path is not part of this build. Only the baseline's side was measured; rerun once it is."
+				logf("legacy: %s", er.Skipped)
+			}
+		}
+		check := append(slices.Clone(ds.OPs[:min(5, len(ds.OPs))]), growthLogins...)
+		if er.Skipped == "" {
+			if err := sameAnswers(ctx, c, facade.base, base.base, check); err != nil {
+				return nil, err
+			}
+		}
+		for _, clients := range o.Clients {
+			var f, b loadResult
+			for r := range o.Rounds {
+				d := o.Duration / time.Duration(o.Rounds)
+				if er.Skipped == "" {
+					f.add(drive(ctx, c, facade.base, ds.OPs, clients, o.Warmup, d, seed+uint64(r)))
+				}
+				b.add(drive(ctx, c, base.base, ds.OPs, clients, o.Warmup, d, seed+uint64(r)))
+			}
+			for _, lr := range []loadResult{f, b} {
+				if lr.Failures > 0 {
+					return nil, fmt.Errorf("%v, %d clients: %d of %d requests failed; first: %s", ep, clients, lr.Failures, lr.Requests, lr.FirstErr)
+				}
+			}
+			er.Load[clients] = [2]loadResult{f, b}
+			logf("%v, %d clients: facade %.0f/s p50 %v, baseline %.0f/s p50 %v", ep, clients,
+				f.throughput(), f.quantile(0.5), b.throughput(), b.quantile(0.5))
+		}
+		for _, l := range growthLogins {
+			row := growthRow{Chats: l.Chats}
+			one := []login{l}
+			for r := range o.Rounds {
+				d := o.GrowthD / time.Duration(o.Rounds)
+				if er.Skipped == "" {
+					row.Facade.add(drive(ctx, c, facade.base, one, 1, o.Warmup/4, d, seed+uint64(r)))
+				}
+				row.Baseline.add(drive(ctx, c, base.base, one, 1, o.Warmup/4, d, seed+uint64(r)))
+			}
+			if row.Facade.Failures+row.Baseline.Failures > 0 {
+				return nil, fmt.Errorf("%v, OP with %d chats: requests failed: %s%s", ep, l.Chats, row.Facade.FirstErr, row.Baseline.FirstErr)
+			}
+			er.Growth = append(er.Growth, row)
+			logf("%v, %d chats: facade p50 %v, baseline p50 %v", ep, l.Chats, row.Facade.quantile(0.5), row.Baseline.quantile(0.5))
+		}
+	}
+	for i, s := range []*server{facade, base} {
+		rss, err := rssAnon(s.cmd.Process.Pid)
+		if err != nil {
+			return nil, err
+		}
+		if i == 0 {
+			res.RSS.Facade = float64(rss)
+		} else {
+			res.RSS.Baseline = float64(rss)
+		}
+	}
+	facade.stop()
+	base.stop()
+
+	if err := measureInProcess(ctx, o, ds, res, growthLogins, logf); err != nil {
+		return nil, err
+	}
+	res.Took = time.Since(res.Started)
+	return res, nil
+}
+
+// sameAnswers checks that the facade and the baseline answer the same
+// JSON values for each login: the comparison is only worth something if
+// both serve the same data. The legacy footer's clock is left out.
+func sameAnswers(ctx context.Context, c *caller, facadeURL, baseURL string, logins []login) error {
+	for _, l := range logins {
+		var got [2]any
+		for i, u := range []string{facadeURL, baseURL} {
+			status, body, err := c.call(ctx, http.DefaultClient, u, l.Token)
+			if err != nil {
+				return err
+			}
+			if !c.ok(status, body) {
+				return fmt.Errorf("%v for OP %s at %s: status %d: %.300s", c.ep, l.StaffID, u, status, body)
+			}
+			dec := json.NewDecoder(bytes.NewReader(body))
+			dec.UseNumber()
+			if err := dec.Decode(&got[i]); err != nil {
+				return fmt.Errorf("%v at %s: %w", c.ep, u, err)
+			}
+			if m, ok := got[i].(map[string]any); ok {
+				if foot, ok := m["foot"].(map[string]any); ok {
+					delete(foot, "operationTime")
+				}
+			}
+		}
+		if d := cmp.Diff(got[1], got[0]); d != "" {
+			return fmt.Errorf("%v: the facade and the baseline answer OP %s differently (-baseline +facade):\n%s", c.ep, l.StaffID, d)
+		}
+	}
+	return nil
+}
+
+// measureInProcess counts statements and allocations per request with
+// both handlers in this process, over the same file.
+func measureInProcess(ctx context.Context, o options, ds *dataset, res *results, growth []login, logf func(string, ...any)) error {
+	p, err := openInProcess(ctx, ds)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	testing.Init()
+	if err := flag.Set("test.benchtime", o.BenchT); err != nil {
+		return fmt.Errorf("-benchtime: %w", err)
+	}
+	sample := ds.OPs[:min(o.Sample, len(ds.OPs))]
+	for _, er := range res.Endpoints {
+		c := newCaller(er.Endpoint, ds, append(slices.Clone(ds.OPs), growth...))
+		fs, ok := p.facadeSide(er.Endpoint)
+		if !ok {
+			er.InProcessNote = "the legacy handler is not wired into the in-process measurements (bench/inproc.go, legacyHandler)"
+			er.Statements.Facade, er.Allocs.Facade, er.Bytes.Facade, er.NsPerOp.Facade = nan(), nan(), nan(), nan()
+		}
+		bs := p.baselineSide()
+		sides := []struct {
+			s   side
+			ok  bool
+			set func(stmts float64, r testing.BenchmarkResult)
+		}{
+			{fs, ok, func(st float64, r testing.BenchmarkResult) {
+				er.Statements.Facade, er.Allocs.Facade, er.Bytes.Facade, er.NsPerOp.Facade = st, float64(r.AllocsPerOp()), float64(r.AllocedBytesPerOp()), float64(r.NsPerOp())
+			}},
+			{bs, true, func(st float64, r testing.BenchmarkResult) {
+				er.Statements.Baseline, er.Allocs.Baseline, er.Bytes.Baseline, er.NsPerOp.Baseline = st, float64(r.AllocsPerOp()), float64(r.AllocedBytesPerOp()), float64(r.NsPerOp())
+			}},
+		}
+		for _, sd := range sides {
+			if !sd.ok {
+				continue
+			}
+			st, err := statementsPerRequest(c, sd.s, sample)
+			if err != nil {
+				return err
+			}
+			r := testing.Benchmark(func(b *testing.B) { benchRequests(b, c, sd.s.handler, sample) })
+			if r.N == 0 {
+				return fmt.Errorf("%v: the in-process benchmark failed", er.Endpoint)
+			}
+			sd.set(st, r)
+		}
+		for i := range er.Growth {
+			one := []login{ds.Growth[er.Growth[i].Chats]}
+			er.Growth[i].Statements.Facade = nan()
+			if ok {
+				if er.Growth[i].Statements.Facade, err = statementsPerRequest(c, fs, one); err != nil {
+					return err
+				}
+			}
+			if er.Growth[i].Statements.Baseline, err = statementsPerRequest(c, bs, one); err != nil {
+				return err
+			}
+		}
+		logf("%v in-process: statements %v, allocs %v", er.Endpoint, er.Statements, er.Allocs)
+	}
+	return nil
+}
+
+func nan() float64 { return math.NaN() }
+
+// cpuModel is the machine's CPU as /proc/cpuinfo names it.
+func cpuModel() string {
+	raw, err := os.ReadFile("/proc/cpuinfo")
+	if err == nil {
+		for line := range strings.SplitSeq(string(raw), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				return strings.TrimSpace(v)
+			}
+		}
+	}
+	return runtime.GOARCH
+}

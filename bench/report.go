@@ -1,0 +1,252 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// slope fits time per request (p50) against chats by least squares and
+// returns it per chat.
+func slope(rows []growthRow, pick func(growthRow) loadResult) float64 {
+	var n, sx, sy, sxx, sxy float64
+	for _, r := range rows {
+		lr := pick(r)
+		if len(lr.Lat) == 0 {
+			return math.NaN()
+		}
+		x, y := float64(r.Chats), float64(lr.quantile(0.5))
+		n++
+		sx += x
+		sy += y
+		sxx += x * x
+		sxy += x * y
+	}
+	if n < 2 || n*sxx-sx*sx == 0 {
+		return math.NaN()
+	}
+	return (n*sxy - sx*sy) / (n*sxx - sx*sx)
+}
+
+func fmtRatio(r float64) string {
+	if math.IsNaN(r) || math.IsInf(r, 0) {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f×", r)
+}
+
+func fmtNum(v float64, prec int) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return fmt.Sprintf("%.*f", prec, v)
+}
+
+func fmtDur(d time.Duration) string {
+	if d <= 0 {
+		return "–"
+	}
+	switch {
+	case d < time.Millisecond:
+		return fmt.Sprintf("%.0f µs", float64(d)/1e3)
+	case d < 100*time.Millisecond:
+		return fmt.Sprintf("%.2f ms", float64(d)/1e6)
+	}
+	return fmt.Sprintf("%.0f ms", float64(d)/1e6)
+}
+
+func mb(b float64) string { return fmt.Sprintf("%.1f MB", b/(1<<20)) }
+
+// meets says whether a target is met; the report states it, nothing fails on it.
+func meets(ok bool, v float64) string {
+	if math.IsNaN(v) {
+		return "not measured"
+	}
+	if ok {
+		return "met"
+	}
+	return "**not met**"
+}
+
+func (res *results) markdown() string {
+	var b strings.Builder
+	o := res.Opt
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	w("# What a request costs: the facade against a hand-written baseline\n\n")
+	w("Written by `go run ./bench%s`. Every ratio is facade ÷ baseline, both measured in this run, ", flagsLine(o))
+	w("over the same SQLite file on the same machine; the baseline (`bench/baseline.go`) serves the same JSON ")
+	w("with net/http, database/sql and encoding/json: three statements prepared once (token → staff, chats with users, grades), a fourth for the legacy client. ")
+	w("Both servers are separate processes on loopback, driven by closed-loop clients with a random OP's token per request. ")
+	w("For throughput higher is better; for everything else lower is.\n\n")
+	if o.Short {
+		w("> **Short mode**: tiny data and a fraction of a second of load. These numbers only show that the tool works; do not read them.\n\n")
+	}
+	w("| | |\n| --- | --- |\n")
+	w("| date | %s |\n", res.Started.Format("2006-01-02 15:04 UTC"))
+	w("| machine | %s, %d cores (GOMAXPROCS %d), %s/%s |\n", res.CPU, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
+	w("| Go | %s |\n", runtime.Version())
+	s := res.Dataset.Sizes
+	w("| data | seed %d: %d OPs (%d admins), %d users, ~%d chats in service and ~%d closed per OP, %d waiting, %d orders, %d service orders; plus OPs with exactly %s chats in service |\n",
+		res.Dataset.Seed, s.Staff, s.Admins, s.Users, s.ServiceChatsPerStaff, s.ClosedChatsPerStaff, s.WaitChats, s.Orders, s.ServiceOrders, joinInts(o.Growth))
+	w("| load | %v measured per phase and server in %d alternating rounds, after %v of warm-up each; growth: %v of sequential requests per OP and server |\n",
+		o.Duration, o.Rounds, o.Warmup, o.GrowthD)
+	w("| run | %v |\n\n", res.Took.Round(time.Second))
+
+	w("## Against the targets\n\n")
+	w("| measure | target | GraphQL | | legacy v2 | |\n| --- | --- | --- | --- | --- | --- |\n")
+	gq, lg := res.Endpoints[0], res.Endpoints[1]
+	row := func(name, target string, f func(*endpointResult) (string, string)) {
+		a, am := f(gq)
+		c, cm := f(lg)
+		w("| %s | %s | %s | %s | %s | %s |\n", name, target, a, am, c, cm)
+	}
+	hiClients, loClients := maxInt(o.Clients), minInt(o.Clients)
+	tput := func(clients int) func(*endpointResult) (string, string) {
+		return func(er *endpointResult) (string, string) {
+			r := loadRatio(er, clients, func(l loadResult) float64 { return l.throughput() })
+			return fmtRatio(r), meets(r >= 0.7, r)
+		}
+	}
+	row(fmt.Sprintf("throughput, %d clients", hiClients), "≥ 0.7×", tput(hiClients))
+	row(fmt.Sprintf("throughput, %d client", loClients), "", func(er *endpointResult) (string, string) {
+		r := loadRatio(er, loClients, func(l loadResult) float64 { return l.throughput() })
+		return fmtRatio(r), ""
+	})
+	row(fmt.Sprintf("p50 latency, %d client", loClients), "≤ 1.5×", func(er *endpointResult) (string, string) {
+		r := loadRatio(er, loClients, func(l loadResult) float64 { return float64(l.quantile(0.5)) })
+		return fmtRatio(r), meets(r <= 1.5, r)
+	})
+	row(fmt.Sprintf("p99 latency, %d client", loClients), "", func(er *endpointResult) (string, string) {
+		r := loadRatio(er, loClients, func(l loadResult) float64 { return float64(l.quantile(0.99)) })
+		return fmtRatio(r), ""
+	})
+	row("SQL statements per request (facade, absolute)", "≤ 4 GraphQL, ≤ 5 legacy; constant in chats", func(er *endpointResult) (string, string) {
+		limit := 4.0
+		if er.Endpoint == legacyV2 {
+			limit = 5
+		}
+		v := er.Statements.Facade
+		constant := true
+		for _, g := range er.Growth {
+			constant = constant && g.Statements.Facade <= limit
+		}
+		return fmtNum(v, 2) + " (baseline " + fmtNum(er.Statements.Baseline, 2) + ")", meets(v <= limit && constant, v)
+	})
+	row("allocations per request", "", func(er *endpointResult) (string, string) {
+		return fmtRatio(er.Allocs.ratio()), fmtNum(er.Allocs.Facade, 0) + " vs " + fmtNum(er.Allocs.Baseline, 0)
+	})
+	row("time per request per chat (slope)", "≤ 1.5×", func(er *endpointResult) (string, string) {
+		r := slope(er.Growth, func(g growthRow) loadResult { return g.Facade }) / slope(er.Growth, func(g growthRow) loadResult { return g.Baseline })
+		return fmtRatio(r), meets(r <= 1.5, r)
+	})
+	w("| server RssAnon after the load | < 100 MB | %s (baseline %s) | %s | | |\n\n", mb(res.RSS.Facade), mb(res.RSS.Baseline), meets(res.RSS.Facade < 100<<20, res.RSS.Facade))
+
+	for _, er := range res.Endpoints {
+		w("## %v\n\n", er.Endpoint)
+		if er.Skipped != "" {
+			w("> Facade not measured: %s\n\n", er.Skipped)
+		}
+		w("| clients | facade req/s | baseline req/s | ratio | facade p50 | baseline p50 | ratio | facade p99 | baseline p99 | ratio |\n")
+		w("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+		for _, c := range o.Clients {
+			l := er.Load[c]
+			f, bl := l[0], l[1]
+			w("| %d | %s | %.0f | %s | %s | %s | %s | %s | %s | %s |\n", c,
+				fmtNum(nanIfEmpty(f, f.throughput()), 0), bl.throughput(), fmtRatio(nanIfEmpty(f, f.throughput())/bl.throughput()),
+				fmtDur(f.quantile(0.5)), fmtDur(bl.quantile(0.5)), fmtRatio(nanIfEmpty(f, float64(f.quantile(0.5)))/float64(bl.quantile(0.5))),
+				fmtDur(f.quantile(0.99)), fmtDur(bl.quantile(0.99)), fmtRatio(nanIfEmpty(f, float64(f.quantile(0.99)))/float64(bl.quantile(0.99))))
+		}
+		w("\nIn-process (`go test -bench` path: the handler called directly, no network), over the first %d OPs in turn:\n\n", min(o.Sample, len(res.Dataset.OPs)))
+		w("| | facade | baseline | ratio |\n| --- | ---: | ---: | ---: |\n")
+		w("| SQL statements per request | %s | %s | %s |\n", fmtNum(er.Statements.Facade, 2), fmtNum(er.Statements.Baseline, 2), fmtRatio(er.Statements.ratio()))
+		w("| allocations per request | %s | %s | %s |\n", fmtNum(er.Allocs.Facade, 0), fmtNum(er.Allocs.Baseline, 0), fmtRatio(er.Allocs.ratio()))
+		w("| bytes allocated per request | %s | %s | %s |\n", fmtNum(er.Bytes.Facade, 0), fmtNum(er.Bytes.Baseline, 0), fmtRatio(er.Bytes.ratio()))
+		w("| time per request | %s | %s | %s |\n", fmtDur(time.Duration(nanZero(er.NsPerOp.Facade))), fmtDur(time.Duration(er.NsPerOp.Baseline)), fmtRatio(er.NsPerOp.ratio()))
+		if er.InProcessNote != "" {
+			w("\n> Facade in-process: not measured: %s.\n", er.InProcessNote)
+		}
+		w("\nGrowth: sequential requests (1 client) for OPs with exactly this many chats in service.\n\n")
+		w("| chats | facade p50 | baseline p50 | ratio | facade statements | baseline statements |\n| ---: | ---: | ---: | ---: | ---: | ---: |\n")
+		for _, g := range er.Growth {
+			w("| %d | %s | %s | %s | %s | %s |\n", g.Chats, fmtDur(g.Facade.quantile(0.5)), fmtDur(g.Baseline.quantile(0.5)),
+				fmtRatio(nanIfEmpty(g.Facade, float64(g.Facade.quantile(0.5)))/float64(g.Baseline.quantile(0.5))),
+				fmtNum(g.Statements.Facade, 0), fmtNum(g.Statements.Baseline, 0))
+		}
+		fs := slope(er.Growth, func(g growthRow) loadResult { return g.Facade })
+		bs := slope(er.Growth, func(g growthRow) loadResult { return g.Baseline })
+		w("\nSlope (least squares of p50 over chats): facade %s µs per chat, baseline %s µs per chat: %s.\n\n",
+			fmtNum(fs/1e3, 2), fmtNum(bs/1e3, 2), fmtRatio(fs/bs))
+	}
+	w("## Memory\n\nAnonymous resident memory (RssAnon, /proc/PID/status) of each server process after all of its load: ")
+	w("facade %s, baseline %s (%s). The database file is mapped and cached by the kernel; that is file memory, not counted here.\n\n",
+		mb(res.RSS.Facade), mb(res.RSS.Baseline), fmtRatio(res.RSS.ratio()))
+	w("## Rerun\n\n```sh\ngo run ./bench -out bench/RESULTS.md          # this report\ngo run ./bench -short                         # a quick check that it works\ngo test -run '^$' -bench . -benchmem ./bench   # allocations per request, in-process\n```\n\n")
+	w("Generated databases are cached by seed and sizes in `%s`; the first run generates one (BenchSizes: a few seconds).\n", "$TMPDIR/opfacade-bench")
+	return b.String()
+}
+
+func loadRatio(er *endpointResult, clients int, v func(loadResult) float64) float64 {
+	l, ok := er.Load[clients]
+	if !ok || len(l[0].Lat) == 0 || len(l[1].Lat) == 0 {
+		return math.NaN()
+	}
+	return v(l[0]) / v(l[1])
+}
+
+func nanIfEmpty(l loadResult, v float64) float64 {
+	if len(l.Lat) == 0 {
+		return math.NaN()
+	}
+	return v
+}
+
+func nanZero(v float64) float64 {
+	if math.IsNaN(v) {
+		return 0
+	}
+	return v
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, n := range v {
+		s[i] = fmt.Sprint(n)
+	}
+	return strings.Join(s, ", ")
+}
+
+func maxInt(v []int) int {
+	m := 0
+	for _, n := range v {
+		m = max(m, n)
+	}
+	return m
+}
+
+func minInt(v []int) int {
+	m := math.MaxInt
+	for _, n := range v {
+		m = min(m, n)
+	}
+	return m
+}
+
+// flagsLine is the command line that reproduces the run, short of defaults.
+func flagsLine(o options) string {
+	var f []string
+	if o.Short {
+		f = append(f, "-short")
+	}
+	if o.Seed != 1 {
+		f = append(f, fmt.Sprintf("-seed %d", o.Seed))
+	}
+	if o.Out != "" {
+		f = append(f, "-out "+o.Out)
+	}
+	if len(f) == 0 {
+		return ""
+	}
+	return " " + strings.Join(f, " ")
+}

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"opfacade/api"
+	"opfacade/graph"
+	"opfacade/loader"
+	"opfacade/resolvers"
+	"opfacade/store"
+)
+
+// defaultIcon is the server's default -default-icon, the old deployment's.
+const defaultIcon = "http://7xkq6j.com1.z0.glb.clouddn.com/defaultUserIcon.png?attname=&imageView2/1/w/200/h/200&e=1609915298&token=1pd5YXbBmYR7QQqodYuItP927L99-O4qNLAynsmp:DE3Q5PUuDcWv89Nt_2nL_8Q0Njk="
+
+// benchHost is the -host-name both servers show in the legacy footer.
+const benchHost = "bench"
+
+// benchQuery asks for every field of an OP's chats, their users and grades.
+const benchQuery = `query MyChats {
+  me {
+    id name role isOnline
+    chats {
+      id groupId title status storedStatus address message createTime
+      user { id nickName icon grade { chatCount orderCount serviceCount } }
+      staff { id name role isOnline }
+    }
+  }
+}`
+
+// sqlitePool is the store's default SQLite pool size on this machine.
+func sqlitePool() int { return max(4, 2*runtime.NumCPU()) }
+
+// platformZone is the server's default -tz.
+func platformZone() *time.Location {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
+
+// newFacadeHandler wires the GraphQL endpoint over st the way the server's
+// routes do, for the in-process measurements (statements, allocations).
+func newFacadeHandler(st *store.Store) http.Handler {
+	es := graph.NewExecutableSchema(graph.Config{Resolvers: &resolvers.Resolver{Store: st, DefaultIcon: defaultIcon}})
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	mux := http.NewServeMux()
+	mux.Handle("/query", loader.Middleware(st, api.New(es, st, api.Options{Introspection: true}, log)))
+	return mux
+}
+
+// server is a server process the load is pointed at.
+type server struct {
+	name string
+	base string // http://127.0.0.1:port
+	cmd  *exec.Cmd
+	done chan error
+	log  *os.File
+	once sync.Once
+}
+
+// buildFacade builds the real server binary from the module at modDir.
+func buildFacade(ctx context.Context, modDir, dir string) (string, error) {
+	bin := filepath.Join(dir, "opfacade")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+	cmd.Dir = modDir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build: %w\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// moduleDir is the folder of the module this program belongs to.
+func moduleDir(ctx context.Context) (string, error) {
+	out, err := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Dir}}").Output()
+	if err != nil {
+		return "", fmt.Errorf("go list -m: %w", err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+var listening = regexp.MustCompile(`\((http://127\.0\.0\.1:\d+)\)`)
+
+// startServer runs bin with args, reads its base URL from the first line
+// it prints, and waits until it answers.
+func startServer(ctx context.Context, name, logDir string, env []string, bin string, args ...string) (*server, error) {
+	logf, err := os.Create(filepath.Join(logDir, name+".log"))
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stderr = logf
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s := &server{name: name, cmd: cmd, done: make(chan error, 1), log: logf}
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			default:
+			}
+		}
+	}()
+	go func() { s.done <- cmd.Wait() }()
+	deadline := time.After(30 * time.Second)
+	for s.base == "" {
+		select {
+		case line := <-lines:
+			if m := listening.FindStringSubmatch(line); m != nil {
+				s.base = m[1]
+			}
+		case err := <-s.done:
+			return nil, fmt.Errorf("%s exited before serving: %v (log: %s)", name, err, logf.Name())
+		case <-deadline:
+			s.stop()
+			return nil, fmt.Errorf("%s printed no address within 30s (log: %s)", name, logf.Name())
+		case <-ctx.Done():
+			s.stop()
+			return nil, ctx.Err()
+		}
+	}
+	return s, nil
+}
+
+// stop ends the server process this program started, gracefully first.
+func (s *server) stop() {
+	s.once.Do(func() {
+		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-s.done:
+		case <-time.After(10 * time.Second):
+			_ = s.cmd.Process.Kill()
+			<-s.done
+		}
+		_ = s.log.Close()
+	})
+}
+
+// rssAnon is the process's anonymous resident memory in bytes, from
+// /proc/PID/status.
+func rssAnon(pid int) (int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "RssAnon:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, fmt.Errorf("no RssAnon in /proc/%d/status", pid)
+}
+
+// serveBaseline is the baseline's process: it serves until SIGTERM.
+func serveBaseline(ctx context.Context, dbPath, addr string) error {
+	b, err := newBaseline(ctx, dbPath, platformZone(), benchHost)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: b.routes(), ReadHeaderTimeout: 5 * time.Second}
+	fmt.Printf("baseline serving %s (http://%s)\n", dbPath, ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}

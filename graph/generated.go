@@ -9,6 +9,7 @@ import (
 	"math"
 	"opfacade/domain"
 	"opfacade/graph/model"
+	"opfacade/resolvers/view"
 	"opfacade/scalar"
 	"strconv"
 	"sync/atomic"
@@ -41,15 +42,16 @@ type DirectiveRoot struct {
 
 type ComplexityRoot struct {
 	Chat struct {
-		Address     func(childComplexity int) int
-		CreateTime  func(childComplexity int) int
-		GroupID     func(childComplexity int) int
-		ID          func(childComplexity int) int
-		LastMessage func(childComplexity int) int
-		Staff       func(childComplexity int) int
-		Status      func(childComplexity int) int
-		Title       func(childComplexity int) int
-		User        func(childComplexity int) int
+		Address      func(childComplexity int) int
+		CreateTime   func(childComplexity int) int
+		GroupID      func(childComplexity int) int
+		ID           func(childComplexity int) int
+		LastMessage  func(childComplexity int) int
+		SchemaStatus func(childComplexity int) int
+		Staff        func(childComplexity int) int
+		Status       func(childComplexity int) int
+		Title        func(childComplexity int) int
+		User         func(childComplexity int) int
 	}
 
 	Query struct {
@@ -84,10 +86,7 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type ChatResolver interface {
-	Status(ctx context.Context, obj *domain.Chat) (model.ChatStatus, error)
-
-	User(ctx context.Context, obj *domain.Chat) (*domain.User, error)
-	Staff(ctx context.Context, obj *domain.Chat) (*domain.Staff, error)
+	User(ctx context.Context, obj *view.Chat) (*view.User, error)
 }
 type QueryResolver interface {
 	Me(ctx context.Context) (*domain.Staff, error)
@@ -96,11 +95,10 @@ type QueryResolver interface {
 type StaffResolver interface {
 	Role(ctx context.Context, obj *domain.Staff) (model.StaffRole, error)
 
-	Chats(ctx context.Context, obj *domain.Staff, status []model.ChatStatus) ([]domain.Chat, error)
+	Chats(ctx context.Context, obj *domain.Staff, status []model.ChatStatus) ([]view.Chat, error)
 }
 type UserResolver interface {
-	Icon(ctx context.Context, obj *domain.User) (string, error)
-	Grade(ctx context.Context, obj *domain.User) (*domain.Grade, error)
+	Grade(ctx context.Context, obj *view.User) (*domain.Grade, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -151,13 +149,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Chat.LastMessage(childComplexity), true
+	case "Chat.status":
+		if e.ComplexityRoot.Chat.SchemaStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Chat.SchemaStatus(childComplexity), true
 	case "Chat.staff":
 		if e.ComplexityRoot.Chat.Staff == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Chat.Staff(childComplexity), true
-	case "Chat.status", "Chat.storedStatus":
+	case "Chat.storedStatus":
 		if e.ComplexityRoot.Chat.Status == nil {
 			break
 		}
@@ -765,7 +769,7 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 
 // region    **************************** field.gotpl *****************************
 
-func (ec *executionContext) _Chat_id(ctx context.Context, field graphql.CollectedField, obj *domain.Chat) (ret graphql.Marshaler) {
+func (ec *executionContext) _Chat_id(ctx context.Context, field graphql.CollectedField, obj *view.Chat) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -788,7 +792,7 @@ func (ec *executionContext) fieldContext_Chat_id(_ context.Context, field graphq
 	return graphql.NewScalarFieldContext("Chat", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Chat_groupId(ctx context.Context, field graphql.CollectedField, obj *domain.Chat) (ret graphql.Marshaler) {
+func (ec *executionContext) _Chat_groupId(ctx context.Context, field graphql.CollectedField, obj *view.Chat) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -811,7 +815,7 @@ func (ec *executionContext) fieldContext_Chat_groupId(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Chat", field, false, false, "String")
 }
 
-func (ec *executionContext) _Chat_title(ctx context.Context, field graphql.CollectedField, obj *domain.Chat) (ret graphql.Marshaler) {
+func (ec *executionContext) _Chat_title(ctx context.Context, field graphql.CollectedField, obj *view.Chat) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -834,7 +838,7 @@ func (ec *executionContext) fieldContext_Chat_title(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Chat", field, false, false, "String")
 }
 
-func (ec *executionContext) _Chat_status(ctx context.Context, field graphql.CollectedField, obj *domain.Chat) (ret graphql.Marshaler) {
+func (ec *executionContext) _Chat_status(ctx context.Context, field graphql.CollectedField, obj *view.Chat) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -843,7 +847,7 @@ func (ec *executionContext) _Chat_status(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Chat_status(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Chat().Status(ctx, obj)
+			return obj.SchemaStatus, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.ChatStatus) graphql.Marshaler {
@@ -854,10 +858,10 @@ func (ec *executionContext) _Chat_status(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Chat_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Chat", field, true, true, "ChatStatus")
+	return graphql.NewScalarFieldContext("Chat", field, false, false, "ChatStatus")
 }
 
-func (ec *executionContext) _Chat_storedStatus(ctx context.Context, field graphql.CollectedField, obj *domain.Chat) (ret graphql.Marshaler) {
+func (ec *executionContext) _Chat_storedStatus(ctx context.Context, field graphql.CollectedField, obj *view.Chat) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -880,7 +884,7 @@ func (ec *executionContext) fieldContext_Chat_storedStatus(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Chat", field, false, false, "String")
 }
 
-func (ec *executionContext) _Chat_address(ctx context.Context, field graphql.CollectedField, obj *domain.Chat) (ret graphql.Marshaler) {
+func (ec *executionContext) _Chat_address(ctx context.Context, field graphql.CollectedField, obj *view.Chat) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -903,7 +907,7 @@ func (ec *executionContext) fieldContext_Chat_address(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Chat", field, false, false, "String")
 }
 
-func (ec *executionContext) _Chat_message(ctx context.Context, field graphql.CollectedField, obj *domain.Chat) (ret graphql.Marshaler) {
+func (ec *executionContext) _Chat_message(ctx context.Context, field graphql.CollectedField, obj *view.Chat) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -926,7 +930,7 @@ func (ec *executionContext) fieldContext_Chat_message(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Chat", field, false, false, "String")
 }
 
-func (ec *executionContext) _Chat_createTime(ctx context.Context, field graphql.CollectedField, obj *domain.Chat) (ret graphql.Marshaler) {
+func (ec *executionContext) _Chat_createTime(ctx context.Context, field graphql.CollectedField, obj *view.Chat) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -949,7 +953,7 @@ func (ec *executionContext) fieldContext_Chat_createTime(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Chat", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _Chat_user(ctx context.Context, field graphql.CollectedField, obj *domain.Chat) (ret graphql.Marshaler) {
+func (ec *executionContext) _Chat_user(ctx context.Context, field graphql.CollectedField, obj *view.Chat) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -961,8 +965,8 @@ func (ec *executionContext) _Chat_user(ctx context.Context, field graphql.Collec
 			return ec.Resolvers.Chat().User(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *domain.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖopfacadeᚋdomainᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *view.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖopfacadeᚋresolversᚋviewᚐUser(ctx, selections, v)
 		},
 		true,
 		true,
@@ -981,7 +985,7 @@ func (ec *executionContext) fieldContext_Chat_user(_ context.Context, field grap
 	return fc, nil
 }
 
-func (ec *executionContext) _Chat_staff(ctx context.Context, field graphql.CollectedField, obj *domain.Chat) (ret graphql.Marshaler) {
+func (ec *executionContext) _Chat_staff(ctx context.Context, field graphql.CollectedField, obj *view.Chat) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -990,7 +994,7 @@ func (ec *executionContext) _Chat_staff(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Chat_staff(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Chat().Staff(ctx, obj)
+			return obj.Staff, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *domain.Staff) graphql.Marshaler {
@@ -1004,8 +1008,8 @@ func (ec *executionContext) fieldContext_Chat_staff(_ context.Context, field gra
 	fc = &graphql.FieldContext{
 		Object:     "Chat",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Staff(ctx, field)
 		},
@@ -1270,8 +1274,8 @@ func (ec *executionContext) _Staff_chats(ctx context.Context, field graphql.Coll
 			return ec.Resolvers.Staff().Chats(ctx, obj, fc.Args["status"].([]model.ChatStatus))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []domain.Chat) graphql.Marshaler {
-			return ec.marshalNChat2ᚕopfacadeᚋdomainᚐChatᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []view.Chat) graphql.Marshaler {
+			return ec.marshalNChat2ᚕopfacadeᚋresolversᚋviewᚐChatᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1301,7 +1305,7 @@ func (ec *executionContext) fieldContext_Staff_chats(ctx context.Context, field 
 	return fc, nil
 }
 
-func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *view.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1324,7 +1328,7 @@ func (ec *executionContext) fieldContext_User_id(_ context.Context, field graphq
 	return graphql.NewScalarFieldContext("User", field, false, false, "ID")
 }
 
-func (ec *executionContext) _User_nickName(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_nickName(ctx context.Context, field graphql.CollectedField, obj *view.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1347,7 +1351,7 @@ func (ec *executionContext) fieldContext_User_nickName(_ context.Context, field 
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
-func (ec *executionContext) _User_icon(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_icon(ctx context.Context, field graphql.CollectedField, obj *view.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1356,7 +1360,7 @@ func (ec *executionContext) _User_icon(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_User_icon(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.User().Icon(ctx, obj)
+			return obj.Icon, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -1367,10 +1371,10 @@ func (ec *executionContext) _User_icon(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_User_icon(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, true, true, "String")
+	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
-func (ec *executionContext) _User_grade(ctx context.Context, field graphql.CollectedField, obj *domain.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_grade(ctx context.Context, field graphql.CollectedField, obj *view.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2554,7 +2558,7 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 var chatImplementors = []string{"Chat"}
 
-func (ec *executionContext) _Chat(ctx context.Context, sel ast.SelectionSet, obj *domain.Chat) graphql.Marshaler {
+func (ec *executionContext) _Chat(ctx context.Context, sel ast.SelectionSet, obj *view.Chat) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -2579,11 +2583,10 @@ func (ec *executionContext) _Chat(ctx context.Context, sel ast.SelectionSet, obj
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Chat_status(ctx, field, obj)
-				})
+			out.Values[i] = ec._Chat_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "storedStatus":
 			out.Values[i] = ec._Chat_storedStatus(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -2611,11 +2614,10 @@ func (ec *executionContext) _Chat(ctx context.Context, sel ast.SelectionSet, obj
 					return ec._Chat_user(ctx, field, obj)
 				})
 		case "staff":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Chat_staff(ctx, field, obj)
-				})
+			out.Values[i] = ec._Chat_staff(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -2752,7 +2754,7 @@ func (ec *executionContext) _Staff(ctx context.Context, sel ast.SelectionSet, ob
 
 var userImplementors = []string{"User"}
 
-func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *domain.User) graphql.Marshaler {
+func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *view.User) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -2772,11 +2774,10 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "icon":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._User_icon(ctx, field, obj)
-				})
+			out.Values[i] = ec._User_icon(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "grade":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -3219,15 +3220,15 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
-func (ec *executionContext) marshalNChat2opfacadeᚋdomainᚐChat(ctx context.Context, sel ast.SelectionSet, v domain.Chat) graphql.Marshaler {
+func (ec *executionContext) marshalNChat2opfacadeᚋresolversᚋviewᚐChat(ctx context.Context, sel ast.SelectionSet, v view.Chat) graphql.Marshaler {
 	return ec._Chat(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNChat2ᚕopfacadeᚋdomainᚐChatᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.Chat) graphql.Marshaler {
+func (ec *executionContext) marshalNChat2ᚕopfacadeᚋresolversᚋviewᚐChatᚄ(ctx context.Context, sel ast.SelectionSet, v []view.Chat) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNChat2opfacadeᚋdomainᚐChat(ctx, sel, v[i])
+		return ec.marshalNChat2opfacadeᚋresolversᚋviewᚐChat(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -3353,7 +3354,7 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 	return res
 }
 
-func (ec *executionContext) marshalNUser2ᚖopfacadeᚋdomainᚐUser(ctx context.Context, sel ast.SelectionSet, v *domain.User) graphql.Marshaler {
+func (ec *executionContext) marshalNUser2ᚖopfacadeᚋresolversᚋviewᚐUser(ctx context.Context, sel ast.SelectionSet, v *view.User) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "User!")
 		return graphql.Null

@@ -8,17 +8,30 @@ import (
 	"opfacade/domain"
 	"opfacade/graph/model"
 	"opfacade/loader"
+	"opfacade/resolvers/view"
 	"opfacade/store"
 )
 
 // chats lists an OP's chats in one statement that also reads their users,
 // and primes the loaders with what it read. When the query asks for the
 // users' grades it fetches them all at once here too, so no nested field
-// waits for a batching window.
-func (r *Resolver) chats(ctx context.Context, s *domain.Staff, statuses []model.ChatStatus) ([]domain.Chat, error) {
+// waits for a batching window. Each chat carries its schema status and its
+// OP (s: the chats are s's), so neither needs a resolver of its own.
+func (r *Resolver) chats(ctx context.Context, s *domain.Staff, statuses []model.ChatStatus) ([]view.Chat, error) {
 	chats, users, err := r.Store.ChatsByStaff(ctx, s.ID, chatFilter(statuses))
 	if err != nil {
 		return nil, err
+	}
+	out := make([]view.Chat, len(chats))
+	for i, c := range chats {
+		out[i] = view.Chat{Chat: c, SchemaStatus: chatStatus(c.Status)}
+		if c.StaffID == s.ID {
+			out[i].Staff = s
+		} else if c.StaffID != "" {
+			if out[i].Staff, err = r.chatStaff(ctx, c.StaffID); err != nil {
+				return nil, err
+			}
+		}
 	}
 	l := loader.For(ctx)
 	l.Staff.Prime(s.ID, *s)
@@ -40,7 +53,7 @@ func (r *Resolver) chats(ctx context.Context, s *domain.Staff, statuses []model.
 			l.Grades.Prime(id, g)
 		}
 	}
-	return chats, nil
+	return out, nil
 }
 
 // chatFilter maps the schema's statuses to stored ones.

@@ -10,21 +10,12 @@ import (
 	"opfacade/domain"
 	"opfacade/graph"
 	"opfacade/graph/model"
+	"opfacade/resolvers/view"
 )
 
-// Status is the resolver for the status field.
-func (r *chatResolver) Status(ctx context.Context, obj *domain.Chat) (model.ChatStatus, error) {
-	return chatStatus(obj.Status), nil
-}
-
 // User is the resolver for the user field.
-func (r *chatResolver) User(ctx context.Context, obj *domain.Chat) (*domain.User, error) {
+func (r *chatResolver) User(ctx context.Context, obj *view.Chat) (*view.User, error) {
 	return r.user(ctx, obj.UserID)
-}
-
-// Staff is the resolver for the staff field.
-func (r *chatResolver) Staff(ctx context.Context, obj *domain.Chat) (*domain.Staff, error) {
-	return r.chatStaff(ctx, obj.StaffID)
 }
 
 // Me is the resolver for the me field.
@@ -43,17 +34,12 @@ func (r *staffResolver) Role(ctx context.Context, obj *domain.Staff) (model.Staf
 }
 
 // Chats is the resolver for the chats field.
-func (r *staffResolver) Chats(ctx context.Context, obj *domain.Staff, status []model.ChatStatus) ([]domain.Chat, error) {
+func (r *staffResolver) Chats(ctx context.Context, obj *domain.Staff, status []model.ChatStatus) ([]view.Chat, error) {
 	return r.chats(ctx, obj, status)
 }
 
-// Icon is the resolver for the icon field.
-func (r *userResolver) Icon(ctx context.Context, obj *domain.User) (string, error) {
-	return r.icon(obj), nil
-}
-
 // Grade is the resolver for the grade field.
-func (r *userResolver) Grade(ctx context.Context, obj *domain.User) (*domain.Grade, error) {
+func (r *userResolver) Grade(ctx context.Context, obj *view.User) (*domain.Grade, error) {
 	return r.grade(ctx, obj.ID)
 }
 

@@ -5,27 +5,9 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
-	"time"
 
 	"opfacade/domain"
 )
-
-type chatRow struct {
-	ChatID      string         `db:"chat_id"`
-	UserID      string         `db:"user_id"`
-	StaffID     sql.NullString `db:"staff_id"`
-	GroupID     string         `db:"group_id"`
-	Title       string         `db:"title"`
-	Status      string         `db:"status"`
-	Address     string         `db:"address"`
-	LastMessage string         `db:"last_message"`
-	CreateTime  time.Time      `db:"create_time"`
-	// The chat's user, from a LEFT JOIN: ProfileID is NULL when the user
-	// has no app_user row.
-	ProfileID sql.NullString `db:"profile_id"`
-	NickName  sql.NullString `db:"nick_name"`
-	IconURL   sql.NullString `db:"icon_url"`
-}
 
 // ChatFilter selects an OP's chats by status.
 type ChatFilter struct {
@@ -36,8 +18,11 @@ type ChatFilter struct {
 	Unknown bool
 }
 
-const chatsByStaff = `SELECT c.chat_id, c.user_id, c.staff_id, c.group_id, c.title, c.status, c.address, c.last_message, c.create_time,
- u.user_id AS profile_id, u.nick_name, u.icon_url
+// chatsByStaff reads create_time as text: the SQLite driver would try
+// several layouts on each DATETIME (failing, and allocating an error, on
+// the first ones), where readDateTime tries the one the platform writes.
+const chatsByStaff = `SELECT c.chat_id, c.user_id, c.staff_id, c.group_id, c.title, c.status, c.address, c.last_message,
+ CAST(c.create_time AS CHAR), u.nick_name, u.icon_url
 FROM op_chat c LEFT JOIN app_user u ON u.user_id = c.user_id
 WHERE c.staff_id = ? AND (%s)
 ORDER BY c.create_time DESC, c.chat_id ASC`
@@ -49,20 +34,41 @@ func (s *Store) ChatsByStaff(ctx context.Context, staffID string, f ChatFilter) 
 	if where == "" {
 		return []domain.Chat{}, nil, nil
 	}
-	var rows []chatRow
 	query := fmt.Sprintf(chatsByStaff, where)
-	if err := s.selectRows(ctx, &rows, query, append([]any{staffID}, args...)...); err != nil {
+	st, err := s.prepared(ctx, query)
+	if err != nil {
 		return nil, nil, s.classify(err, "chats by staff")
 	}
-	chats := make([]domain.Chat, len(rows))
-	users := make([]domain.User, len(rows))
-	for i, r := range rows {
-		chats[i] = domain.Chat{
-			ID: r.ChatID, UserID: r.UserID, StaffID: r.StaffID.String, GroupID: r.GroupID,
-			Title: r.Title, Status: r.Status, Address: r.Address, LastMessage: r.LastMessage,
-			CreateTime: s.localTime(r.CreateTime),
+	s.statements.Add(1)
+	rows, err := st.QueryContext(ctx, append([]any{staffID}, args...)...)
+	if err != nil {
+		return nil, nil, s.classify(err, "chats by staff")
+	}
+	defer rows.Close()
+	// Scanned by hand: this is the hot path, and sqlx's reflection costs
+	// more per row than the row itself.
+	var chats []domain.Chat
+	var users []domain.User
+	for rows.Next() {
+		var c domain.Chat
+		var staff, nick, icon sql.NullString
+		var created string
+		if err := rows.Scan(&c.ID, &c.UserID, &staff, &c.GroupID, &c.Title, &c.Status, &c.Address, &c.LastMessage,
+			&created, &nick, &icon); err != nil {
+			return nil, nil, s.classify(err, "chats by staff")
 		}
-		users[i] = userRow{UserID: r.UserID, NickName: r.NickName, IconURL: r.IconURL}.user()
+		c.StaffID = staff.String
+		if c.CreateTime, err = s.readDateTime(created); err != nil {
+			return nil, nil, s.classify(err, "chats by staff")
+		}
+		chats = append(chats, c)
+		users = append(users, userRow{UserID: c.UserID, NickName: nick, IconURL: icon}.user())
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, s.classify(err, "chats by staff")
+	}
+	if chats == nil {
+		chats = []domain.Chat{}
 	}
 	return chats, users, nil
 }

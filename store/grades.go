@@ -7,12 +7,6 @@ import (
 	"opfacade/domain"
 )
 
-type gradeRow struct {
-	UserID string `db:"user_id"`
-	Kind   string `db:"kind"`
-	N      int    `db:"n"`
-}
-
 // gradesByUserIDs counts a user's chats, orders and service orders in one
 // statement; each part is an index range scan on the table's user_id index.
 const gradesByUserIDs = `SELECT user_id, 'c' AS kind, COUNT(*) AS n FROM op_chat WHERE user_id IN (%[1]s) GROUP BY user_id
@@ -28,23 +22,43 @@ func (s *Store) GradesByUserIDs(ctx context.Context, ids []string) (map[string]d
 	}
 	for _, chunk := range chunks(ids) {
 		marks, args := inList(chunk)
-		var rows []gradeRow
 		all := append(append(append(make([]any, 0, 3*len(args)), args...), args...), args...)
-		if err := s.selectRows(ctx, &rows, fmt.Sprintf(gradesByUserIDs, marks), all...); err != nil {
+		if err := s.readGrades(ctx, fmt.Sprintf(gradesByUserIDs, marks), all, out); err != nil {
 			return nil, s.classify(err, "grades by user ids")
-		}
-		for _, r := range rows {
-			g := out[r.UserID]
-			switch r.Kind {
-			case "c":
-				g.ChatCount = r.N
-			case "o":
-				g.OrderCount = r.N
-			case "s":
-				g.ServiceCount = r.N
-			}
-			out[r.UserID] = g
 		}
 	}
 	return out, nil
+}
+
+// readGrades runs one chunk's statement and adds its counts to out. Rows
+// are scanned by hand: a thousand users give three thousand rows.
+func (s *Store) readGrades(ctx context.Context, query string, args []any, out map[string]domain.Grade) error {
+	st, err := s.prepared(ctx, query)
+	if err != nil {
+		return err
+	}
+	s.statements.Add(1)
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var user, kind string
+		var n int
+		if err := rows.Scan(&user, &kind, &n); err != nil {
+			return err
+		}
+		g := out[user]
+		switch kind {
+		case "c":
+			g.ChatCount = n
+		case "o":
+			g.OrderCount = n
+		case "s":
+			g.ServiceCount = n
+		}
+		out[user] = g
+	}
+	return rows.Err()
 }

@@ -9,11 +9,13 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/mattn/go-sqlite3"
 
 	"opfacade/domain"
 )
@@ -140,6 +142,23 @@ func (s *Store) localTime(t time.Time) time.Time {
 	y, mo, d := t.Date()
 	h, mi, sec := t.Clock()
 	return time.Date(y, mo, d, h, mi, sec, t.Nanosecond(), s.zone)
+}
+
+// readDateTime reads a stored DATETIME, read as text, as the wall-clock
+// time it is in the platform's zone. Both engines write the platform's
+// "2006-01-02 15:04:05" (a fraction may follow); anything else is read with
+// the SQLite driver's layouts, as a DATETIME column would have been.
+func (s *Store) readDateTime(v string) (time.Time, error) {
+	if t, err := time.ParseInLocation(time.DateTime, v, s.zone); err == nil {
+		return t, nil
+	}
+	v = strings.TrimSuffix(v, "Z")
+	for _, layout := range sqlite3.SQLiteTimestampFormats {
+		if t, err := time.ParseInLocation(layout, v, time.UTC); err == nil {
+			return s.localTime(t), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("unreadable DATETIME %q", v)
 }
 
 // classify turns a driver error into a domain error: unavailable when the

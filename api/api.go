@@ -22,11 +22,12 @@ type Options struct {
 	Introspection bool
 }
 
-// New returns the GraphQL endpoint: POST with a JSON body, and GET for
-// queries only. Requests carry the caller's bearer token, checked once per
+// New returns the GraphQL endpoint: POST with a JSON body (answered by
+// postJSON when the client takes plain JSON), and GET for queries only. Requests carry the caller's bearer token, checked once per
 // operation against tokens.
 func New(es graphql.ExecutableSchema, tokens TokenChecker, opt Options, log *slog.Logger) http.Handler {
 	srv := handler.New(es)
+	srv.AddTransport(postJSON{})
 	srv.AddTransport(transport.POST{})
 	srv.AddTransport(transport.GET{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))

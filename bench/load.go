@@ -129,17 +129,6 @@ func (r loadResult) quantile(q float64) time.Duration {
 	return r.Lat[min(len(r.Lat)-1, int(q*float64(len(r.Lat))))]
 }
 
-func (r loadResult) mean() time.Duration {
-	if len(r.Lat) == 0 {
-		return 0
-	}
-	var sum time.Duration
-	for _, d := range r.Lat {
-		sum += d
-	}
-	return sum / time.Duration(len(r.Lat))
-}
-
 // Bounds on the load, whatever the flags say.
 const (
 	maxClients          = 256

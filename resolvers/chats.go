@@ -12,19 +12,21 @@ import (
 	"opfacade/store"
 )
 
-// chats lists an OP's chats in one statement that also reads their users,
-// and primes the loaders with what it read. When the query asks for the
-// users' grades it fetches them all at once here too, so no nested field
-// waits for a batching window. Each chat carries its schema status and its
-// OP (s: the chats are s's), so neither needs a resolver of its own.
+// chats lists an OP's chats in one statement that also reads their users.
+// Each chat carries its schema status, its user and its OP (s: the chats
+// are s's), so none of them needs a resolver of its own. When the query
+// asks for the users' grades it fetches them all at once here too and
+// primes the grade loader, so no nested field waits for a batching window.
 func (r *Resolver) chats(ctx context.Context, s *domain.Staff, statuses []model.ChatStatus) ([]view.Chat, error) {
 	chats, users, err := r.Store.ChatsByStaff(ctx, s.ID, chatFilter(statuses))
 	if err != nil {
 		return nil, err
 	}
 	out := make([]view.Chat, len(chats))
+	vusers := make([]view.User, len(users)) // users[i] is chats[i]'s user
 	for i, c := range chats {
-		out[i] = view.Chat{Chat: c, SchemaStatus: chatStatus(c.Status)}
+		vusers[i] = view.User{User: users[i], Icon: r.icon(&users[i])}
+		out[i] = view.Chat{Chat: c, SchemaStatus: chatStatus(c.Status), User: &vusers[i]}
 		if c.StaffID == s.ID {
 			out[i].Staff = s
 		} else if c.StaffID != "" {
@@ -35,23 +37,23 @@ func (r *Resolver) chats(ctx context.Context, s *domain.Staff, statuses []model.
 	}
 	l := loader.For(ctx)
 	l.Staff.Prime(s.ID, *s)
+	if len(users) == 0 || !graphql.FieldRequested(ctx, "user.grade") {
+		return out, nil
+	}
 	ids := make([]string, 0, len(users))
 	seen := make(map[string]bool, len(users))
 	for _, u := range users {
 		if !seen[u.ID] {
 			seen[u.ID] = true
 			ids = append(ids, u.ID)
-			l.Users.Prime(u.ID, u)
 		}
 	}
-	if len(ids) > 0 && graphql.FieldRequested(ctx, "user.grade") {
-		grades, err := r.Store.GradesByUserIDs(ctx, ids)
-		if err != nil {
-			return nil, err
-		}
-		for id, g := range grades {
-			l.Grades.Prime(id, g)
-		}
+	grades, err := r.Store.GradesByUserIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for id, g := range grades {
+		l.Grades.Prime(id, g)
 	}
 	return out, nil
 }

@@ -13,11 +13,6 @@ import (
 	"opfacade/resolvers/view"
 )
 
-// User is the resolver for the user field.
-func (r *chatResolver) User(ctx context.Context, obj *view.Chat) (*view.User, error) {
-	return r.user(ctx, obj.UserID)
-}
-
 // Me is the resolver for the me field.
 func (r *queryResolver) Me(ctx context.Context) (*domain.Staff, error) {
 	return r.me(ctx)
@@ -43,9 +38,6 @@ func (r *userResolver) Grade(ctx context.Context, obj *view.User) (*domain.Grade
 	return r.grade(ctx, obj.ID)
 }
 
-// Chat returns graph.ChatResolver implementation.
-func (r *Resolver) Chat() graph.ChatResolver { return &chatResolver{r} }
-
 // Query returns graph.QueryResolver implementation.
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
@@ -56,7 +48,6 @@ func (r *Resolver) Staff() graph.StaffResolver { return &staffResolver{r} }
 func (r *Resolver) User() graph.UserResolver { return &userResolver{r} }
 
 type (
-	chatResolver  struct{ *Resolver }
 	queryResolver struct{ *Resolver }
 	staffResolver struct{ *Resolver }
 	userResolver  struct{ *Resolver }

@@ -8,16 +8,7 @@ import (
 
 	"opfacade/domain"
 	"opfacade/loader"
-	"opfacade/resolvers/view"
 )
-
-func (r *Resolver) user(ctx context.Context, id string) (*view.User, error) {
-	u, err := loader.For(ctx).Users.Load(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return &view.User{User: u, Icon: r.icon(&u)}, nil
-}
 
 // icon is the user's icon URL, or the platform's default.
 func (r *Resolver) icon(u *domain.User) string {

@@ -1,12 +1,13 @@
 // Package view holds the schema's Chat and User as the resolvers hand them
 // to gqlgen: the domain values plus what the schema shows of them that the
-// domain does not store (a chat's status in the schema's terms, the OP
-// serving it, a user's icon with the default filled in).
+// domain does not store (a chat's status in the schema's terms, its user
+// and the OP serving it, a user's icon with the default filled in).
 //
 // gqlgen resolves a field bound to a struct field in the goroutine that
 // marshals its object, and every resolver field in one of its own when an
 // object has more than one. Filling these in with the list keeps one chat
-// of a thousand-chat answer from costing four goroutines.
+// of a thousand-chat answer from costing four goroutines and two loader
+// lookups.
 package view
 
 import (
@@ -20,6 +21,8 @@ type Chat struct {
 	// SchemaStatus is Status in the schema's enum; UNKNOWN for a stored
 	// status the schema does not know.
 	SchemaStatus model.ChatStatus
+	// User is the chat's user, read with the chat.
+	User *User
 	// Staff is the OP serving the chat; nil while it waits for one.
 	Staff *domain.Staff
 }

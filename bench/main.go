@@ -87,7 +87,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	clients := fs.String("clients", "1,32", "comma-separated concurrent `clients` of the throughput phases")
 	fs.DurationVar(&o.Duration, "duration", 4*time.Second, "measured load per phase and server")
 	fs.DurationVar(&o.Warmup, "warmup", 500*time.Millisecond, "load before each phase that is not counted")
-	fs.IntVar(&o.Rounds, "rounds", 2, "each phase alternates facade and baseline this many times, to spread the machine's noise over both")
+	fs.IntVar(&o.Rounds, "rounds", 4, "each phase alternates facade and baseline this many times, to spread the machine's noise over both")
 	fs.DurationVar(&o.GrowthD, "growth-duration", 1500*time.Millisecond, "sequential requests per growth OP and server")
 	fs.StringVar(&o.BenchT, "benchtime", "1s", "how long each in-process allocation benchmark runs (testing's -benchtime)")
 	fs.IntVar(&o.Sample, "sample", 100, "OPs whose requests count SQL statements in-process")

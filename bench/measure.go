@@ -54,11 +54,13 @@ type results struct {
 	Dataset   *dataset
 	Endpoints []*endpointResult
 	RSS       pair // bytes of RssAnon after the load
-	Notes     []string
+	// LoadAvg is the machine's load average before and after the run:
+	// other work on a shared machine shows there.
+	LoadAvg [2]string
 }
 
 func measure(ctx context.Context, o options, logf func(string, ...any)) (*results, error) {
-	res := &results{Opt: o, Started: time.Now().UTC(), CPU: cpuModel()}
+	res := &results{Opt: o, Started: time.Now().UTC(), CPU: cpuModel(), LoadAvg: [2]string{loadAvg(), ""}}
 	logf("dataset: %+v seed %d", o.Sizes, o.Seed)
 	ds, err := openDataset(ctx, o.CacheDir, o.Sizes, o.Seed, o.Growth)
 	if err != nil {
@@ -180,6 +182,7 @@ func measure(ctx context.Context, o options, logf func(string, ...any)) (*result
 		return nil, err
 	}
 	res.Took = time.Since(res.Started)
+	res.LoadAvg[1] = loadAvg()
 	return res, nil
 }
 
@@ -292,4 +295,14 @@ func cpuModel() string {
 		}
 	}
 	return runtime.GOARCH
+}
+
+// loadAvg is /proc/loadavg's 1, 5 and 15 minute load averages.
+func loadAvg() string {
+	raw, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(raw))
+	return strings.Join(f[:min(3, len(f))], " ")
 }

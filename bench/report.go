@@ -92,7 +92,8 @@ func (res *results) markdown() string {
 		res.Dataset.Seed, s.Staff, s.Admins, s.Users, s.ServiceChatsPerStaff, s.ClosedChatsPerStaff, s.WaitChats, s.Orders, s.ServiceOrders, joinInts(o.Growth))
 	w("| load | %v measured per phase and server in %d alternating rounds, after %v of warm-up each; growth: %v of sequential requests per OP and server |\n",
 		o.Duration, o.Rounds, o.Warmup, o.GrowthD)
-	w("| run | %v |\n\n", res.Took.Round(time.Second))
+	w("| run | %v; load average %s before, %s after (a shared machine: other work shows here and in the numbers) |\n\n",
+		res.Took.Round(time.Second), res.LoadAvg[0], res.LoadAvg[1])
 
 	w("## Against the targets\n\n")
 	w("| measure | target | GraphQL | | legacy v2 | |\n| --- | --- | --- | --- | --- | --- |\n")

@@ -16,9 +16,13 @@ import (
 )
 
 // sqlitePragmas run on every new SQLite connection. mmap serves reads from
-// the page cache without a pread per page.
+// the kernel's page cache without a pread per page and without copying
+// pages into SQLite's own cache (anonymous memory, per connection). It
+// covers files up to 2 GiB, SQLite's default ceiling: a file larger than
+// the mapping is read through pread beyond it, and a production-sized
+// legacy database is well over the 256 MiB this once mapped.
 var sqlitePragmas = []string{
-	"PRAGMA mmap_size = 268435456",
+	"PRAGMA mmap_size = 2147418112",
 	"PRAGMA cache_size = -16000",
 }
 

@@ -79,7 +79,13 @@ func (c *caller) ok(status int, body []byte) bool {
 		return false
 	}
 	if c.ep == legacyV2 {
-		return bytes.HasPrefix(body, []byte(`{"code":200,`)) || bytes.Contains(body[:min(len(body), 200)], []byte(`"code":200`))
+		// Member order is free, and a quote inside a string is escaped,
+		// so the bytes "code":200 can only be the envelope's code.
+		if bytes.Contains(body, []byte(`"code":200`)) {
+			return true
+		}
+		var env struct{ Code int }
+		return json.Unmarshal(body, &env) == nil && env.Code == 200
 	}
 	return bytes.HasPrefix(body, []byte(`{"data":{"me":{`)) && !bytes.Contains(body, []byte(`"errors":`))
 }

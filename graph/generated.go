@@ -33,7 +33,6 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Query() QueryResolver
 	Staff() StaffResolver
-	User() UserResolver
 }
 
 type DirectiveRoot struct {
@@ -92,9 +91,6 @@ type StaffResolver interface {
 	Role(ctx context.Context, obj *domain.Staff) (model.StaffRole, error)
 
 	Chats(ctx context.Context, obj *domain.Staff, status []model.ChatStatus) ([]view.Chat, error)
-}
-type UserResolver interface {
-	Grade(ctx context.Context, obj *view.User) (*domain.Grade, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1379,7 +1375,7 @@ func (ec *executionContext) _User_grade(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_User_grade(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.User().Grade(ctx, obj)
+			return obj.Grade, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *domain.Grade) graphql.Marshaler {
@@ -1393,8 +1389,8 @@ func (ec *executionContext) fieldContext_User_grade(_ context.Context, field gra
 	fc = &graphql.FieldContext{
 		Object:     "User",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_UserGrade(ctx, field)
 		},
@@ -2761,24 +2757,23 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 		case "id":
 			out.Values[i] = ec._User_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "nickName":
 			out.Values[i] = ec._User_nickName(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "icon":
 			out.Values[i] = ec._User_icon(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "grade":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._User_grade(ctx, field, obj)
-				})
+			out.Values[i] = ec._User_grade(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

@@ -15,8 +15,8 @@ import (
 // chats lists an OP's chats in one statement that also reads their users.
 // Each chat carries its schema status, its user and its OP (s: the chats
 // are s's), so none of them needs a resolver of its own. When the query
-// asks for the users' grades it fetches them all at once here too and
-// primes the grade loader, so no nested field waits for a batching window.
+// asks for the users' grades, it reads them all in one more statement and
+// hands each user theirs, so no nested field waits for a batching window.
 func (r *Resolver) chats(ctx context.Context, s *domain.Staff, statuses []model.ChatStatus) ([]view.Chat, error) {
 	chats, users, err := r.Store.ChatsByStaff(ctx, s.ID, chatFilter(statuses))
 	if err != nil {
@@ -35,8 +35,7 @@ func (r *Resolver) chats(ctx context.Context, s *domain.Staff, statuses []model.
 			}
 		}
 	}
-	l := loader.For(ctx)
-	l.Staff.Prime(s.ID, *s)
+	loader.For(ctx).Staff.Prime(s.ID, *s)
 	if len(users) == 0 || !graphql.FieldRequested(ctx, "user.grade") {
 		return out, nil
 	}
@@ -52,8 +51,10 @@ func (r *Resolver) chats(ctx context.Context, s *domain.Staff, statuses []model.
 	if err != nil {
 		return nil, err
 	}
-	for id, g := range grades {
-		l.Grades.Prime(id, g)
+	slab := make([]domain.Grade, len(users))
+	for i := range vusers {
+		slab[i] = grades[vusers[i].ID]
+		vusers[i].Grade = &slab[i]
 	}
 	return out, nil
 }

@@ -33,22 +33,13 @@ func (r *staffResolver) Chats(ctx context.Context, obj *domain.Staff, status []m
 	return r.chats(ctx, obj, status)
 }
 
-// Grade is the resolver for the grade field.
-func (r *userResolver) Grade(ctx context.Context, obj *view.User) (*domain.Grade, error) {
-	return r.grade(ctx, obj.ID)
-}
-
 // Query returns graph.QueryResolver implementation.
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
 // Staff returns graph.StaffResolver implementation.
 func (r *Resolver) Staff() graph.StaffResolver { return &staffResolver{r} }
 
-// User returns graph.UserResolver implementation.
-func (r *Resolver) User() graph.UserResolver { return &userResolver{r} }
-
 type (
 	queryResolver struct{ *Resolver }
 	staffResolver struct{ *Resolver }
-	userResolver  struct{ *Resolver }
 )

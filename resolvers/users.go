@@ -1,13 +1,11 @@
 package resolvers
 
 import (
-	"context"
 	"errors"
 
 	"github.com/vikstrous/dataloadgen"
 
 	"opfacade/domain"
-	"opfacade/loader"
 )
 
 // icon is the user's icon URL, or the platform's default.
@@ -16,14 +14,6 @@ func (r *Resolver) icon(u *domain.User) string {
 		return r.DefaultIcon
 	}
 	return u.IconURL
-}
-
-func (r *Resolver) grade(ctx context.Context, userID string) (*domain.Grade, error) {
-	g, err := loader.For(ctx).Grades.Load(ctx, userID)
-	if err != nil {
-		return nil, err
-	}
-	return &g, nil
 }
 
 // ignoreNotFound turns a loader's not-found into "no value".

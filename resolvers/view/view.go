@@ -1,12 +1,13 @@
 // Package view holds the schema's Chat and User as the resolvers hand them
 // to gqlgen: the domain values plus what the schema shows of them that the
 // domain does not store (a chat's status in the schema's terms, its user
-// and the OP serving it, a user's icon with the default filled in).
+// and the OP serving it, a user's icon with the default filled in and
+// grade).
 //
 // gqlgen resolves a field bound to a struct field in the goroutine that
 // marshals its object, and every resolver field in one of its own when an
 // object has more than one. Filling these in with the list keeps one chat
-// of a thousand-chat answer from costing four goroutines and two loader
+// of a thousand-chat answer from costing four goroutines and three loader
 // lookups.
 package view
 
@@ -32,4 +33,7 @@ type User struct {
 	domain.User
 	// Icon is the user's icon URL, or the platform's default.
 	Icon string
+	// Grade is the user's counts. It is read with the chats whenever the
+	// query asks for it, and nil (and never shown) when it does not.
+	Grade *domain.Grade
 }

@@ -114,7 +114,7 @@ func (r *loadResult) add(o loadResult) {
 	r.Requests += o.Requests
 	r.Failures += o.Failures
 	r.Elapsed += o.Elapsed
-	r.Lat = append(r.Lat, o.Lat...)
+	r.Lat = append(slices.Clone(r.Lat), o.Lat...)
 	slices.Sort(r.Lat)
 	if r.FirstErr == "" {
 		r.FirstErr = o.FirstErr

@@ -28,7 +28,10 @@ func (p pair) ratio() float64 { return p.Facade / p.Baseline }
 type endpointResult struct {
 	Endpoint endpoint
 	Skipped  string                // why the facade's side was not measured
-	Load     map[int][2]loadResult // by clients: facade, baseline
+	Load     map[int][2]loadResult // by clients: facade, baseline, all rounds pooled
+	// Rounds are the same phases round by round: ratios are taken per
+	// round, where facade and baseline ran back to back.
+	Rounds map[int][][2]loadResult
 	// Statements and Allocs are in-process; NaN on the facade's side
 	// when it could not be measured there.
 	Statements    pair
@@ -112,7 +115,7 @@ func measure(ctx context.Context, o options, logf func(string, ...any)) (*result
 	}
 	seed := uint64(o.Seed)
 	for _, ep := range []endpoint{graphQL, legacyV2} {
-		er := &endpointResult{Endpoint: ep, Load: map[int][2]loadResult{}}
+		er := &endpointResult{Endpoint: ep, Load: map[int][2]loadResult{}, Rounds: map[int][][2]loadResult{}}
 		res.Endpoints = append(res.Endpoints, er)
 		c := newCaller(ep, ds, append(slices.Clone(ds.OPs), growthLogins...))
 		if ep == legacyV2 {
@@ -133,10 +136,14 @@ func measure(ctx context.Context, o options, logf func(string, ...any)) (*result
 			var f, b loadResult
 			for r := range o.Rounds {
 				d := o.Duration / time.Duration(o.Rounds)
+				var fr loadResult
 				if er.Skipped == "" {
-					f.add(drive(ctx, c, facade.base, ds.OPs, clients, o.Warmup, d, seed+uint64(r)))
+					fr = drive(ctx, c, facade.base, ds.OPs, clients, o.Warmup, d, seed+uint64(r))
 				}
-				b.add(drive(ctx, c, base.base, ds.OPs, clients, o.Warmup, d, seed+uint64(r)))
+				br := drive(ctx, c, base.base, ds.OPs, clients, o.Warmup, d, seed+uint64(r))
+				er.Rounds[clients] = append(er.Rounds[clients], [2]loadResult{fr, br})
+				f.add(fr)
+				b.add(br)
 			}
 			for _, lr := range []loadResult{f, b} {
 				if lr.Failures > 0 {

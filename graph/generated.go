@@ -58,11 +58,11 @@ type ComplexityRoot struct {
 	}
 
 	Staff struct {
-		Chats  func(childComplexity int, status []model.ChatStatus) int
-		ID     func(childComplexity int) int
-		Name   func(childComplexity int) int
-		Online func(childComplexity int) int
-		Role   func(childComplexity int) int
+		Chats      func(childComplexity int, status []model.ChatStatus) int
+		ID         func(childComplexity int) int
+		Name       func(childComplexity int) int
+		Online     func(childComplexity int) int
+		SchemaRole func(childComplexity int) int
 	}
 
 	User struct {
@@ -84,13 +84,11 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type QueryResolver interface {
-	Me(ctx context.Context) (*domain.Staff, error)
-	Staff(ctx context.Context, id string) (*domain.Staff, error)
+	Me(ctx context.Context) (*view.Staff, error)
+	Staff(ctx context.Context, id string) (*view.Staff, error)
 }
 type StaffResolver interface {
-	Role(ctx context.Context, obj *domain.Staff) (model.StaffRole, error)
-
-	Chats(ctx context.Context, obj *domain.Staff, status []model.ChatStatus) ([]view.Chat, error)
+	Chats(ctx context.Context, obj *view.Staff, status []model.ChatStatus) ([]view.Chat, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -220,11 +218,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Staff.Online(childComplexity), true
 	case "Staff.role":
-		if e.ComplexityRoot.Staff.Role == nil {
+		if e.ComplexityRoot.Staff.SchemaRole == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Staff.Role(childComplexity), true
+		return e.ComplexityRoot.Staff.SchemaRole(childComplexity), true
 
 	case "User.grade":
 		if e.ComplexityRoot.User.Grade == nil {
@@ -989,8 +987,8 @@ func (ec *executionContext) _Chat_staff(ctx context.Context, field graphql.Colle
 			return obj.Staff, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *domain.Staff) graphql.Marshaler {
-			return ec.marshalOStaff2ᚖopfacadeᚋdomainᚐStaff(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *view.Staff) graphql.Marshaler {
+			return ec.marshalOStaff2ᚖopfacadeᚋresolversᚋviewᚐStaff(ctx, selections, v)
 		},
 		true,
 		false,
@@ -1021,8 +1019,8 @@ func (ec *executionContext) _Query_me(ctx context.Context, field graphql.Collect
 			return ec.Resolvers.Query().Me(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *domain.Staff) graphql.Marshaler {
-			return ec.marshalNStaff2ᚖopfacadeᚋdomainᚐStaff(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *view.Staff) graphql.Marshaler {
+			return ec.marshalNStaff2ᚖopfacadeᚋresolversᚋviewᚐStaff(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1054,8 +1052,8 @@ func (ec *executionContext) _Query_staff(ctx context.Context, field graphql.Coll
 			return ec.Resolvers.Query().Staff(ctx, fc.Args["id"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *domain.Staff) graphql.Marshaler {
-			return ec.marshalOStaff2ᚖopfacadeᚋdomainᚐStaff(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *view.Staff) graphql.Marshaler {
+			return ec.marshalOStaff2ᚖopfacadeᚋresolversᚋviewᚐStaff(ctx, selections, v)
 		},
 		true,
 		false,
@@ -1161,7 +1159,7 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Staff_id(ctx context.Context, field graphql.CollectedField, obj *domain.Staff) (ret graphql.Marshaler) {
+func (ec *executionContext) _Staff_id(ctx context.Context, field graphql.CollectedField, obj *view.Staff) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1184,7 +1182,7 @@ func (ec *executionContext) fieldContext_Staff_id(_ context.Context, field graph
 	return graphql.NewScalarFieldContext("Staff", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Staff_name(ctx context.Context, field graphql.CollectedField, obj *domain.Staff) (ret graphql.Marshaler) {
+func (ec *executionContext) _Staff_name(ctx context.Context, field graphql.CollectedField, obj *view.Staff) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1207,7 +1205,7 @@ func (ec *executionContext) fieldContext_Staff_name(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Staff", field, false, false, "String")
 }
 
-func (ec *executionContext) _Staff_role(ctx context.Context, field graphql.CollectedField, obj *domain.Staff) (ret graphql.Marshaler) {
+func (ec *executionContext) _Staff_role(ctx context.Context, field graphql.CollectedField, obj *view.Staff) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1216,7 +1214,7 @@ func (ec *executionContext) _Staff_role(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Staff_role(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Staff().Role(ctx, obj)
+			return obj.SchemaRole, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.StaffRole) graphql.Marshaler {
@@ -1227,10 +1225,10 @@ func (ec *executionContext) _Staff_role(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Staff_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Staff", field, true, true, "StaffRole")
+	return graphql.NewScalarFieldContext("Staff", field, false, false, "StaffRole")
 }
 
-func (ec *executionContext) _Staff_isOnline(ctx context.Context, field graphql.CollectedField, obj *domain.Staff) (ret graphql.Marshaler) {
+func (ec *executionContext) _Staff_isOnline(ctx context.Context, field graphql.CollectedField, obj *view.Staff) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1253,7 +1251,7 @@ func (ec *executionContext) fieldContext_Staff_isOnline(_ context.Context, field
 	return graphql.NewScalarFieldContext("Staff", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _Staff_chats(ctx context.Context, field graphql.CollectedField, obj *domain.Staff) (ret graphql.Marshaler) {
+func (ec *executionContext) _Staff_chats(ctx context.Context, field graphql.CollectedField, obj *view.Staff) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2690,7 +2688,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 
 var staffImplementors = []string{"Staff"}
 
-func (ec *executionContext) _Staff(ctx context.Context, sel ast.SelectionSet, obj *domain.Staff) graphql.Marshaler {
+func (ec *executionContext) _Staff(ctx context.Context, sel ast.SelectionSet, obj *view.Staff) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, staffImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -2710,11 +2708,10 @@ func (ec *executionContext) _Staff(ctx context.Context, sel ast.SelectionSet, ob
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "role":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Staff_role(ctx, field, obj)
-				})
+			out.Values[i] = ec._Staff_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "isOnline":
 			out.Values[i] = ec._Staff_isOnline(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -3312,7 +3309,7 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
-func (ec *executionContext) marshalNStaff2ᚖopfacadeᚋdomainᚐStaff(ctx context.Context, sel ast.SelectionSet, v *domain.Staff) graphql.Marshaler {
+func (ec *executionContext) marshalNStaff2ᚖopfacadeᚋresolversᚋviewᚐStaff(ctx context.Context, sel ast.SelectionSet, v *view.Staff) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Staff!")
 		return graphql.Null
@@ -3532,7 +3529,7 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
-func (ec *executionContext) marshalOStaff2ᚖopfacadeᚋdomainᚐStaff(ctx context.Context, sel ast.SelectionSet, v *domain.Staff) graphql.Marshaler {
+func (ec *executionContext) marshalOStaff2ᚖopfacadeᚋresolversᚋviewᚐStaff(ctx context.Context, sel ast.SelectionSet, v *view.Staff) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -17,7 +17,7 @@ import (
 // are s's), so none of them needs a resolver of its own. When the query
 // asks for the users' grades, it reads them all in one more statement and
 // hands each user theirs, so no nested field waits for a batching window.
-func (r *Resolver) chats(ctx context.Context, s *domain.Staff, statuses []model.ChatStatus) ([]view.Chat, error) {
+func (r *Resolver) chats(ctx context.Context, s *view.Staff, statuses []model.ChatStatus) ([]view.Chat, error) {
 	chats, users, err := r.Store.ChatsByStaff(ctx, s.ID, chatFilter(statuses))
 	if err != nil {
 		return nil, err
@@ -35,7 +35,7 @@ func (r *Resolver) chats(ctx context.Context, s *domain.Staff, statuses []model.
 			}
 		}
 	}
-	loader.For(ctx).Staff.Prime(s.ID, *s)
+	loader.For(ctx).Staff.Prime(s.ID, s.Staff)
 	if len(users) == 0 || !graphql.FieldRequested(ctx, "user.grade") {
 		return out, nil
 	}

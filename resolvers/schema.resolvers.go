@@ -7,29 +7,23 @@ package resolvers
 
 import (
 	"context"
-	"opfacade/domain"
 	"opfacade/graph"
 	"opfacade/graph/model"
 	"opfacade/resolvers/view"
 )
 
 // Me is the resolver for the me field.
-func (r *queryResolver) Me(ctx context.Context) (*domain.Staff, error) {
+func (r *queryResolver) Me(ctx context.Context) (*view.Staff, error) {
 	return r.me(ctx)
 }
 
 // Staff is the resolver for the staff field.
-func (r *queryResolver) Staff(ctx context.Context, id string) (*domain.Staff, error) {
+func (r *queryResolver) Staff(ctx context.Context, id string) (*view.Staff, error) {
 	return r.staff(ctx, id)
 }
 
-// Role is the resolver for the role field.
-func (r *staffResolver) Role(ctx context.Context, obj *domain.Staff) (model.StaffRole, error) {
-	return staffRole(obj.Role), nil
-}
-
 // Chats is the resolver for the chats field.
-func (r *staffResolver) Chats(ctx context.Context, obj *domain.Staff, status []model.ChatStatus) ([]view.Chat, error) {
+func (r *staffResolver) Chats(ctx context.Context, obj *view.Staff, status []model.ChatStatus) ([]view.Chat, error) {
 	return r.chats(ctx, obj, status)
 }
 

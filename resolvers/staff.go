@@ -7,20 +7,26 @@ import (
 	"opfacade/domain"
 	"opfacade/graph/model"
 	"opfacade/loader"
+	"opfacade/resolvers/view"
 )
 
-func (r *Resolver) me(ctx context.Context) (*domain.Staff, error) {
+func (r *Resolver) me(ctx context.Context) (*view.Staff, error) {
 	caller, err := auth.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
 	loader.For(ctx).Staff.Prime(caller.ID, caller)
-	return &caller, nil
+	return staffView(caller), nil
+}
+
+// staffView is s as the schema shows it.
+func staffView(s domain.Staff) *view.Staff {
+	return &view.Staff{Staff: s, SchemaRole: staffRole(s.Role)}
 }
 
 // staff returns the OP with this id, if the caller may see them: an ADMIN
 // sees every OP, anyone else only themself.
-func (r *Resolver) staff(ctx context.Context, id string) (*domain.Staff, error) {
+func (r *Resolver) staff(ctx context.Context, id string) (*view.Staff, error) {
 	caller, err := auth.Caller(ctx)
 	if err != nil {
 		return nil, err
@@ -40,11 +46,11 @@ func (r *Resolver) staff(ctx context.Context, id string) (*domain.Staff, error) 
 		return nil, nil
 	}
 	loader.For(ctx).Staff.Prime(s.ID, s)
-	return &s, nil
+	return staffView(s), nil
 }
 
 // chatStaff is the OP serving a chat; nil while it waits for one.
-func (r *Resolver) chatStaff(ctx context.Context, staffID string) (*domain.Staff, error) {
+func (r *Resolver) chatStaff(ctx context.Context, staffID string) (*view.Staff, error) {
 	if staffID == "" {
 		return nil, nil
 	}
@@ -52,7 +58,7 @@ func (r *Resolver) chatStaff(ctx context.Context, staffID string) (*domain.Staff
 	if err != nil {
 		return nil, ignoreNotFound(err)
 	}
-	return &s, nil
+	return staffView(s), nil
 }
 
 // staffRole maps a stored role to the schema's enum. An unknown stored

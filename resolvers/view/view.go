@@ -1,6 +1,7 @@
-// Package view holds the schema's Chat and User as the resolvers hand them
-// to gqlgen: the domain values plus what the schema shows of them that the
-// domain does not store (a chat's status in the schema's terms, its user
+// Package view holds the schema's Staff, Chat and User as the resolvers
+// hand them to gqlgen: the domain values plus what the schema shows of them that the
+// domain does not store (an OP's role and a chat's status in the schema's
+// terms, a chat's user
 // and the OP serving it, a user's icon with the default filled in and
 // grade).
 //
@@ -16,6 +17,14 @@ import (
 	"opfacade/graph/model"
 )
 
+// Staff is an OP as the schema shows them.
+type Staff struct {
+	domain.Staff
+	// SchemaRole is Role in the schema's enum; an unknown stored role is
+	// OP, the least privilege.
+	SchemaRole model.StaffRole
+}
+
 // Chat is a chat as the schema shows it.
 type Chat struct {
 	domain.Chat
@@ -25,7 +34,7 @@ type Chat struct {
 	// User is the chat's user, read with the chat.
 	User *User
 	// Staff is the OP serving the chat; nil while it waits for one.
-	Staff *domain.Staff
+	Staff *Staff
 }
 
 // User is an app user as the schema shows them.

@@ -31,6 +31,10 @@ type config struct {
 	DBMaxIdle      int
 	DBConnLifetime time.Duration
 	ShutdownGrace  time.Duration
+
+	// Now is the clock for token expiry and the legacy foot; time.Now
+	// when nil. Not a flag: tests stop it.
+	Now func() time.Time
 }
 
 func parseConfig(args []string, getenv func(string) string, usage io.Writer) (config, error) {

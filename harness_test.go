@@ -168,13 +168,20 @@ func newServer(t testing.TB, cfg config, sopt store.Options) *testServer {
 	if sopt.Zone == nil {
 		sopt.Zone = cfg.Zone
 	}
+	if sopt.Now == nil {
+		sopt.Now = cfg.Now
+	}
 	st, err := store.Open(context.Background(), cfg.DB, sopt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	logs := &lockedBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
-	srv := httptest.NewServer(routes(st, cfg, nil, log))
+	h, err := routes(st, cfg, nil, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(func() {
 		srv.Close()
 		_ = st.Close()
@@ -244,6 +251,12 @@ func golden(t *testing.T, name string, got []byte) {
 			t.Fatal(err)
 		}
 	}
+	sameJSONFile(t, path, got)
+}
+
+// sameJSONFile compares got with the JSON file at path, as JSON values.
+func sameJSONFile(t *testing.T, path string, got []byte) {
+	t.Helper()
 	want, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("%v (run go test -update to create it)", err)

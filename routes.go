@@ -10,23 +10,40 @@ import (
 
 	"opfacade/api"
 	"opfacade/graph"
+	"opfacade/legacy"
 	"opfacade/loader"
 	"opfacade/resolvers"
 	"opfacade/store"
 )
 
 // routes builds the resolvers and handlers over st and mounts them.
-func routes(st *store.Store, cfg config, demo *demoInfo, log *slog.Logger) http.Handler {
+func routes(st *store.Store, cfg config, demo *demoInfo, log *slog.Logger) (http.Handler, error) {
 	es := graph.NewExecutableSchema(graph.Config{Resolvers: &resolvers.Resolver{
 		Store:       st,
 		DefaultIcon: cfg.DefaultIcon,
 	}})
+	receives, err := legacy.New(legacy.Config{
+		Schema:       es,
+		Store:        st,
+		CheckSign:    cfg.CheckSign,
+		ServicePhone: cfg.ServicePhone,
+		HostName:     cfg.HostName,
+		Zone:         cfg.Zone,
+		Now:          cfg.Now,
+		Log:          log,
+	})
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/query", loader.Middleware(st, api.New(es, st, api.Options{Introspection: cfg.Introspection}, log)))
+	// Every method reaches the legacy handler: the contract answers a
+	// wrong one with its own envelope.
+	mux.Handle("/op/v2/receives", loader.Middleware(st, receives))
 	mux.Handle("GET /{$}", playground.Handler("OP facade", "/query"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
 	mux.HandleFunc("GET /readyz", ready(st, log))
-	return mux
+	return mux, nil
 }
 
 // ready answers 200 while the database answers, 503 otherwise.

@@ -47,6 +47,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	st, err := store.Open(ctx, cfg.DB, store.Options{
 		Zone:            cfg.Zone,
+		Now:             cfg.Now,
 		MaxOpenConns:    cfg.DBMaxOpen,
 		MaxIdleConns:    cfg.DBMaxIdle,
 		ConnMaxLifetime: cfg.DBConnLifetime,
@@ -56,12 +57,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer st.Close()
 
+	handler, err := routes(st, cfg, demo, log)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           routes(st, cfg, demo, log),
+		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,

@@ -6,12 +6,11 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/playground"
-
 	"opfacade/api"
 	"opfacade/graph"
 	"opfacade/legacy"
 	"opfacade/loader"
+	"opfacade/playground"
 	"opfacade/resolvers"
 	"opfacade/store"
 )
@@ -40,7 +39,13 @@ func routes(st *store.Store, cfg config, demo *demoInfo, log *slog.Logger) (http
 	// Every method reaches the legacy handler: the contract answers a
 	// wrong one with its own envelope.
 	mux.Handle("/op/v2/receives", loader.Middleware(st, receives))
-	mux.Handle("GET /{$}", playground.Handler("OP facade", "/query"))
+	pg := playground.Handler(playground.Config{
+		Title:          "OP facade — GraphQL playground",
+		Endpoint:       "/query",
+		DefaultHeaders: demo.headers(),
+	})
+	mux.Handle("GET /{$}", pg)
+	mux.Handle("GET /playground/", pg)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
 	mux.HandleFunc("GET /readyz", ready(st, log))
 	return mux, nil

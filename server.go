@@ -56,6 +56,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("open database: %w", err)
 	}
 	defer st.Close()
+	if demo == nil {
+		demo = detectDemo(ctx, st)
+	}
 
 	handler, err := routes(st, cfg, demo, log)
 	if err != nil {

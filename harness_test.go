@@ -142,6 +142,7 @@ type testServer struct {
 	*httptest.Server
 	store *store.Store
 	logs  *lockedBuffer
+	db    string // the -db it serves
 }
 
 // lockedBuffer collects the server's log; handlers write it concurrently.
@@ -186,7 +187,7 @@ func newServer(t testing.TB, cfg config, sopt store.Options) *testServer {
 		srv.Close()
 		_ = st.Close()
 	})
-	return &testServer{Server: srv, store: st, logs: logs}
+	return &testServer{Server: srv, store: st, logs: logs, db: cfg.DB}
 }
 
 type gqlResponse struct {

@@ -84,8 +84,8 @@ const (
 
 func init() {
 	// Refusals before execution answer 422, like gqlgen's parse and
-	// validation errors (the complexity limit registers itself).
-	for _, c := range []string{CodeDepthLimit, CodeTooManyFields, CodeTokenLimit} {
+	// validation errors.
+	for _, c := range []string{CodeComplexityLimit, CodeDepthLimit, CodeTooManyFields, CodeTokenLimit} {
 		errcode.RegisterErrorType(c, errcode.KindProtocol)
 	}
 }

@@ -33,7 +33,10 @@ func (c connector) Connect(context.Context) (driver.Conn, error) { return c.driv
 func (c connector) Driver() driver.Driver                        { return c.driver }
 
 // SQLiteDSN turns a file path or file: URI into the DSN the store opens:
-// busy timeout, WAL when the file is writable, read-only otherwise.
+// busy timeout, WAL when the file is writable, read-only otherwise. A file
+// that exists is opened without create, so one that vanishes under a
+// running server is an outage (SQLITE_CANTOPEN), not a new empty
+// database.
 func SQLiteDSN(path string) (string, error) {
 	file, rawQuery, _ := strings.Cut(strings.TrimPrefix(path, "file:"), "?")
 	if file == "" || file == ":memory:" {
@@ -47,6 +50,9 @@ func SQLiteDSN(path string) (string, error) {
 	setDefault(q, "_txlock", "immediate")
 	if q.Get("mode") != "ro" {
 		if writable(file) {
+			if _, err := os.Stat(file); err == nil {
+				setDefault(q, "mode", "rw")
+			}
 			setDefault(q, "_journal_mode", "WAL")
 			setDefault(q, "_synchronous", "NORMAL")
 		} else {
@@ -107,14 +113,15 @@ func openSQLite(ctx context.Context, path string, opt Options) (*Store, error) {
 }
 
 // isSQLiteUnavailable reports errors that mean "try again later": the
-// file is locked or busy, or cannot be opened or read.
+// file is locked or busy, or cannot be opened or read, or a statement was
+// interrupted because its request ran out of time.
 func isSQLiteUnavailable(err error) bool {
 	var se sqlite3.Error
 	if !errors.As(err, &se) {
 		return false
 	}
 	switch se.Code {
-	case sqlite3.ErrBusy, sqlite3.ErrLocked, sqlite3.ErrCantOpen, sqlite3.ErrIoErr, sqlite3.ErrPerm, sqlite3.ErrAuth, sqlite3.ErrNotADB, sqlite3.ErrProtocol:
+	case sqlite3.ErrBusy, sqlite3.ErrLocked, sqlite3.ErrInterrupt, sqlite3.ErrCantOpen, sqlite3.ErrIoErr, sqlite3.ErrPerm, sqlite3.ErrAuth, sqlite3.ErrNotADB, sqlite3.ErrProtocol:
 		return true
 	}
 	return false

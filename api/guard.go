@@ -55,8 +55,9 @@ func unavailable(l Limits) httpguard.Answer {
 }
 
 // readBody reads a POST body whole, up to limit bytes: a larger one is
-// PAYLOAD_TOO_LARGE (413) without reading further, and a JSON array, a
-// batch of operations, is refused: an operation is one JSON object.
+// PAYLOAD_TOO_LARGE (413) without reading further, a JSON array, a batch
+// of operations, is BATCHING_NOT_SUPPORTED, and anything else but one
+// JSON object is BAD_REQUEST.
 func readBody(limit int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -78,8 +79,15 @@ func readBody(limit int64, next http.Handler) http.Handler {
 			writeError(w, http.StatusBadRequest, CodeBadRequest, "the request body could not be read")
 			return
 		}
-		if t := bytes.TrimLeft(body, " \t\r\n"); len(t) > 0 && t[0] == '[' {
+		t := bytes.TrimLeft(body, " \t\r\n")
+		switch {
+		case len(t) > 0 && t[0] == '[':
 			writeError(w, http.StatusBadRequest, CodeBatching, "batched operations are not supported: send one operation as a JSON object")
+			return
+		case len(t) == 0 || t[0] != '{' || !json.Valid(t):
+			// Said here, so that gqlgen's answer, which repeats the
+			// body, is never sent.
+			writeError(w, http.StatusBadRequest, CodeBadRequest, `the request body must be one JSON object: {"query": "…", "variables": {…}, "operationName": "…"}`)
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))

@@ -249,7 +249,10 @@ func loadKinds(t *testing.T, srv *testServer) []loadKind {
 	add("graphql unknown field", gqlQuery(tokenLi, `{ me { nope } }`, nil), gqlError(422, "GRAPHQL_VALIDATION_FAILED"))
 	add("legacy wrong sign", legacyForm(wrongSign), legacyCode(403))
 	add("legacy expired token", legacyForm(signed(tokenExpired)), legacyCode(401))
-	add("legacy GET", func(base string) *http.Request { req, _ := http.NewRequest("GET", base+"/op/v2/receives", nil); return req }, legacyCode(405))
+	add("legacy GET", func(base string) *http.Request {
+		req, _ := http.NewRequest("GET", base+"/op/v2/receives", nil)
+		return req
+	}, legacyCode(405))
 	// Hostile.
 	add("graphql injection id", gqlQuery(tokenAdmin, staffQ, map[string]any{"id": "' OR '1'='1"}), exactly(gqlQuery(tokenAdmin, staffQ, map[string]any{"id": "' OR '1'='1"})))
 	add("legacy injection staffId", legacyForm(signed(tokenAdmin, "staffId", "'; DROP TABLE op_chat; --")), legacyCode(404))

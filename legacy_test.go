@@ -238,6 +238,7 @@ func TestLegacyErrors(t *testing.T) {
 			{"expired token", form(signed(tokenExpired)), 401, "token无效或已过期"},
 			{"token of no OP", form(signed(tokenGhost)), 401, "token无效或已过期"},
 			{"an OP asks for another OP", form(signed(tokenLi, "staffId", staffWang)), 403, "无权查看该OP"},
+			{"an OP asks for an id that names no one", form(signed(tokenLi, "staffId", "u0001nobody")), 403, "无权查看该OP"},
 			{"an OP asks for themself", form(signed(tokenLi, "staffId", staffLi)), 200, "成功"},
 			{"an ADMIN asks for another OP", form(signed(tokenAdmin, "staffId", staffWang)), 200, "成功"},
 			{"an ADMIN asks for no one", form(signed(tokenAdmin, "staffId", "u0001nobody")), 404, "OP不存在"},

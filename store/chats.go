@@ -73,16 +73,21 @@ func (f ChatFilter) where() (string, []any) {
 	var conds []string
 	var args []any
 	if len(f.Statuses) > 0 {
-		conds = append(conds, "c.status IN ("+strings.TrimSuffix(strings.Repeat("?,", len(f.Statuses)), ",")+")")
+		conds = append(conds, "c.status IN ("+marks(len(f.Statuses))+")")
 		for _, st := range f.Statuses {
 			args = append(args, st)
 		}
 	}
 	if f.Unknown {
-		conds = append(conds, "c.status NOT IN (?,?,?)")
+		conds = append(conds, "c.status NOT IN ("+marks(len(domain.KnownChatStatuses))+")")
 		for _, st := range domain.KnownChatStatuses {
 			args = append(args, st)
 		}
 	}
 	return strings.Join(conds, " OR "), args
+}
+
+// marks returns n comma-separated placeholders.
+func marks(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
 }

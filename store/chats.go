@@ -39,19 +39,19 @@ type ChatFilter struct {
 const chatsByStaff = `SELECT c.chat_id, c.user_id, c.staff_id, c.group_id, c.title, c.status, c.address, c.last_message, c.create_time,
  u.user_id AS profile_id, u.nick_name, u.icon_url
 FROM op_chat c LEFT JOIN app_user u ON u.user_id = c.user_id
-WHERE c.staff_id = ? AND (%s)
-ORDER BY c.create_time DESC, c.chat_id ASC`
+WHERE c.staff_id = ? AND (%[1]s)
+ORDER BY c.create_time DESC, %[2]s ASC`
 
 // ChatsByStaff returns the OP's chats that match f, newest first (ties by
-// chat id), with the users they name: one per chat, in chat order.
+// the bytes of the chat id, on every engine), with the users they name:
+// one per chat, in chat order.
 func (s *Store) ChatsByStaff(ctx context.Context, staffID string, f ChatFilter) ([]domain.Chat, []domain.User, error) {
-	where, args := f.where()
-	if where == "" {
+	query, args := s.chatsQuery(staffID, f)
+	if query == "" {
 		return []domain.Chat{}, nil, nil
 	}
 	var rows []chatRow
-	query := fmt.Sprintf(chatsByStaff, where)
-	if err := s.selectRows(ctx, &rows, query, append([]any{staffID}, args...)...); err != nil {
+	if err := s.selectRows(ctx, &rows, query, args...); err != nil {
 		return nil, nil, s.classify(err, "chats by staff")
 	}
 	chats := make([]domain.Chat, len(rows))
@@ -65,6 +65,16 @@ func (s *Store) ChatsByStaff(ctx context.Context, staffID string, f ChatFilter) 
 		users[i] = userRow{UserID: r.UserID, NickName: r.NickName, IconURL: r.IconURL}.user()
 	}
 	return chats, users, nil
+}
+
+// chatsQuery is the statement ChatsByStaff runs and its arguments; "" when
+// f selects no chats.
+func (s *Store) chatsQuery(staffID string, f ChatFilter) (string, []any) {
+	where, args := f.where()
+	if where == "" {
+		return "", nil
+	}
+	return fmt.Sprintf(chatsByStaff, where, s.bytewise("c.chat_id")), append([]any{staffID}, args...)
 }
 
 // where builds the status condition. The known statuses are constants, so

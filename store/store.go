@@ -3,7 +3,10 @@
 //
 // The database is the platform's, not ours: the store only reads, and runs
 // on exactly the tables of legacydb/sql/schema.sql, on SQLite (the embedded
-// default) or MySQL/MariaDB (production). Both take the same SQL.
+// default) or MySQL/MariaDB (production). Both take the same SQL, but for
+// where MySQL's text collations would answer differently: the tie order
+// of chats (see bytewise) and credentials, which must match exactly (see
+// StaffByToken). IDs otherwise compare as the platform's own columns do.
 package store
 
 import (
@@ -131,6 +134,19 @@ func (s *Store) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) 
 		s.stmts[query] = st
 	}
 	return st, nil
+}
+
+// bytewise returns a text expression as ORDER BY must see it to compare
+// bytes, as SQLite's default BINARY collation compares text. MySQL's text
+// collations may fold case, accents and trailing spaces (the common
+// utf8mb4_general_ci folds all three); its binary strings do not. CAST
+// works whatever the column's character set, where COLLATE utf8mb4_bin
+// would fail on a utf8mb3 or latin1 column.
+func (s *Store) bytewise(expr string) string {
+	if s.engine == "mysql" {
+		return "CAST(" + expr + " AS BINARY)"
+	}
+	return expr
 }
 
 // localTime reads a stored DATETIME as the wall-clock time it is in the

@@ -5,10 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"opfacade/store"
 )
 
 // defaultIcon is the old deployment's icon for users who have none.
@@ -35,6 +38,18 @@ type config struct {
 	// Now is the clock for token expiry and the legacy foot; time.Now
 	// when nil. Not a flag: tests stop it.
 	Now func() time.Time
+}
+
+// storeOptions are the store's options as configured, logging to log.
+func (c config) storeOptions(log *slog.Logger) store.Options {
+	return store.Options{
+		Log:             log,
+		Zone:            c.Zone,
+		Now:             c.Now,
+		MaxOpenConns:    c.DBMaxOpen,
+		MaxIdleConns:    c.DBMaxIdle,
+		ConnMaxLifetime: c.DBConnLifetime,
+	}
 }
 
 func parseConfig(args []string, getenv func(string) string, usage io.Writer) (config, error) {

@@ -91,7 +91,7 @@ func printBanner(w io.Writer, addr *net.TCPAddr, cfg config, demo *demoInfo) {
 		host = addr.IP.String()
 	}
 	base := fmt.Sprintf("http://%s", net.JoinHostPort(host, fmt.Sprint(addr.Port)))
-	fmt.Fprintf(w, "opfacade serving %s (%s)\n", cfg.DB, base)
+	fmt.Fprintf(w, "opfacade serving %s (%s)\n", store.Redact(cfg.DB), base)
 	fmt.Fprintf(w, "  playground:   %s/\n", base)
 	fmt.Fprintf(w, "  GraphQL:      POST %s/query\n", base)
 	fmt.Fprintf(w, "  legacy v2:    POST %s/op/v2/receives\n", base)

@@ -171,12 +171,15 @@ func newServer(t testing.TB, cfg config, sopt store.Options) *testServer {
 	if sopt.Now == nil {
 		sopt.Now = cfg.Now
 	}
+	logs := &lockedBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	if sopt.Log == nil {
+		sopt.Log = log
+	}
 	st, err := store.Open(context.Background(), cfg.DB, sopt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &lockedBuffer{}
-	log := slog.New(slog.NewTextHandler(logs, nil))
 	h, err := routes(st, cfg, nil, log)
 	if err != nil {
 		t.Fatal(err)

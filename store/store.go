@@ -12,6 +12,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,17 +29,50 @@ type Options struct {
 	Zone *time.Location
 	// Now is the clock used for token expiry; time.Now when nil.
 	Now func() time.Time
-	// MaxOpenConns and MaxIdleConns size the pool; 0 picks a default for the engine.
+	// MaxOpenConns sizes the pool; 0 picks the engine's default (MySQL:
+	// 32; SQLite: twice the CPUs, at least 4).
 	MaxOpenConns int
+	// MaxIdleConns caps the idle connections kept; 0 keeps as many as may
+	// be open.
 	MaxIdleConns int
-	// ConnMaxLifetime recycles connections; 0 keeps them (MySQL default: 5 minutes).
+	// ConnMaxLifetime recycles connections; 0 picks the engine's default
+	// (MySQL: 5 minutes; SQLite: never).
 	ConnMaxLifetime time.Duration
+	// Log receives what the MySQL driver reports (connections it found
+	// broken); nil leaves the driver's own logger, on stderr.
+	Log *slog.Logger
+}
+
+// Pool is the connection pool a store runs with: Options with the
+// engine's defaults filled in.
+type Pool struct {
+	MaxOpen         int
+	MaxIdle         int
+	ConnMaxLifetime time.Duration // 0: connections are never recycled
+}
+
+// pool fills in the engine's defaults for what opt leaves at 0. Idle
+// connections never outnumber open ones (database/sql caps them too).
+func (opt Options) pool(def Pool) Pool {
+	p := def
+	if opt.MaxOpenConns > 0 {
+		p.MaxOpen = opt.MaxOpenConns
+	}
+	p.MaxIdle = p.MaxOpen
+	if opt.MaxIdleConns > 0 {
+		p.MaxIdle = min(opt.MaxIdleConns, p.MaxOpen)
+	}
+	if opt.ConnMaxLifetime > 0 {
+		p.ConnMaxLifetime = opt.ConnMaxLifetime
+	}
+	return p
 }
 
 // Store reads the platform's database.
 type Store struct {
 	db     *sqlx.DB
 	engine string // "sqlite" or "mysql"
+	pool   Pool
 	zone   *time.Location
 	now    func() time.Time
 
@@ -64,6 +98,14 @@ func newStore(db *sqlx.DB, engine string, opt Options) *Store {
 	return s
 }
 
+// usePool sizes the store's connection pool.
+func (s *Store) usePool(p Pool) {
+	s.pool = p
+	s.db.SetMaxOpenConns(p.MaxOpen)
+	s.db.SetMaxIdleConns(p.MaxIdle)
+	s.db.SetConnMaxLifetime(p.ConnMaxLifetime)
+}
+
 // Open opens the database named by dsn: a MySQL DSN with the mysql://
 // prefix, or else a SQLite file path or file: URI.
 func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
@@ -75,6 +117,9 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 
 // Engine names the database engine: "sqlite" or "mysql".
 func (s *Store) Engine() string { return s.engine }
+
+// Pool is the connection pool the store runs with.
+func (s *Store) Pool() Pool { return s.pool }
 
 // DB is the underlying pool, for setting up demo and test databases.
 func (s *Store) DB() *sqlx.DB { return s.db }

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"opfacade/legacy"
-	"opfacade/legacydb"
 	"opfacade/store"
 )
 
@@ -69,19 +68,16 @@ func prepareDemo(ctx context.Context, cfg config) (*demoInfo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create demo database: %w", err)
 	}
-	defer st.Close()
-	db := st.DB().DB
-	if err := legacydb.Exec(ctx, db, legacydb.Schema); err != nil {
+	demo, err := initLegacy(ctx, st, dataDemo, io.Discard)
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		removeSQLite(path)
 		return nil, fmt.Errorf("create demo database: %w", err)
 	}
-	if err := legacydb.Exec(ctx, db, legacydb.ExampleFixture); err != nil {
-		return nil, fmt.Errorf("create demo database: %w", err)
-	}
-	if _, err := legacydb.Generate(ctx, db, legacydb.DemoSizes(), 1); err != nil {
-		_ = os.Remove(path)
-		return nil, fmt.Errorf("create demo database: %w", err)
-	}
-	return &demoInfo{Created: true, Token: demoToken, ClientID: demoClientID, ClientSecret: demoClientSecret}, nil
+	demo.Created = true
+	return demo, nil
 }
 
 // printBanner tells the user where to point a browser and how to call the API.

@@ -72,6 +72,17 @@ func newSQLiteDB(t testing.TB, scripts ...string) string {
 // newMySQLDB creates a database of its own on the MYSQL_TEST_DSN server.
 func newMySQLDB(t testing.TB, scripts ...string) string {
 	t.Helper()
+	dsn := newEmptyMySQLDB(t, "CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci")
+	loadScripts(t, dsn, scripts)
+	return dsn
+}
+
+// newEmptyMySQLDB creates a database with no tables on the MYSQL_TEST_DSN
+// server, with charset as its default character set and collation (e.g.
+// "CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci"); it is dropped when
+// the test ends.
+func newEmptyMySQLDB(t testing.TB, charset string) string {
+	t.Helper()
 	cfg, err := mysql.ParseDSN(os.Getenv("MYSQL_TEST_DSN"))
 	if err != nil {
 		t.Fatalf("MYSQL_TEST_DSN: %v", err)
@@ -83,7 +94,7 @@ func newMySQLDB(t testing.TB, scripts ...string) string {
 	defer admin.Close()
 	cfg.DBName = fmt.Sprintf("facade_test_%d_%d", os.Getpid(), testDBSeq.Add(1))
 	ctx := context.Background()
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+cfg.DBName+" CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci"); err != nil {
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+cfg.DBName+" "+charset); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
 	t.Cleanup(func() {
@@ -93,9 +104,7 @@ func newMySQLDB(t testing.TB, scripts ...string) string {
 			_ = drop.Close()
 		}
 	})
-	dsn := "mysql://" + cfg.FormatDSN()
-	loadScripts(t, dsn, scripts)
-	return dsn
+	return "mysql://" + cfg.FormatDSN()
 }
 
 var testDBSeq atomic.Int64

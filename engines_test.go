@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -138,24 +139,20 @@ INSERT INTO op_chat (chat_id, user_id, staff_id, group_id, title, status, addres
 }
 
 // TestMySQLReplicasAgree serves one database from two servers, as replicas
-// do in production: every answer is the same, byte for byte.
+// do in production: every answer, GraphQL and legacy v2, is the same, byte
+// for byte.
 func TestMySQLReplicasAgree(t *testing.T) {
 	needMySQL(t)
 	db := newMySQLDB(t, fixtureScripts(t)...)
 	gen := generateDemo(t, db)
-	a := newServer(t, testConfig(t, db), store.Options{})
-	b := newServer(t, testConfig(t, db), store.Options{})
-	for _, q := range agreementQueries(gen) {
-		_, ra := a.graphql(t, q.token, q.query, nil)
-		_, rb := b.graphql(t, q.token, q.query, nil)
-		if string(ra) != string(rb) {
-			t.Errorf("%s: the replicas differ:\n  a: %s\n  b: %s", q.name, ra, rb)
-		}
-	}
+	// The legacy foot carries the clock and the host: both stopped alike.
+	a := newServer(t, legacyConfig(t, db), store.Options{})
+	b := newServer(t, legacyConfig(t, db), store.Options{})
+	compareAnswers(t, "replica a", a, "replica b", b, agreementQueries(gen), legacyAgreement(gen))
 }
 
-// TestEnginesAgree loads the same rows into SQLite and MySQL: every answer
-// is the same, byte for byte.
+// TestEnginesAgree loads the same rows into SQLite and MySQL: every answer,
+// GraphQL and legacy v2, is the same, byte for byte.
 func TestEnginesAgree(t *testing.T) {
 	needMySQL(t)
 	lite := newSQLiteDB(t, append(fixtureScripts(t), tieScript)...)
@@ -164,15 +161,44 @@ func TestEnginesAgree(t *testing.T) {
 	if g := generateDemo(t, my); g.Staff[len(g.Staff)-1].Token != gen.Staff[len(gen.Staff)-1].Token {
 		t.Fatal("the generator made different rows")
 	}
-	a := newServer(t, testConfig(t, lite), store.Options{})
-	b := newServer(t, testConfig(t, my), store.Options{})
-	qs := append(agreementQueries(gen), agreementQuery{"ties", "tok-tie", meChatsQuery})
-	for _, q := range qs {
-		_, ra := a.graphql(t, q.token, q.query, nil)
+	a := newServer(t, legacyConfig(t, lite), store.Options{})
+	b := newServer(t, legacyConfig(t, my), store.Options{})
+	compareAnswers(t, "sqlite", a, "mysql", b,
+		append(agreementQueries(gen), agreementQuery{"ties", "tok-tie", meChatsQuery}),
+		append(legacyAgreement(gen), signed("tok-tie")))
+}
+
+// compareAnswers asks a and b the same GraphQL queries and legacy requests
+// and reports every answer that differs by a byte.
+func compareAnswers(t *testing.T, aName string, a *testServer, bName string, b *testServer, queries []agreementQuery, legacyReqs []url.Values) {
+	t.Helper()
+	succeeded := 0 // so that agreeing on errors alone does not pass
+	for _, q := range queries {
+		res, ra := a.graphql(t, q.token, q.query, nil)
 		_, rb := b.graphql(t, q.token, q.query, nil)
 		if string(ra) != string(rb) {
-			t.Errorf("%s: the engines differ:\n  sqlite: %s\n   mysql: %s", q.name, ra, rb)
+			t.Errorf("GraphQL %s: the answers differ:\n  %s: %s\n  %s: %s", q.name, aName, ra, bName, rb)
 		}
+		if len(res.Errors) == 0 {
+			succeeded++
+		}
+	}
+	if succeeded < len(queries)/2 {
+		t.Errorf("only %d of %d GraphQL queries succeeded", succeeded, len(queries))
+	}
+	succeeded = 0
+	for _, params := range legacyReqs {
+		res, ra := a.legacyForm(t, params)
+		_, rb := b.legacyForm(t, params)
+		if string(ra) != string(rb) {
+			t.Errorf("legacy v2 %s: the answers differ:\n  %s: %s\n  %s: %s", params.Encode(), aName, ra, bName, rb)
+		}
+		if res.Code == 200 {
+			succeeded++
+		}
+	}
+	if succeeded < len(legacyReqs)/2 {
+		t.Errorf("only %d of %d legacy requests succeeded", succeeded, len(legacyReqs))
 	}
 }
 
@@ -208,4 +234,20 @@ func agreementQueries(gen legacydb.Generated) []agreementQuery {
 			`{ staff(id: "` + s.StaffID + `") { id name role isOnline chats(status: [WAIT, SERVICE, CLOSED, UNKNOWN]) { id status storedStatus createTime user { id nickName icon grade { chatCount orderCount serviceCount } } } } }`})
 	}
 	return qs
+}
+
+// legacyAgreement are legacy v2 requests: each fixture and generated OP's
+// own chats, an ADMIN's look at each OP, and some refusals.
+func legacyAgreement(gen legacydb.Generated) []url.Values {
+	reqs := []url.Values{
+		signed(tokenLi),
+		signed(tokenWang),
+		signed(tokenExpired),
+		signed(strings.ToUpper(tokenLi)),
+		signed(tokenLi, "staffId", staffWang),
+	}
+	for _, s := range gen.Staff {
+		reqs = append(reqs, signed(s.Token), signed(tokenAdmin, "staffId", s.StaffID))
+	}
+	return reqs
 }

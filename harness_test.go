@@ -228,20 +228,30 @@ func (s *testServer) graphqlAuth(t testing.TB, authorization, query string, vars
 	if authorization != "" {
 		req.Header.Set("Authorization", authorization)
 	}
-	res, err := s.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("status %d: %s", res.StatusCode, raw)
-	}
+	_, raw := s.send(t, req)
 	var out gqlResponse
 	if err := json.Unmarshal(raw, &out); err != nil {
 		t.Fatalf("response is not JSON: %v: %s", err, raw)
 	}
 	return out, raw
+}
+
+// send does req and reads the answer, which must be HTTP 200.
+func (s *testServer) send(t testing.TB, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
+	res, err := s.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("HTTP %d, want 200: %s", res.StatusCode, raw)
+	}
+	return res, raw
 }
 
 // golden compares got, a JSON document, with testdata/name as JSON values,

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -67,15 +66,7 @@ type legacyResponse struct {
 // response must be: HTTP 200, the contract's Content-Type, all five members.
 func (s *testServer) legacyDo(t testing.TB, req *http.Request) (legacyResponse, []byte) {
 	t.Helper()
-	res, err := s.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("HTTP %d, want 200: %s", res.StatusCode, raw)
-	}
+	res, raw := s.send(t, req)
 	if ct := res.Header.Get("Content-Type"); ct != "application/json;charset=UTF-8" {
 		t.Fatalf("Content-Type %q", ct)
 	}

@@ -5,12 +5,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"opfacade/api"
+	"opfacade/store"
 )
 
 // defaultIcon is the old deployment's icon for users who have none.
@@ -40,6 +42,18 @@ type config struct {
 	// Now is the clock for token expiry and the legacy foot; time.Now
 	// when nil. Not a flag: tests stop it.
 	Now func() time.Time
+}
+
+// storeOptions are the store's options as configured, logging to log.
+func (c config) storeOptions(log *slog.Logger) store.Options {
+	return store.Options{
+		Log:             log,
+		Zone:            c.Zone,
+		Now:             c.Now,
+		MaxOpenConns:    c.DBMaxOpen,
+		MaxIdleConns:    c.DBMaxIdle,
+		ConnMaxLifetime: c.DBConnLifetime,
+	}
 }
 
 func parseConfig(args []string, getenv func(string) string, usage io.Writer) (config, error) {
@@ -76,7 +90,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	d.int64Var(fs, &c.Limits.MaxBody, "max-body", env("FACADE_MAX_BODY", strconv.FormatInt(lim.MaxBody, 10)), "refuse GraphQL request bodies of more `bytes` (env FACADE_MAX_BODY)")
 	d.durationVar(fs, &c.ShutdownGrace, "shutdown-grace", env("FACADE_SHUTDOWN_GRACE", "15s"), "how long in-flight requests may finish after SIGTERM (env FACADE_SHUTDOWN_GRACE)")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "opfacade: a GraphQL API, and the legacy v2 REST path, over the OP platform's database.\n\nUsage: opfacade [flags]\n\n")
+		fmt.Fprintf(fs.Output(), "opfacade: a GraphQL API, and the legacy v2 REST path, over the OP platform's database.\n\nUsage: opfacade [flags]\n       opfacade init-db -db <database> [-data demo|fixture|none]   (see opfacade init-db -help)\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"opfacade/legacy"
-	"opfacade/legacydb"
 	"opfacade/store"
 )
 
@@ -69,19 +68,16 @@ func prepareDemo(ctx context.Context, cfg config) (*demoInfo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create demo database: %w", err)
 	}
-	defer st.Close()
-	db := st.DB().DB
-	if err := legacydb.Exec(ctx, db, legacydb.Schema); err != nil {
+	demo, err := initLegacy(ctx, st, dataDemo, io.Discard)
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		removeSQLite(path)
 		return nil, fmt.Errorf("create demo database: %w", err)
 	}
-	if err := legacydb.Exec(ctx, db, legacydb.ExampleFixture); err != nil {
-		return nil, fmt.Errorf("create demo database: %w", err)
-	}
-	if _, err := legacydb.Generate(ctx, db, legacydb.DemoSizes(), 1); err != nil {
-		_ = os.Remove(path)
-		return nil, fmt.Errorf("create demo database: %w", err)
-	}
-	return &demoInfo{Created: true, Token: demoToken, ClientID: demoClientID, ClientSecret: demoClientSecret}, nil
+	demo.Created = true
+	return demo, nil
 }
 
 // printBanner tells the user where to point a browser and how to call the API.
@@ -91,7 +87,7 @@ func printBanner(w io.Writer, addr *net.TCPAddr, cfg config, demo *demoInfo) {
 		host = addr.IP.String()
 	}
 	base := fmt.Sprintf("http://%s", net.JoinHostPort(host, fmt.Sprint(addr.Port)))
-	fmt.Fprintf(w, "opfacade serving %s (%s)\n", cfg.DB, base)
+	fmt.Fprintf(w, "opfacade serving %s (%s)\n", store.Redact(cfg.DB), base)
 	fmt.Fprintf(w, "  playground:   %s/\n", base)
 	fmt.Fprintf(w, "  GraphQL:      POST %s/query\n", base)
 	fmt.Fprintf(w, "  legacy v2:    POST %s/op/v2/receives\n", base)

@@ -29,12 +29,19 @@ func newServerOver(t testing.TB, cfg config, sopt store.Options, wrap func(*stor
 	if sopt.Zone == nil {
 		sopt.Zone = cfg.Zone
 	}
+	if sopt.Now == nil {
+		sopt.Now = cfg.Now
+	}
+	logs := &lockedBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	if sopt.Log == nil {
+		sopt.Log = log
+	}
 	st, err := store.Open(context.Background(), cfg.DB, sopt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &lockedBuffer{}
-	h, err := routes(wrap(st), cfg, nil, slog.New(slog.NewTextHandler(logs, nil)))
+	h, err := routes(wrap(st), cfg, nil, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -67,15 +66,7 @@ type legacyResponse struct {
 // response must be: HTTP 200, the contract's Content-Type, all five members.
 func (s *testServer) legacyDo(t testing.TB, req *http.Request) (legacyResponse, []byte) {
 	t.Helper()
-	res, err := s.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("HTTP %d, want 200: %s", res.StatusCode, raw)
-	}
+	res, raw := s.send(t, req)
 	if ct := res.Header.Get("Content-Type"); ct != "application/json;charset=UTF-8" {
 		t.Fatalf("Content-Type %q", ct)
 	}
@@ -238,6 +229,7 @@ func TestLegacyErrors(t *testing.T) {
 			{"expired token", form(signed(tokenExpired)), 401, "token无效或已过期"},
 			{"token of no OP", form(signed(tokenGhost)), 401, "token无效或已过期"},
 			{"an OP asks for another OP", form(signed(tokenLi, "staffId", staffWang)), 403, "无权查看该OP"},
+			{"an OP asks for an id that names no one", form(signed(tokenLi, "staffId", "u0001nobody")), 403, "无权查看该OP"},
 			{"an OP asks for themself", form(signed(tokenLi, "staffId", staffLi)), 200, "成功"},
 			{"an ADMIN asks for another OP", form(signed(tokenAdmin, "staffId", staffWang)), 200, "成功"},
 			{"an ADMIN asks for no one", form(signed(tokenAdmin, "staffId", "u0001nobody")), 404, "OP不存在"},

@@ -54,6 +54,10 @@ func routes(st backend, cfg config, demo *demoInfo, log *slog.Logger) (http.Hand
 	// Every method reaches the legacy handler: the contract answers a
 	// wrong one with its own envelope.
 	mux.Handle("/op/v2/receives", receives.Protect(cfg.Limits.Timeout, loader.Middleware(st, receives)))
+	mux.HandleFunc("GET /op/v2/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(legacy.OpenAPI)
+	})
 	pg := playground.Handler(playground.Config{
 		Title:          "OP facade — GraphQL playground",
 		Endpoint:       "/query",

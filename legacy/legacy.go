@@ -154,3 +154,9 @@ func (h *Handler) fail(ctx context.Context, err error) *apiError {
 	}
 	return &e
 }
+
+// OpenAPI is the OpenAPI 3 description of the v2 path, served at
+// /op/v2/openapi.json for the people who integrate with it.
+//
+//go:embed openapi.json
+var OpenAPI []byte

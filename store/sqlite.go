@@ -93,18 +93,8 @@ func openSQLite(ctx context.Context, path string, opt Options) (*Store, error) {
 		return nil
 	}}
 	db := sqlx.NewDb(sql.OpenDB(connector{dsn: dsn, driver: drv}), "sqlite3")
-	maxOpen := opt.MaxOpenConns
-	if maxOpen <= 0 {
-		maxOpen = max(4, 2*runtime.NumCPU())
-	}
-	maxIdle := opt.MaxIdleConns
-	if maxIdle <= 0 {
-		maxIdle = maxOpen
-	}
-	db.SetMaxOpenConns(maxOpen)
-	db.SetMaxIdleConns(maxIdle)
-	db.SetConnMaxLifetime(opt.ConnMaxLifetime)
 	s := newStore(db, "sqlite", opt)
+	s.usePool(opt.pool(Pool{MaxOpen: max(4, 2*runtime.NumCPU())}))
 	if err := s.Ping(ctx); err != nil {
 		_ = db.Close()
 		return nil, err

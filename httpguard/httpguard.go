@@ -75,7 +75,8 @@ func (t *trackingWriter) Unwrap() http.ResponseWriter { return t.ResponseWriter 
 // oversized body means is next's business.
 func BufferBody(limit int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Body == nil || r.Body == http.NoBody {
+		// A declared length over the limit is next's to refuse unread.
+		if r.Body == nil || r.Body == http.NoBody || r.ContentLength > limit {
 			next.ServeHTTP(w, r)
 			return
 		}

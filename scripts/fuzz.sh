@@ -3,8 +3,10 @@
 # plain `go test` already runs): legacy parameter parsing and signing, the
 # DateTime scalar, and the GraphQL endpoint over the fixture database.
 #
-#   scripts/fuzz.sh          10s per target
-#   FUZZTIME=2m scripts/fuzz.sh
+#   scripts/fuzz.sh          10s per target, 30s for FuzzGraphQL (whose
+#                            workers spend about 10s measuring the seed
+#                            corpus before they fuzz)
+#   FUZZTIME=2m GRAPHQL_FUZZTIME=5m scripts/fuzz.sh
 #
 # A failure leaves the input that caused it in the package's
 # testdata/fuzz/<target>/ folder; commit it with the fix, as a regression
@@ -13,13 +15,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzztime="${FUZZTIME:-10s}"
 targets=(
-	"./legacy FuzzReadParams"
-	"./legacy FuzzSign"
-	"./scalar FuzzDateTime"
-	". FuzzGraphQL"
+	"./legacy FuzzReadParams $fuzztime"
+	"./legacy FuzzSign $fuzztime"
+	"./scalar FuzzDateTime $fuzztime"
+	". FuzzGraphQL ${GRAPHQL_FUZZTIME:-30s}"
 )
 for t in "${targets[@]}"; do
-	read -r pkg name <<<"$t"
-	echo "== fuzz $name ($pkg, $fuzztime)"
-	go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "$pkg"
+	read -r pkg name time <<<"$t"
+	echo "== fuzz $name ($pkg, $time)"
+	go test -run '^$' -fuzz "^${name}\$" -fuzztime "$time" "$pkg"
 done

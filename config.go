@@ -5,10 +5,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"opfacade/api"
+	"opfacade/store"
 )
 
 // defaultIcon is the old deployment's icon for users who have none.
@@ -31,6 +35,25 @@ type config struct {
 	DBMaxIdle      int
 	DBConnLifetime time.Duration
 	ShutdownGrace  time.Duration
+
+	// Limits bound each GraphQL request; Timeout bounds legacy ones too.
+	Limits api.Limits
+
+	// Now is the clock for token expiry and the legacy foot; time.Now
+	// when nil. Not a flag: tests stop it.
+	Now func() time.Time
+}
+
+// storeOptions are the store's options as configured, logging to log.
+func (c config) storeOptions(log *slog.Logger) store.Options {
+	return store.Options{
+		Log:             log,
+		Zone:            c.Zone,
+		Now:             c.Now,
+		MaxOpenConns:    c.DBMaxOpen,
+		MaxIdleConns:    c.DBMaxIdle,
+		ConnMaxLifetime: c.DBConnLifetime,
+	}
 }
 
 func parseConfig(args []string, getenv func(string) string, usage io.Writer) (config, error) {
@@ -58,9 +81,16 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	d.intVar(fs, &c.DBMaxOpen, "db-max-open", env("FACADE_DB_MAX_OPEN", "0"), "most open database connections; 0 picks a default for the engine (env FACADE_DB_MAX_OPEN)")
 	d.intVar(fs, &c.DBMaxIdle, "db-max-idle", env("FACADE_DB_MAX_IDLE", "0"), "most idle database connections; 0 keeps as many as may be open (env FACADE_DB_MAX_IDLE)")
 	d.durationVar(fs, &c.DBConnLifetime, "db-conn-lifetime", env("FACADE_DB_CONN_LIFETIME", "0"), "recycle database connections after this `duration`; 0 picks a default for the engine (env FACADE_DB_CONN_LIFETIME)")
+	lim := api.DefaultLimits
+	d.durationVar(fs, &c.Limits.Timeout, "request-timeout", env("FACADE_REQUEST_TIMEOUT", lim.Timeout.String()), "answer SERVICE_UNAVAILABLE (legacy: 服务繁忙) when a request's work, database included, takes longer than this `duration` (env FACADE_REQUEST_TIMEOUT)")
+	d.intVar(fs, &c.Limits.MaxComplexity, "max-complexity", env("FACADE_MAX_COMPLEXITY", strconv.Itoa(lim.MaxComplexity)), "refuse GraphQL operations that cost more (a chat list costs 50 times its selection) (env FACADE_MAX_COMPLEXITY)")
+	d.intVar(fs, &c.Limits.MaxDepth, "max-depth", env("FACADE_MAX_DEPTH", strconv.Itoa(lim.MaxDepth)), "refuse GraphQL operations that nest deeper (env FACADE_MAX_DEPTH)")
+	d.intVar(fs, &c.Limits.MaxFields, "max-fields", env("FACADE_MAX_FIELDS", strconv.Itoa(lim.MaxFields)), "refuse GraphQL operations that select more fields, fragments expanded (env FACADE_MAX_FIELDS)")
+	d.intVar(fs, &c.Limits.MaxTokens, "max-tokens", env("FACADE_MAX_TOKENS", strconv.Itoa(lim.MaxTokens)), "refuse GraphQL documents of more lexical tokens (env FACADE_MAX_TOKENS)")
+	d.int64Var(fs, &c.Limits.MaxBody, "max-body", env("FACADE_MAX_BODY", strconv.FormatInt(lim.MaxBody, 10)), "refuse GraphQL request bodies of more `bytes` (env FACADE_MAX_BODY)")
 	d.durationVar(fs, &c.ShutdownGrace, "shutdown-grace", env("FACADE_SHUTDOWN_GRACE", "15s"), "how long in-flight requests may finish after SIGTERM (env FACADE_SHUTDOWN_GRACE)")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "opfacade: a GraphQL API, and the legacy v2 REST path, over the OP platform's database.\n\nUsage: opfacade [flags]\n\n")
+		fmt.Fprintf(fs.Output(), "opfacade: a GraphQL API, and the legacy v2 REST path, over the OP platform's database.\n\nUsage: opfacade [flags]\n       opfacade init-db -db <database> [-data demo|fixture|none]   (see opfacade init-db -help)\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -71,6 +101,9 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	if l := c.Limits; l.Timeout <= 0 || l.MaxComplexity <= 0 || l.MaxDepth <= 0 || l.MaxFields <= 0 || l.MaxTokens <= 0 || l.MaxBody <= 0 {
+		return c, errors.New("-request-timeout, -max-complexity, -max-depth, -max-fields, -max-tokens and -max-body must be positive")
 	}
 	loc, err := time.LoadLocation(zone)
 	if err != nil {
@@ -95,6 +128,12 @@ func (e *envDefaults) intVar(fs *flag.FlagSet, p *int, name, def, usage string) 
 	v, err := strconv.Atoi(def)
 	e.note(name, def, err)
 	fs.IntVar(p, name, v, usage)
+}
+
+func (e *envDefaults) int64Var(fs *flag.FlagSet, p *int64, name, def, usage string) {
+	v, err := strconv.ParseInt(def, 10, 64)
+	e.note(name, def, err)
+	fs.Int64Var(p, name, v, usage)
 }
 
 func (e *envDefaults) durationVar(fs *flag.FlagSet, p *time.Duration, name, def, usage string) {

@@ -72,6 +72,17 @@ func newSQLiteDB(t testing.TB, scripts ...string) string {
 // newMySQLDB creates a database of its own on the MYSQL_TEST_DSN server.
 func newMySQLDB(t testing.TB, scripts ...string) string {
 	t.Helper()
+	dsn := newEmptyMySQLDB(t, "CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci")
+	loadScripts(t, dsn, scripts)
+	return dsn
+}
+
+// newEmptyMySQLDB creates a database with no tables on the MYSQL_TEST_DSN
+// server, with charset as its default character set and collation (e.g.
+// "CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci"); it is dropped when
+// the test ends.
+func newEmptyMySQLDB(t testing.TB, charset string) string {
+	t.Helper()
 	cfg, err := mysql.ParseDSN(os.Getenv("MYSQL_TEST_DSN"))
 	if err != nil {
 		t.Fatalf("MYSQL_TEST_DSN: %v", err)
@@ -83,7 +94,7 @@ func newMySQLDB(t testing.TB, scripts ...string) string {
 	defer admin.Close()
 	cfg.DBName = fmt.Sprintf("facade_test_%d_%d", os.Getpid(), testDBSeq.Add(1))
 	ctx := context.Background()
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+cfg.DBName+" CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci"); err != nil {
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+cfg.DBName+" "+charset); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
 	t.Cleanup(func() {
@@ -93,9 +104,7 @@ func newMySQLDB(t testing.TB, scripts ...string) string {
 			_ = drop.Close()
 		}
 	})
-	dsn := "mysql://" + cfg.FormatDSN()
-	loadScripts(t, dsn, scripts)
-	return dsn
+	return "mysql://" + cfg.FormatDSN()
 }
 
 var testDBSeq atomic.Int64
@@ -142,6 +151,7 @@ type testServer struct {
 	*httptest.Server
 	store *store.Store
 	logs  *lockedBuffer
+	db    string // the -db it serves
 }
 
 // lockedBuffer collects the server's log; handlers write it concurrently.
@@ -168,18 +178,28 @@ func newServer(t testing.TB, cfg config, sopt store.Options) *testServer {
 	if sopt.Zone == nil {
 		sopt.Zone = cfg.Zone
 	}
+	if sopt.Now == nil {
+		sopt.Now = cfg.Now
+	}
+	logs := &lockedBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	if sopt.Log == nil {
+		sopt.Log = log
+	}
 	st, err := store.Open(context.Background(), cfg.DB, sopt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &lockedBuffer{}
-	log := slog.New(slog.NewTextHandler(logs, nil))
-	srv := httptest.NewServer(routes(st, cfg, nil, log))
+	h, err := routes(st, cfg, nil, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(func() {
 		srv.Close()
 		_ = st.Close()
 	})
-	return &testServer{Server: srv, store: st, logs: logs}
+	return &testServer{Server: srv, store: st, logs: logs, db: cfg.DB}
 }
 
 type gqlResponse struct {
@@ -209,20 +229,30 @@ func (s *testServer) graphqlAuth(t testing.TB, authorization, query string, vars
 	if authorization != "" {
 		req.Header.Set("Authorization", authorization)
 	}
-	res, err := s.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("status %d: %s", res.StatusCode, raw)
-	}
+	_, raw := s.send(t, req)
 	var out gqlResponse
 	if err := json.Unmarshal(raw, &out); err != nil {
 		t.Fatalf("response is not JSON: %v: %s", err, raw)
 	}
 	return out, raw
+}
+
+// send does req and reads the answer, which must be HTTP 200.
+func (s *testServer) send(t testing.TB, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
+	res, err := s.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("HTTP %d, want 200: %s", res.StatusCode, raw)
+	}
+	return res, raw
 }
 
 // golden compares got, a JSON document, with testdata/name as JSON values,
@@ -244,6 +274,12 @@ func golden(t *testing.T, name string, got []byte) {
 			t.Fatal(err)
 		}
 	}
+	sameJSONFile(t, path, got)
+}
+
+// sameJSONFile compares got with the JSON file at path, as JSON values.
+func sameJSONFile(t *testing.T, path string, got []byte) {
+	t.Helper()
 	want, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("%v (run go test -update to create it)", err)

@@ -32,6 +32,9 @@ func main() {
 // run starts the server and serves until ctx ends, then shuts down
 // gracefully. It is main without the process: tests call it directly.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "init-db" {
+		return initDB(ctx, args[1:], getenv, stdout, stderr)
+	}
 	cfg, err := parseConfig(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -45,32 +48,46 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.DB, store.Options{
-		Zone:            cfg.Zone,
-		MaxOpenConns:    cfg.DBMaxOpen,
-		MaxIdleConns:    cfg.DBMaxIdle,
-		ConnMaxLifetime: cfg.DBConnLifetime,
-	})
+	st, err := store.Open(ctx, cfg.DB, cfg.storeOptions(log))
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
 	defer st.Close()
+	warnUnreachable(ctx, st, log)
+	if demo == nil {
+		demo = detectDemo(ctx, st)
+	}
 
+	handler, err := routes(st, cfg, demo, log)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           routes(st, cfg, demo, log),
+		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
+		WriteTimeout:      max(30*time.Second, cfg.Limits.Timeout+20*time.Second), // the body's read, then the work
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	printBanner(stdout, ln.Addr().(*net.TCPAddr), cfg, demo)
 	return serve(ctx, srv, ln, cfg.ShutdownGrace, log)
+}
+
+// warnUnreachable logs a warning when the database does not answer at
+// start. The server starts anyway: /readyz answers 503 until the database
+// answers, and requests succeed from then on.
+func warnUnreachable(ctx context.Context, st *store.Store, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := st.Ping(ctx); err != nil {
+		log.Warn("the database does not answer; serving anyway, /readyz answers 503 until it does", "db", st.Engine(), "err", err)
+	}
 }
 
 // serve runs srv until ctx ends, then stops accepting and lets in-flight

@@ -20,23 +20,28 @@ import (
 type Options struct {
 	// Introspection lets clients (and the playground) read the schema.
 	Introspection bool
+	// Limits bound each request; zero fields take DefaultLimits.
+	Limits Limits
 }
 
 // New returns the GraphQL endpoint: POST with a JSON body (answered by
-// postJSON when the client takes plain JSON), and GET for queries only. Requests carry the caller's bearer token, checked once per
-// operation against tokens.
+// postJSON when the client takes plain JSON), and GET for queries only.
+// Requests carry the caller's bearer token, checked once per operation
+// against tokens, and are bounded by opt.Limits.
 func New(es graphql.ExecutableSchema, tokens TokenChecker, opt Options, log *slog.Logger) http.Handler {
+	limits := opt.Limits.withDefaults()
 	srv := handler.New(es)
 	srv.AddTransport(postJSON{})
 	srv.AddTransport(transport.POST{})
 	srv.AddTransport(transport.GET{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	present := presenter(log)
+	present := presentLimits(presenter(log))
 	srv.SetErrorPresenter(present)
 	srv.SetRecoverFunc(recoverer(log))
 	if opt.Introspection {
 		srv.Use(extension.Introspection{})
 	}
+	useLimits(srv, limits, opt.Introspection)
 	srv.Use(requireCaller{tokens: tokens, present: present})
-	return auth.BearerMiddleware(srv)
+	return protect(auth.BearerMiddleware(srv), limits, log)
 }

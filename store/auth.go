@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"opfacade/domain"
@@ -9,21 +10,27 @@ import (
 
 type tokenRow struct {
 	staffRow
+	Token      string    `db:"token"`
 	ExpireTime time.Time `db:"expire_time"`
 }
 
-const staffByToken = `SELECT s.staff_id, s.staff_name, s.online, s.role, t.expire_time
+// staffByToken finds the token through its primary key. On MySQL the key
+// compares by the column's collation, which may ignore case and trailing
+// spaces (utf8mb4_general_ci does); StaffByToken keeps only the exact
+// match, so a credential means the same on every engine.
+const staffByToken = `SELECT t.token, s.staff_id, s.staff_name, s.online, s.role, t.expire_time
 FROM op_token t JOIN op_staff s ON s.staff_id = t.staff_id
 WHERE t.token = ?`
 
-// StaffByToken returns the OP whose console session token this is. A
-// token that is unknown, past its expire_time, or names no OP is
-// EUNAUTHENTICATED.
+// StaffByToken returns the OP whose console session token this is, byte
+// for byte. A token that is unknown, past its expire_time, or names no OP
+// is EUNAUTHENTICATED.
 func (s *Store) StaffByToken(ctx context.Context, token string) (domain.Staff, error) {
 	var rows []tokenRow
 	if err := s.selectRows(ctx, &rows, staffByToken, token); err != nil {
 		return domain.Staff{}, s.classify(err, "staff by token")
 	}
+	rows = exactly(rows, token, func(r tokenRow) string { return r.Token })
 	if len(rows) == 0 {
 		return domain.Staff{}, domain.Errorf(domain.EUNAUTHENTICATED, "invalid or expired token")
 	}
@@ -42,14 +49,22 @@ type Client struct {
 
 const clientByID = `SELECT client_id, client_secret, enabled FROM api_client WHERE client_id = ?`
 
-// ClientByID returns the API client with this id, or ENOTFOUND.
+// ClientByID returns the API client with exactly this id (byte for byte,
+// as StaffByToken), or ENOTFOUND.
 func (s *Store) ClientByID(ctx context.Context, id string) (Client, error) {
 	var rows []Client
 	if err := s.selectRows(ctx, &rows, clientByID, id); err != nil {
 		return Client{}, s.classify(err, "client by id")
 	}
+	rows = exactly(rows, id, func(c Client) string { return c.ID })
 	if len(rows) == 0 {
 		return Client{}, domain.Errorf(domain.ENOTFOUND, "unknown client")
 	}
 	return rows[0], nil
+}
+
+// exactly keeps the rows whose key is want byte for byte. Lookups by a
+// credential use it after the indexed, collation-aware comparison in SQL.
+func exactly[R any](rows []R, want string, key func(R) string) []R {
+	return slices.DeleteFunc(rows, func(r R) bool { return key(r) != want })
 }

@@ -1,7 +1,5 @@
 package store
 
-import "strings"
-
 // maxInList caps the keys of one IN list; longer key sets run in chunks.
 const maxInList = 1024
 
@@ -18,7 +16,7 @@ func inList(keys []string) (string, []any) {
 	for i := range args {
 		args[i] = keys[min(i, len(keys)-1)]
 	}
-	return strings.TrimSuffix(strings.Repeat("?,", n), ","), args
+	return marks(n), args
 }
 
 // chunks splits keys into runs of at most maxInList.

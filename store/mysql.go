@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"strings"
 	"time"
@@ -16,6 +17,22 @@ import (
 const mysqlPrefix = "mysql://"
 
 func isMySQL(dsn string) bool { return strings.HasPrefix(dsn, mysqlPrefix) }
+
+// Redact returns dsn fit for logs and banners: a MySQL DSN's password is
+// replaced by "xxxxx". Other DSNs are returned as they are.
+func Redact(dsn string) string {
+	if !isMySQL(dsn) {
+		return dsn
+	}
+	cfg, err := mysql.ParseDSN(strings.TrimPrefix(dsn, mysqlPrefix))
+	if err != nil {
+		return mysqlPrefix + "(malformed DSN)"
+	}
+	if cfg.Passwd != "" {
+		cfg.Passwd = "xxxxx"
+	}
+	return mysqlPrefix + cfg.FormatDSN()
+}
 
 // MySQLConfig parses a mysql:// DSN and sets what the store relies on,
 // whatever the DSN's author wrote: DATETIMEs as time.Time holding the
@@ -43,43 +60,50 @@ func MySQLConfig(dsn string) (*mysql.Config, error) {
 	return cfg, nil
 }
 
+// mysqlPool is the default pool of each replica. Connections are recycled
+// well within MySQL's wait_timeout and so that replicas rebalance after a
+// failover.
+var mysqlPool = Pool{MaxOpen: 32, ConnMaxLifetime: 5 * time.Minute}
+
 func openMySQL(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	cfg, err := MySQLConfig(dsn)
 	if err != nil {
 		return nil, err
+	}
+	if opt.Log != nil {
+		cfg.Logger = driverLog{opt.Log}
 	}
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("mysql: %w", err)
 	}
 	db := sqlx.NewDb(sql.OpenDB(conn), "mysql")
-	maxOpen := opt.MaxOpenConns
-	if maxOpen <= 0 {
-		maxOpen = 32
-	}
-	maxIdle := opt.MaxIdleConns
-	if maxIdle <= 0 {
-		maxIdle = maxOpen
-	}
-	life := opt.ConnMaxLifetime
-	if life <= 0 {
-		life = 5 * time.Minute
-	}
-	db.SetMaxOpenConns(maxOpen)
-	db.SetMaxIdleConns(maxIdle)
-	db.SetConnMaxLifetime(life)
-	// The server starts even while MySQL is down: readiness says so, and
-	// requests succeed as soon as it is back.
-	return newStore(db, "mysql", opt), nil
+	// No ping: the server starts even while MySQL is down; readiness says
+	// so, and requests succeed as soon as it is back.
+	s := newStore(db, "mysql", opt)
+	s.usePool(opt.pool(mysqlPool))
+	return s, nil
 }
 
+// driverLog passes the MySQL driver's reports to the server's log.
+type driverLog struct{ log *slog.Logger }
+
+func (d driverLog) Print(v ...any) { d.log.Warn("mysql driver: " + fmt.Sprint(v...)) }
+
 // isMySQLUnavailable reports errors that mean the server cannot be reached
-// or is overloaded right now.
+// or is overloaded right now: network errors (refused, reset, timed out:
+// the DSN's timeout and readTimeout bound them), a connection the driver
+// found broken, and the server errors below.
 func isMySQLUnavailable(err error) bool {
 	var me *mysql.MySQLError
 	if errors.As(err, &me) {
 		switch me.Number {
-		case 1040, 1053, 1152, 1158, 1159, 1160, 1161, 1205, 1213, 2002, 2003, 2006, 2013:
+		case 1040, 1203, 1226, // too many connections; per-user connection and query limits
+			1053, 1927, 4031, // shutting down; connection killed; disconnected for inactivity
+			1152, 1158, 1159, 1160, 1161, // aborted connection; network read and write errors
+			1205, 1213, // lock wait timeout; deadlock
+			1317, 1969, 3024, // query interrupted; statement time limit (MariaDB, MySQL)
+			2002, 2003, 2006, 2013: // cannot connect; server gone away; lost connection
 			return true
 		}
 		return false

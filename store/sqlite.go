@@ -37,7 +37,10 @@ func (c connector) Connect(context.Context) (driver.Conn, error) { return c.driv
 func (c connector) Driver() driver.Driver                        { return c.driver }
 
 // SQLiteDSN turns a file path or file: URI into the DSN the store opens:
-// busy timeout, WAL when the file is writable, read-only otherwise.
+// busy timeout, WAL when the file is writable, read-only otherwise. A file
+// that exists is opened without create, so one that vanishes under a
+// running server is an outage (SQLITE_CANTOPEN), not a new empty
+// database.
 func SQLiteDSN(path string) (string, error) {
 	file, rawQuery, _ := strings.Cut(strings.TrimPrefix(path, "file:"), "?")
 	if file == "" || file == ":memory:" {
@@ -51,6 +54,9 @@ func SQLiteDSN(path string) (string, error) {
 	setDefault(q, "_txlock", "immediate")
 	if q.Get("mode") != "ro" {
 		if writable(file) {
+			if _, err := os.Stat(file); err == nil {
+				setDefault(q, "mode", "rw")
+			}
 			setDefault(q, "_journal_mode", "WAL")
 			setDefault(q, "_synchronous", "NORMAL")
 		} else {
@@ -91,18 +97,8 @@ func openSQLite(ctx context.Context, path string, opt Options) (*Store, error) {
 		return nil
 	}}
 	db := sqlx.NewDb(sql.OpenDB(connector{dsn: dsn, driver: drv}), "sqlite3")
-	maxOpen := opt.MaxOpenConns
-	if maxOpen <= 0 {
-		maxOpen = max(4, 2*runtime.NumCPU())
-	}
-	maxIdle := opt.MaxIdleConns
-	if maxIdle <= 0 {
-		maxIdle = maxOpen
-	}
-	db.SetMaxOpenConns(maxOpen)
-	db.SetMaxIdleConns(maxIdle)
-	db.SetConnMaxLifetime(opt.ConnMaxLifetime)
 	s := newStore(db, "sqlite", opt)
+	s.usePool(opt.pool(Pool{MaxOpen: max(4, 2*runtime.NumCPU())}))
 	if err := s.Ping(ctx); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -111,14 +107,15 @@ func openSQLite(ctx context.Context, path string, opt Options) (*Store, error) {
 }
 
 // isSQLiteUnavailable reports errors that mean "try again later": the
-// file is locked or busy, or cannot be opened or read.
+// file is locked or busy, or cannot be opened or read, or a statement was
+// interrupted because its request ran out of time.
 func isSQLiteUnavailable(err error) bool {
 	var se sqlite3.Error
 	if !errors.As(err, &se) {
 		return false
 	}
 	switch se.Code {
-	case sqlite3.ErrBusy, sqlite3.ErrLocked, sqlite3.ErrCantOpen, sqlite3.ErrIoErr, sqlite3.ErrPerm, sqlite3.ErrAuth, sqlite3.ErrNotADB, sqlite3.ErrProtocol:
+	case sqlite3.ErrBusy, sqlite3.ErrLocked, sqlite3.ErrInterrupt, sqlite3.ErrCantOpen, sqlite3.ErrIoErr, sqlite3.ErrPerm, sqlite3.ErrAuth, sqlite3.ErrNotADB, sqlite3.ErrProtocol:
 		return true
 	}
 	return false

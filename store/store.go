@@ -3,12 +3,16 @@
 //
 // The database is the platform's, not ours: the store only reads, and runs
 // on exactly the tables of legacydb/sql/schema.sql, on SQLite (the embedded
-// default) or MySQL/MariaDB (production). Both take the same SQL.
+// default) or MySQL/MariaDB (production). Both take the same SQL, but for
+// where MySQL's text collations would answer differently: the tie order
+// of chats (see bytewise) and credentials, which must match exactly (see
+// StaffByToken). IDs otherwise compare as the platform's own columns do.
 package store
 
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,17 +31,50 @@ type Options struct {
 	Zone *time.Location
 	// Now is the clock used for token expiry; time.Now when nil.
 	Now func() time.Time
-	// MaxOpenConns and MaxIdleConns size the pool; 0 picks a default for the engine.
+	// MaxOpenConns sizes the pool; 0 picks the engine's default (MySQL:
+	// 32; SQLite: twice the CPUs, at least 4).
 	MaxOpenConns int
+	// MaxIdleConns caps the idle connections kept; 0 keeps as many as may
+	// be open.
 	MaxIdleConns int
-	// ConnMaxLifetime recycles connections; 0 keeps them (MySQL default: 5 minutes).
+	// ConnMaxLifetime recycles connections; 0 picks the engine's default
+	// (MySQL: 5 minutes; SQLite: never).
 	ConnMaxLifetime time.Duration
+	// Log receives what the MySQL driver reports (connections it found
+	// broken); nil leaves the driver's own logger, on stderr.
+	Log *slog.Logger
+}
+
+// Pool is the connection pool a store runs with: Options with the
+// engine's defaults filled in.
+type Pool struct {
+	MaxOpen         int
+	MaxIdle         int
+	ConnMaxLifetime time.Duration // 0: connections are never recycled
+}
+
+// pool fills in the engine's defaults for what opt leaves at 0. Idle
+// connections never outnumber open ones (database/sql caps them too).
+func (opt Options) pool(def Pool) Pool {
+	p := def
+	if opt.MaxOpenConns > 0 {
+		p.MaxOpen = opt.MaxOpenConns
+	}
+	p.MaxIdle = p.MaxOpen
+	if opt.MaxIdleConns > 0 {
+		p.MaxIdle = min(opt.MaxIdleConns, p.MaxOpen)
+	}
+	if opt.ConnMaxLifetime > 0 {
+		p.ConnMaxLifetime = opt.ConnMaxLifetime
+	}
+	return p
 }
 
 // Store reads the platform's database.
 type Store struct {
 	db     *sqlx.DB
 	engine string // "sqlite" or "mysql"
+	pool   Pool
 	zone   *time.Location
 	now    func() time.Time
 
@@ -63,6 +100,14 @@ func newStore(db *sqlx.DB, engine string, opt Options) *Store {
 	return s
 }
 
+// usePool sizes the store's connection pool.
+func (s *Store) usePool(p Pool) {
+	s.pool = p
+	s.db.SetMaxOpenConns(p.MaxOpen)
+	s.db.SetMaxIdleConns(p.MaxIdle)
+	s.db.SetConnMaxLifetime(p.ConnMaxLifetime)
+}
+
 // Open opens the database named by dsn: a MySQL DSN with the mysql://
 // prefix, or else a SQLite file path or file: URI.
 func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
@@ -74,6 +119,9 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 
 // Engine names the database engine: "sqlite" or "mysql".
 func (s *Store) Engine() string { return s.engine }
+
+// Pool is the connection pool the store runs with.
+func (s *Store) Pool() Pool { return s.pool }
 
 // DB is the underlying pool, for setting up demo and test databases.
 func (s *Store) DB() *sqlx.DB { return s.db }
@@ -133,6 +181,19 @@ func (s *Store) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) 
 		s.stmts[query] = st
 	}
 	return st, nil
+}
+
+// bytewise returns a text expression as ORDER BY must see it to compare
+// bytes, as SQLite's default BINARY collation compares text. MySQL's text
+// collations may fold case, accents and trailing spaces (the common
+// utf8mb4_general_ci folds all three); its binary strings do not. CAST
+// works whatever the column's character set, where COLLATE utf8mb4_bin
+// would fail on a utf8mb3 or latin1 column.
+func (s *Store) bytewise(expr string) string {
+	if s.engine == "mysql" {
+		return "CAST(" + expr + " AS BINARY)"
+	}
+	return expr
 }
 
 // localTime reads a stored DATETIME as the wall-clock time it is in the

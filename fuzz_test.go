@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+
+	"opfacade/store"
+)
+
+// FuzzGraphQL posts generated documents to the GraphQL endpoint of a
+// server over the fixture database. Whatever the document, the answer is
+// a GraphQL response with a status the endpoint means to give: never a
+// 5xx but the deadline's 503, never a panic.
+func FuzzGraphQL(f *testing.F) {
+	intro, err := os.ReadFile("testdata/introspection.graphql")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, q := range []string{
+		meChatsQuery,
+		string(intro),
+		`{ me { id name role isOnline } }`,
+		`query($id: ID!) { staff(id: $id) { id name chats(status: [CLOSED, UNKNOWN]) { id status storedStatus } } }`,
+		`query Q($s: [ChatStatus!]!) { me { chats(status: $s) { id createTime user { grade { chatCount } } } } }`,
+		`{ me { ...F } } fragment F on Staff { id ... on Staff { name } }`,
+		`{ me { chats { staff { chats { id } } } } }`,
+		`{ a: me { id } b: me { id } __typename }`,
+		`{ me { id @skip(if: true) name @include(if: false) } }`,
+		`{ __type(name: "Staff") { fields { name type { name ofType { name } } } } }`,
+		`{ me { nope } }`,
+		`{ me { id }`,
+		`mutation { x }`,
+		`subscription { me { id } }`,
+		`query A { me { id } } query B { me { name } }`,
+		`{ staff(id: "' OR 1=1 --") { id } }`,
+		`{ staff(id: 123) { id } }`,
+		"{ me { id } } # \x00 \xff",
+		`fragment F on Staff { ...F } { me { ...F } }`,
+		`"""desc""" { me { id } }`,
+		`{ me { chats(status: [SERVICE, SERVICE, SERVICE]) { id } } }`,
+	} {
+		f.Add(q, `{"id":"u0001a5f0c3d2e1b04c7e9f8a6b5c4d3e2f10","s":["SERVICE"]}`)
+	}
+	f.Add(`query($id: ID!) { staff(id: $id) { id } }`, `{"id":{"nested":[1,2,3]}}`)
+	f.Add(`query($s: [ChatStatus!]!) { me { chats(status: $s) { id } } }`, `{"s":"WAIT"}`)
+	f.Add(`{ me { id } }`, `[1]`)
+
+	srv := newServer(f, testConfig(f, newSQLiteDB(f, fixtureScripts(f)...)), store.Options{})
+	f.Fuzz(func(t *testing.T, query, variables string) {
+		req := map[string]any{"query": query}
+		if json.Valid([]byte(variables)) {
+			req["variables"] = json.RawMessage(variables)
+		}
+		body, err := json.Marshal(req)
+		if err != nil {
+			t.Skip()
+		}
+		for _, token := range []string{tokenAdmin, ""} {
+			h := map[string]string{"Content-Type": "application/json"}
+			if token != "" {
+				h["Authorization"] = "Bearer " + token
+			}
+			status, raw := srv.rawDo(t, http.MethodPost, "/query", h, bytes.NewReader(body))
+			var res gqlResponse
+			if err := json.Unmarshal(raw, &res); err != nil {
+				t.Fatalf("HTTP %d, not JSON: %.300s", status, raw)
+			}
+			switch status {
+			case 200, 400, 413, 422:
+			case 503:
+				if len(res.Errors) == 0 || res.Errors[0].Extensions["code"] != "SERVICE_UNAVAILABLE" {
+					t.Fatalf("HTTP 503 without SERVICE_UNAVAILABLE: %s", raw)
+				}
+			default:
+				t.Fatalf("HTTP %d: %.300s\nquery: %q", status, raw, query)
+			}
+			if len(res.Errors) == 0 && (len(res.Data) == 0 || string(res.Data) == "null") {
+				t.Fatalf("neither data nor errors: %s", raw)
+			}
+			for _, e := range res.Errors {
+				if e.Extensions["code"] == "INTERNAL_SERVER_ERROR" {
+					t.Fatalf("internal error for %q: %s", query, raw)
+				}
+			}
+		}
+		if logs := srv.logs.String(); strings.Contains(logs, "panic") {
+			t.Fatalf("panic for %q:\n%s", query, logs)
+		}
+	})
+}

@@ -1,0 +1,218 @@
+// Package httpguard keeps a front door answering on a bad day: it recovers
+// panics, reads bounded request bodies before the work starts, and bounds
+// the work by a deadline that reaches the database. Each front door says
+// what its clients see when a guard steps in (a GraphQL error, a legacy
+// envelope); the guards only decide when.
+package httpguard
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"sync"
+	"time"
+)
+
+// Answer writes a front door's response for a request a guard stopped.
+type Answer func(w http.ResponseWriter, r *http.Request)
+
+// Recover answers a panic in next with answer and logs its stack. When
+// next had already started its response, nothing more can be said to the
+// client: the panic is logged and the connection is dropped. The
+// http.ErrAbortHandler sentinel passes through untouched.
+func Recover(log *slog.Logger, answer Answer, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tw := &trackingWriter{ResponseWriter: w}
+		defer func() {
+			p := recover()
+			if p == nil {
+				return
+			}
+			stack := debug.Stack()
+			if lp, ok := p.(*latePanic); ok {
+				p, stack = lp.value, lp.stack
+			}
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			log.ErrorContext(r.Context(), "panic in HTTP handler", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(p), "stack", string(stack))
+			if tw.wrote {
+				panic(http.ErrAbortHandler)
+			}
+			answer(w, r)
+		}()
+		next.ServeHTTP(tw, r)
+	})
+}
+
+// trackingWriter remembers whether the response has started.
+type trackingWriter struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (t *trackingWriter) WriteHeader(code int) {
+	t.wrote = true
+	t.ResponseWriter.WriteHeader(code)
+}
+
+func (t *trackingWriter) Write(p []byte) (int, error) {
+	t.wrote = true
+	return t.ResponseWriter.Write(p)
+}
+
+func (t *trackingWriter) Unwrap() http.ResponseWriter { return t.ResponseWriter }
+
+// BufferBody reads up to limit+1 bytes of the request body before next
+// runs, so that a slow client spends its time here, under the server's
+// ReadTimeout, and not under the work's deadline. next sees the same body
+// it would have read: the buffered bytes, then the rest of the original
+// body, then the error that ended reading, if any. Deciding what an
+// oversized body means is next's business.
+func BufferBody(limit int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A declared length over the limit is next's to refuse unread.
+		if r.Body == nil || r.Body == http.NoBody || r.ContentLength > limit {
+			next.ServeHTTP(w, r)
+			return
+		}
+		buf, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+		var rest io.Reader = r.Body
+		switch {
+		case err != nil:
+			rest = errReader{err}
+		case int64(len(buf)) <= limit:
+			rest = eofReader{}
+		}
+		r.Body = readCloser{io.MultiReader(bytes.NewReader(buf), rest), r.Body}
+		next.ServeHTTP(w, r)
+	})
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+// Deadline runs next under a context that ends after timeout, so every
+// database call it makes is cancelled then. Some waits do not watch the
+// context (a SQLite busy wait, a connection being opened): the client
+// must not wait for them. next therefore runs in its own goroutine,
+// writing into a buffer; when the deadline passes first, answer replies
+// in its place and next's output is discarded when it ends. Such late
+// work holds at most the database connections the pool allows.
+//
+// A panic in next is re-raised in the serving goroutine, with next's
+// stack, for Recover to handle; a panic after the deadline answered is
+// logged.
+func Deadline(timeout time.Duration, log *slog.Logger, answer Answer, next http.Handler) http.Handler {
+	if timeout <= 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		r = r.WithContext(ctx)
+		bw := &bufferedWriter{header: http.Header{}}
+		done := make(chan struct{})
+		var panicked *latePanic
+		var abandoned sync.Mutex // held by whichever side settles the outcome
+		var settled bool
+		go func() {
+			defer close(done)
+			defer func() {
+				p := recover()
+				abandoned.Lock()
+				late := settled
+				settled = true
+				abandoned.Unlock()
+				if p == nil {
+					return
+				}
+				lp := &latePanic{value: p, stack: debug.Stack()}
+				if late {
+					log.Error("panic in HTTP handler after its deadline answered", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(p), "stack", string(lp.stack))
+					return
+				}
+				panicked = lp
+			}()
+			next.ServeHTTP(bw, r)
+		}()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			abandoned.Lock()
+			won := !settled
+			settled = true
+			abandoned.Unlock()
+			if won {
+				if r.Context().Err() == context.DeadlineExceeded {
+					log.Warn("request deadline passed; answered without waiting for the handler", "method", r.Method, "path", r.URL.Path, "timeout", timeout)
+				}
+				answer(w, r)
+				return
+			}
+			// next ended (or panicked) as the deadline passed: use its outcome.
+			<-done
+		}
+		if panicked != nil {
+			panic(panicked)
+		}
+		bw.copyTo(w)
+	})
+}
+
+// latePanic carries a panic, and the stack where it happened, from the
+// goroutine Deadline runs the handler in to the serving goroutine.
+type latePanic struct {
+	value any
+	stack []byte
+}
+
+func (p *latePanic) Error() string { return fmt.Sprint("panic: ", p.value) }
+
+// bufferedWriter holds a response until it is known to be wanted.
+type bufferedWriter struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func (b *bufferedWriter) Header() http.Header { return b.header }
+
+func (b *bufferedWriter) WriteHeader(code int) {
+	if b.code == 0 {
+		b.code = code
+	}
+}
+
+func (b *bufferedWriter) Write(p []byte) (int, error) {
+	if b.code == 0 {
+		b.code = http.StatusOK
+	}
+	return b.body.Write(p)
+}
+
+func (b *bufferedWriter) copyTo(w http.ResponseWriter) {
+	h := w.Header()
+	for k, v := range b.header {
+		h[k] = v
+	}
+	if b.code == 0 {
+		b.code = http.StatusOK
+	}
+	w.WriteHeader(b.code)
+	_, _ = w.Write(b.body.Bytes())
+}

@@ -1,0 +1,114 @@
+package httpguard
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+var discard = slog.New(slog.DiscardHandler)
+
+func answerWith(code int, body string) Answer {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(code)
+		_, _ = io.WriteString(w, body)
+	}
+}
+
+func TestBufferBodyKeepsTheBody(t *testing.T) {
+	for _, body := range []string{"", "short", strings.Repeat("x", 10), strings.Repeat("y", 11), strings.Repeat("z", 1000)} {
+		var got string
+		var err error
+		h := BufferBody(10, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var b []byte
+			b, err = io.ReadAll(r.Body)
+			got = string(b)
+		}))
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/", strings.NewReader(body)))
+		if err != nil || got != body {
+			t.Fatalf("body of %d bytes: got %d bytes, %v", len(body), len(got), err)
+		}
+	}
+	// A read error reaches the handler after the bytes read before it.
+	broken := io.MultiReader(strings.NewReader("abc"), errReader{errors.New("connection reset")})
+	h := BufferBody(10, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		if string(b) != "abc" || err == nil || err.Error() != "connection reset" {
+			t.Errorf("got %q, %v", b, err)
+		}
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/", broken))
+}
+
+func TestRecover(t *testing.T) {
+	h := Recover(discard, answerWith(500, "clean"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic("boom") }))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if rec.Code != 500 || rec.Body.String() != "clean" {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	// Once the response has started, the connection is aborted instead.
+	started := Recover(discard, answerWith(500, "clean"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "partial")
+		panic("boom")
+	}))
+	func() {
+		defer func() {
+			if p := recover(); p != http.ErrAbortHandler {
+				t.Fatalf("recovered %v, want http.ErrAbortHandler", p)
+			}
+		}()
+		started.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	}()
+	// http.ErrAbortHandler passes, also from Deadline's goroutine.
+	abort := Recover(discard, answerWith(500, "clean"), Deadline(time.Minute, discard, answerWith(503, "late"),
+		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic(http.ErrAbortHandler) })))
+	func() {
+		defer func() {
+			if p := recover(); p != http.ErrAbortHandler {
+				t.Fatalf("recovered %v, want http.ErrAbortHandler", p)
+			}
+		}()
+		abort.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	}()
+}
+
+func TestDeadline(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	stuck := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release // ignores its context, as a SQLite busy wait does
+		_, _ = io.WriteString(w, "too late")
+	})
+	rec := httptest.NewRecorder()
+	Deadline(10*time.Millisecond, discard, answerWith(503, "busy"), stuck).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if rec.Code != 503 || rec.Body.String() != "busy" {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+
+	// A panic in the handler's goroutine reaches Recover in the serving one.
+	var logs strings.Builder
+	h := Recover(slog.New(slog.NewTextHandler(&logs, nil)), answerWith(500, "clean"),
+		Deadline(time.Minute, discard, answerWith(503, "busy"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic("deep") })))
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if rec.Code != 500 || rec.Body.String() != "clean" || !strings.Contains(logs.String(), "deep") || !strings.Contains(logs.String(), "httpguard_test.go") {
+		t.Fatalf("%d %s; log:\n%s", rec.Code, rec.Body, logs.String())
+	}
+
+	// A handler that finishes in time is answered as it wrote.
+	rec = httptest.NewRecorder()
+	Deadline(time.Minute, discard, answerWith(503, "busy"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-A", "b")
+		w.WriteHeader(418)
+		_, _ = io.WriteString(w, "teapot")
+	})).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if rec.Code != 418 || rec.Body.String() != "teapot" || rec.Header().Get("X-A") != "b" {
+		t.Fatalf("%d %s %v", rec.Code, rec.Body, rec.Header())
+	}
+}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+
+	"opfacade/legacydb"
+	"opfacade/store"
+)
+
+// The sets of rows init-db can load after the legacy tables.
+const (
+	dataDemo    = "demo"    // the example fixture and generated demo rows
+	dataFixture = "fixture" // the example fixture alone
+	dataNone    = "none"    // the empty tables
+)
+
+// legacyTables are the tables legacydb.Schema creates, in its order.
+var legacyTables = func() []string {
+	var names []string
+	for _, m := range regexp.MustCompile(`(?im)^\s*CREATE\s+TABLE\s+(\w+)`).FindAllStringSubmatch(legacydb.Schema, -1) {
+		names = append(names, m[1])
+	}
+	return names
+}()
+
+// initDB is the init-db subcommand: it creates the legacy tables, with
+// demo or fixture rows, in a database that has none of them, for test and
+// demo setups. It refuses a database that holds any legacy table: the
+// facade never creates or alters tables in the platform's database unless
+// told to with this command.
+func initDB(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("opfacade init-db", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	db := getenv("FACADE_DB")
+	if db == "" {
+		db = "opfacade.db"
+	}
+	fs.StringVar(&db, "db", db, "the database: a SQLite file `path` or file: URI, or mysql://user:pass@tcp(host:3306)/db; it must have none of the legacy tables (env FACADE_DB)")
+	data := fs.String("data", dataDemo, "rows to load: demo (the example fixture and generated demo data), fixture (the example fixture alone) or none")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "opfacade init-db: create the legacy tables, with demo or fixture rows, in a database that has none of them (for tests and demos).\n\nUsage: opfacade init-db -db <database> [-data demo|fixture|none]\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("init-db: unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	if !slices.Contains([]string{dataDemo, dataFixture, dataNone}, *data) {
+		return fmt.Errorf("init-db: -data %q: want demo, fixture or none", *data)
+	}
+
+	// A SQLite file this command creates is removed when it fails.
+	path, created := "", false
+	if !strings.HasPrefix(db, "mysql://") {
+		path, _, _ = strings.Cut(strings.TrimPrefix(db, "file:"), "?")
+		_, err := os.Stat(path)
+		created = errors.Is(err, os.ErrNotExist)
+	}
+	st, err := store.Open(ctx, db, store.Options{MaxOpenConns: 1})
+	if err != nil {
+		return fmt.Errorf("init-db: open %s: %w", store.Redact(db), err)
+	}
+	fmt.Fprintf(stdout, "init-db: %s (%s)\n", store.Redact(db), st.Engine())
+	info, err := initLegacy(ctx, st, *data, stdout)
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		if created {
+			removeSQLite(path)
+		}
+		return fmt.Errorf("init-db: %w", err)
+	}
+	fmt.Fprintf(stdout, "done.\n")
+	if info != nil {
+		fmt.Fprintf(stdout, "  token of OP 小李:  %s\n", info.Token)
+		fmt.Fprintf(stdout, "  legacy v2 client: %s (secret %s)\n", info.ClientID, info.ClientSecret)
+	}
+	return nil
+}
+
+// removeSQLite removes a SQLite database file and its WAL files.
+func removeSQLite(path string) {
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		_ = os.Remove(path + suffix)
+	}
+}
+
+// initLegacy checks that st has none of the legacy tables and can hold
+// their text, creates them and loads data (dataDemo, dataFixture or
+// dataNone), telling w what it does. It returns how to call the data it
+// loaded, nil for dataNone.
+func initLegacy(ctx context.Context, st *store.Store, data string, w io.Writer) (*demoInfo, error) {
+	tables, err := st.Tables(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var present []string
+	for _, t := range tables {
+		if slices.ContainsFunc(legacyTables, func(l string) bool { return strings.EqualFold(l, t) }) {
+			present = append(present, t)
+		}
+	}
+	if len(present) > 0 {
+		return nil, fmt.Errorf("refusing: the database already has legacy tables (%s); init-db fills only a database that has none of them, and alters no table (nothing was changed)", strings.Join(present, ", "))
+	}
+	if cs, err := st.Charset(ctx); err != nil {
+		return nil, err
+	} else if st.Engine() == "mysql" && cs != "utf8mb4" {
+		return nil, fmt.Errorf("refusing: the database's default character set is %s, and the legacy data needs utf8mb4 (ALTER DATABASE … CHARACTER SET utf8mb4 first; nothing was changed)", cs)
+	}
+
+	db := st.DB()
+	if err := legacydb.Exec(ctx, db, legacydb.Schema); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(w, "created tables: %s\n", strings.Join(legacyTables, ", "))
+	var info *demoInfo
+	switch data {
+	case dataFixture, dataDemo:
+		if err := legacydb.Exec(ctx, db, legacydb.ExampleFixture); err != nil {
+			return nil, err
+		}
+		info = &demoInfo{Token: demoToken, ClientID: demoClientID, ClientSecret: demoClientSecret}
+		fmt.Fprintf(w, "loaded the example fixture\n")
+	}
+	if data == dataDemo {
+		if _, err := legacydb.Generate(ctx, db.DB, legacydb.DemoSizes(), 1); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(w, "generated demo data\n")
+	}
+	var counts []string
+	for _, t := range legacyTables {
+		n, err := st.CountRows(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		counts = append(counts, fmt.Sprintf("%s %d", t, n))
+	}
+	fmt.Fprintf(w, "rows: %s\n", strings.Join(counts, ", "))
+	return info, nil
+}

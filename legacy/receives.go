@@ -1,0 +1,117 @@
+package legacy
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+)
+
+// The shapes of the v2 response. Member names, nulls and number formats
+// are the contract's; legacy apps read them byte by byte.
+type (
+	envelope struct {
+		Code    int           `json:"code"`
+		Message string        `json:"message"`
+		Data    *receivesData `json:"data"`
+		Page    *struct{}     `json:"page"` // always null for this call
+		Foot    foot          `json:"foot"`
+	}
+	foot struct {
+		OperationTime string `json:"operationTime"`
+		ServicePhone  string `json:"servicePhone"`
+		Host          string `json:"host"`
+	}
+	receivesData struct {
+		IsOnline bool   `json:"isOnline"`
+		Chats    []chat `json:"chats"` // [] when none, never null
+	}
+	chat struct {
+		UserID                string  `json:"userId"`
+		UserIcon              string  `json:"userIcon"`
+		ChatID                string  `json:"chatId"`
+		NickName              *string `json:"nickName"`
+		Message               string  `json:"message"`
+		GroupID               string  `json:"groupId"`
+		Title                 string  `json:"title"`
+		Status                string  `json:"status"`
+		Address               string  `json:"address"`
+		CreateTime            string  `json:"createTime"`
+		UserGradeChatCount    int     `json:"userGradeChatCount"`
+		UserGradeOrderCount   int     `json:"userGradeOrderCount"`
+		UserGradeServiceCount int     `json:"userGradeServiceCount"`
+	}
+)
+
+// receivesResult is the data of receives.graphql.
+type receivesResult struct {
+	Staff *struct {
+		IsOnline bool
+		Chats    []struct {
+			ID, GroupID, Title, StoredStatus, Address, Message string
+			CreateTime                                         time.Time
+			User                                               struct {
+				ID       string
+				NickName *string
+				Icon     string
+				Grade    struct{ ChatCount, OrderCount, ServiceCount int }
+			}
+		}
+	}
+}
+
+// legacyTime is the v2 API's time format: the platform's wall clock.
+const legacyTime = "2006-01-02 15:04:05"
+
+// runReceives runs receives.graphql for staffID and renders the v2 data.
+func (h *Handler) runReceives(ctx context.Context, staffID string) (*receivesData, *apiError) {
+	var res receivesResult
+	if err := h.receives.run(ctx, map[string]any{"staffId": staffID}, &res); err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	if res.Staff == nil {
+		return nil, &errNoStaff
+	}
+	data := &receivesData{IsOnline: res.Staff.IsOnline, Chats: make([]chat, len(res.Staff.Chats))}
+	for i, c := range res.Staff.Chats {
+		data.Chats[i] = chat{
+			UserID:                c.User.ID,
+			UserIcon:              c.User.Icon,
+			ChatID:                c.ID,
+			NickName:              c.User.NickName,
+			Message:               c.Message,
+			GroupID:               c.GroupID,
+			Title:                 c.Title,
+			Status:                c.StoredStatus,
+			Address:               c.Address,
+			CreateTime:            c.CreateTime.Format(legacyTime), // in its own offset: the stored wall clock
+			UserGradeChatCount:    c.User.Grade.ChatCount,
+			UserGradeOrderCount:   c.User.Grade.OrderCount,
+			UserGradeServiceCount: c.User.Grade.ServiceCount,
+		}
+	}
+	return data, nil
+}
+
+// write sends the envelope: always HTTP 200, the outcome in code; UTF-8 as
+// is and &, <, > unescaped, as legacy apps compare and cut URLs as text.
+func (h *Handler) write(w http.ResponseWriter, outcome apiError, data *receivesData) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(envelope{
+		Code:    outcome.Code,
+		Message: outcome.Message,
+		Data:    data,
+		Foot: foot{
+			OperationTime: h.cfg.Now().In(h.cfg.Zone).Format(legacyTime),
+			ServicePhone:  h.cfg.ServicePhone,
+			Host:          h.cfg.HostName,
+		},
+	})
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+}

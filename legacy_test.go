@@ -1,0 +1,381 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"opfacade/legacy"
+	"opfacade/legacydb"
+	"opfacade/store"
+)
+
+// The example fixture's API clients.
+const (
+	clientID       = "b2736195b38346639463ee889d6b8ff4"
+	clientSecret   = "5e8dd316726b0335fcdb27a4d3c2a9b7"
+	clientDisabled = "a0000000000000000000000000000dead"
+)
+
+// legacyConfig is the server configured as for the contract's example:
+// clock stopped at 2016-01-08 14:41:38 in Asia/Shanghai, host DESKTOP-CG59P88.
+func legacyConfig(t testing.TB, db string, opts ...func(*config)) config {
+	t.Helper()
+	zone, _ := time.LoadLocation("Asia/Shanghai")
+	at := time.Date(2016, 1, 8, 14, 41, 38, 0, zone)
+	return testConfig(t, db, append([]func(*config){func(c *config) {
+		c.Now = func() time.Time { return at }
+		c.HostName = "DESKTOP-CG59P88"
+	}}, opts...)...)
+}
+
+// signed returns params with apiVersion, client and token set and signed.
+func signed(token string, extra ...string) url.Values {
+	v := url.Values{"apiVersion": {"01"}, "client": {clientID}, "token": {token}}
+	for i := 0; i+1 < len(extra); i += 2 {
+		v.Set(extra[i], extra[i+1])
+	}
+	return sign(v, clientSecret)
+}
+
+func sign(v url.Values, secret string) url.Values {
+	flat := map[string]string{}
+	for k := range v {
+		flat[k] = v.Get(k)
+	}
+	v.Set("sign", legacy.Sign(flat, secret))
+	return v
+}
+
+type legacyResponse struct {
+	Code    int             `json:"code"`
+	Message string          `json:"message"`
+	Data    json.RawMessage `json:"data"`
+	Page    json.RawMessage `json:"page"`
+	Foot    struct {
+		OperationTime, ServicePhone, Host string
+	} `json:"foot"`
+}
+
+// legacyDo sends a request to the legacy path and checks what every
+// response must be: HTTP 200, the contract's Content-Type, all five members.
+func (s *testServer) legacyDo(t testing.TB, req *http.Request) (legacyResponse, []byte) {
+	t.Helper()
+	res, raw := s.send(t, req)
+	if ct := res.Header.Get("Content-Type"); ct != "application/json;charset=UTF-8" {
+		t.Fatalf("Content-Type %q", ct)
+	}
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &members); err != nil {
+		t.Fatalf("not JSON: %v: %s", err, raw)
+	}
+	for _, m := range []string{"code", "message", "data", "page", "foot"} {
+		if _, ok := members[m]; !ok {
+			t.Fatalf("member %s missing: %s", m, raw)
+		}
+	}
+	var out legacyResponse
+	_ = json.Unmarshal(raw, &out)
+	if string(out.Page) != "null" {
+		t.Fatalf("page = %s, want null", out.Page)
+	}
+	return out, raw
+}
+
+// legacyForm POSTs params as a form body.
+func (s *testServer) legacyForm(t testing.TB, params url.Values) (legacyResponse, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/op/v2/receives", strings.NewReader(params.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return s.legacyDo(t, req)
+}
+
+func TestLegacyExampleGolden(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e engine) {
+		srv := newServer(t, legacyConfig(t, e.newDB(t, legacydb.ExampleFixture)), store.Options{})
+		params := signed(tokenLi)
+		if got := params.Get("sign"); got != "98a1e4ee75534faa59c7cffaa81d98db" {
+			t.Fatalf("sign of the contract's example = %s", got)
+		}
+		res, raw := srv.legacyForm(t, params)
+		if res.Code != 200 {
+			t.Fatalf("code %d: %s", res.Code, raw)
+		}
+		// The contract's example is not ours to rewrite: no -update here.
+		sameJSONFile(t, "legacy/testdata/receives-example.golden.json", raw)
+		for _, escaped := range []string{`\u0026`, `\u003c`, `\u003e`, `\u963f`} {
+			if bytes.Contains(raw, []byte(escaped)) {
+				t.Errorf("response escapes %s; legacy apps need UTF-8 and &<> as is", escaped)
+			}
+		}
+		if !bytes.Contains(raw, []byte(`"nickName":"阿洋"`)) || !bytes.Contains(raw, []byte(`?attname=&imageView2`)) {
+			t.Errorf("response is not written as is: %s", raw)
+		}
+	})
+}
+
+// TestLegacyExampleIsTheContracts keeps the repository's copy of the
+// contract's example equal to the platform's, where that is at hand.
+func TestLegacyExampleIsTheContracts(t *testing.T) {
+	shared, err := os.ReadFile("../shared/legacy/examples/receives-example.json")
+	if err != nil {
+		t.Skip("the platform's shared/legacy folder is not beside this checkout")
+	}
+	ours, err := os.ReadFile("legacy/testdata/receives-example.golden.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(shared, ours) {
+		t.Fatal("legacy/testdata/receives-example.golden.json differs from shared/legacy/examples/receives-example.json")
+	}
+}
+
+func TestLegacyParameterSources(t *testing.T) {
+	srv := newServer(t, legacyConfig(t, newSQLiteDB(t, legacydb.ExampleFixture)), store.Options{})
+	form := signed(tokenLi)
+	jsonBody, _ := json.Marshal(map[string]string{"apiVersion": "01", "client": clientID, "token": tokenLi, "sign": form.Get("sign")})
+	tests := []struct {
+		name        string
+		query       string
+		contentType string
+		body        string
+	}{
+		{"query string", form.Encode(), "", ""},
+		{"form body", "", "application/x-www-form-urlencoded", form.Encode()},
+		{"form body with charset", "", "application/x-www-form-urlencoded; charset=UTF-8", form.Encode()},
+		{"JSON body", "", "application/json", string(jsonBody)},
+		{"JSON body with charset", "", "application/json;charset=UTF-8", string(jsonBody)},
+		{"body wins over query string", "token=nope&client=nope", "application/x-www-form-urlencoded", form.Encode()},
+		{"split between query and body", "apiVersion=01&client=" + clientID, "application/x-www-form-urlencoded", url.Values{"token": {tokenLi}, "sign": {form.Get("sign")}}.Encode()},
+		{"JSON null is absent", "", "application/json", `{"apiVersion":null,"client":"` + clientID + `","token":"` + tokenLi + `","sign":"` + sign(url.Values{"client": {clientID}, "token": {tokenLi}}, clientSecret).Get("sign") + `"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/op/v2/receives?"+tt.query, strings.NewReader(tt.body))
+			if tt.contentType != "" {
+				req.Header.Set("Content-Type", tt.contentType)
+			}
+			res, raw := srv.legacyDo(t, req)
+			if res.Code != 200 || !bytes.Contains(raw, []byte("u0001d68d5da979194a4b831097de49db3dd2")) {
+				t.Fatalf("want the OP's chats, got %s", raw)
+			}
+		})
+	}
+}
+
+func TestLegacyErrors(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e engine) {
+		srv := newServer(t, legacyConfig(t, e.newDB(t, fixtureScripts(t)...)), store.Options{})
+		form := func(v url.Values) func() *http.Request {
+			return func() *http.Request {
+				req, _ := http.NewRequest(http.MethodPost, srv.URL+"/op/v2/receives", strings.NewReader(v.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				return req
+			}
+		}
+		raw := func(method, contentType, body string) func() *http.Request {
+			return func() *http.Request {
+				req, _ := http.NewRequest(method, srv.URL+"/op/v2/receives", strings.NewReader(body))
+				if contentType != "" {
+					req.Header.Set("Content-Type", contentType)
+				}
+				return req
+			}
+		}
+		wrongSign := signed(tokenLi)
+		wrongSign.Set("sign", "0123456789abcdef0123456789abcdef")
+		upperSign := signed(tokenLi)
+		upperSign.Set("sign", strings.ToUpper(upperSign.Get("sign")))
+		noSign := signed(tokenLi)
+		noSign.Del("sign")
+		noClient := sign(url.Values{"apiVersion": {"01"}, "token": {tokenLi}}, clientSecret)
+		unknownClient := sign(url.Values{"client": {"nope"}, "token": {tokenLi}}, clientSecret)
+		disabledClient := sign(url.Values{"client": {clientDisabled}, "token": {tokenLi}}, "00000000000000000000000000000000")
+		tamperedAfterSigning := signed(tokenLi)
+		tamperedAfterSigning.Set("staffId", staffWang)
+
+		tests := []struct {
+			name     string
+			req      func() *http.Request
+			wantCode int
+			wantMsg  string
+		}{
+			{"success", form(signed(tokenLi)), 200, "成功"},
+			{"GET", raw(http.MethodGet, "", ""), 405, "请求方式错误"},
+			{"PUT with a valid body", raw(http.MethodPut, "application/x-www-form-urlencoded", signed(tokenLi).Encode()), 405, "请求方式错误"},
+			{"oversized body", raw(http.MethodPost, "application/x-www-form-urlencoded", "x="+strings.Repeat("a", 70<<10)), 413, "请求过大"},
+			{"malformed form", raw(http.MethodPost, "application/x-www-form-urlencoded", "token=%zz"), 400, "参数错误: malformed form body"},
+			{"malformed JSON", raw(http.MethodPost, "application/json", `{"token":`), 400, "参数错误: the body is not a JSON object"},
+			{"JSON array", raw(http.MethodPost, "application/json", `["token"]`), 400, "参数错误: the body is not a JSON object"},
+			{"JSON number for a string", raw(http.MethodPost, "application/json", `{"staffId":42}`), 400, "参数错误: staffId must be a string"},
+			{"unsupported content type", raw(http.MethodPost, "text/plain", "token=x"), 400, `参数错误: unsupported Content-Type "text/plain"`},
+			{"unsupported apiVersion", form(signed(tokenLi, "apiVersion", "02")), 400, "参数错误: unsupported apiVersion"},
+			{"apiVersion checked before the sign", form(url.Values{"apiVersion": {"02"}}), 400, "参数错误: unsupported apiVersion"},
+			{"missing sign", form(noSign), 403, "签名错误"},
+			{"wrong sign", form(wrongSign), 403, "签名错误"},
+			{"uppercase sign", form(upperSign), 200, "成功"},
+			{"parameter changed after signing", form(tamperedAfterSigning), 403, "签名错误"},
+			{"missing client", form(noClient), 403, "签名错误"},
+			{"unknown client", form(unknownClient), 403, "签名错误"},
+			{"disabled client", form(disabledClient), 403, "签名错误"},
+			{"sign checked before the token", form(sign(url.Values{"client": {clientID}}, "wrong secret")), 403, "签名错误"},
+			{"missing token", form(sign(url.Values{"client": {clientID}}, clientSecret)), 401, "token无效或已过期"},
+			{"unknown token", form(signed("nope")), 401, "token无效或已过期"},
+			{"expired token", form(signed(tokenExpired)), 401, "token无效或已过期"},
+			{"token of no OP", form(signed(tokenGhost)), 401, "token无效或已过期"},
+			{"an OP asks for another OP", form(signed(tokenLi, "staffId", staffWang)), 403, "无权查看该OP"},
+			{"an OP asks for an id that names no one", form(signed(tokenLi, "staffId", "u0001nobody")), 403, "无权查看该OP"},
+			{"an OP asks for themself", form(signed(tokenLi, "staffId", staffLi)), 200, "成功"},
+			{"an ADMIN asks for another OP", form(signed(tokenAdmin, "staffId", staffWang)), 200, "成功"},
+			{"an ADMIN asks for no one", form(signed(tokenAdmin, "staffId", "u0001nobody")), 404, "OP不存在"},
+			{"an ADMIN sends an injection-shaped staffId", form(signed(tokenAdmin, "staffId", "' OR 1=1 -- ")), 404, "OP不存在"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				res, body := srv.legacyDo(t, tt.req())
+				if res.Code != tt.wantCode || res.Message != tt.wantMsg {
+					t.Fatalf("got %d %q, want %d %q: %s", res.Code, res.Message, tt.wantCode, tt.wantMsg, body)
+				}
+				if tt.wantCode != 200 && string(res.Data) != "null" {
+					t.Fatalf("data = %s on error, want null", res.Data)
+				}
+				if res.Foot.OperationTime != "2016-01-08 14:41:38" || res.Foot.ServicePhone != "400800400" || res.Foot.Host != "DESKTOP-CG59P88" {
+					t.Fatalf("foot = %+v", res.Foot)
+				}
+			})
+		}
+	})
+}
+
+func TestLegacyEmptyAndOtherOPs(t *testing.T) {
+	srv := newServer(t, legacyConfig(t, newSQLiteDB(t, fixtureScripts(t)...)), store.Options{})
+	res, raw := srv.legacyForm(t, signed(tokenZhao))
+	if res.Code != 200 || string(res.Data) != `{"isOnline":true,"chats":[]}` {
+		t.Fatalf("an OP with no chats: want chats [], got %s", raw)
+	}
+	res, raw = srv.legacyForm(t, signed(tokenAdmin, "staffId", staffWang))
+	if res.Code != 200 || !bytes.Contains(raw, []byte(`"userId":"u0001dddd00000000000000000000000orphan","userIcon":"`+defaultIcon+`","chatId":"u0001eeee0000000000000000000000000001","nickName":null`)) {
+		t.Fatalf("a chat whose user has no profile: %s", raw)
+	}
+	if bytes.Contains(raw, []byte("Transfer")) {
+		t.Fatalf("only chats in service are listed: %s", raw)
+	}
+}
+
+func TestLegacySignatureSwitchedOff(t *testing.T) {
+	srv := newServer(t, legacyConfig(t, newSQLiteDB(t, fixtureScripts(t)...), func(c *config) { c.CheckSign = false }), store.Options{})
+	res, raw := srv.legacyForm(t, url.Values{"token": {tokenLi}})
+	if res.Code != 200 {
+		t.Fatalf("with signatures off, a token alone must do: %s", raw)
+	}
+	res, raw = srv.legacyForm(t, url.Values{"token": {"nope"}})
+	if res.Code != 401 {
+		t.Fatalf("with signatures off, the token is still checked: %s", raw)
+	}
+}
+
+// TestLegacyInternalErrorHidden breaks the database under the server: the
+// client gets 系统错误 and nothing of the cause.
+func TestLegacyInternalErrorHidden(t *testing.T) {
+	db := newSQLiteDB(t, fixtureScripts(t)...)
+	srv := newServer(t, legacyConfig(t, db), store.Options{})
+	if _, err := srv.store.DB().Exec("ALTER TABLE app_user RENAME TO app_user_gone"); err != nil {
+		t.Fatal(err)
+	}
+	res, raw := srv.legacyForm(t, signed(tokenLi))
+	if res.Code != 500 || res.Message != "系统错误" {
+		t.Fatalf("want 500 系统错误, got %s", raw)
+	}
+	for _, leak := range []string{"app_user", "SQL", "sql", "SELECT", "no such table"} {
+		if bytes.Contains(raw, []byte(leak)) {
+			t.Fatalf("the response shows internals (%q): %s", leak, raw)
+		}
+	}
+	if !strings.Contains(srv.logs.String(), "no such table") {
+		t.Fatalf("the cause must reach the log; log:\n%s", srv.logs.String())
+	}
+}
+
+// TestLegacyMatchesGraphQL checks, for several callers, that the legacy
+// chats carry the same data as the GraphQL chats.
+func TestLegacyMatchesGraphQL(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e engine) {
+		srv := newServer(t, legacyConfig(t, e.newDB(t, fixtureScripts(t)...)), store.Options{})
+		const q = `query($id: ID!) { staff(id: $id) { isOnline chats { id groupId title storedStatus address message createTime
+			user { id nickName icon grade { chatCount orderCount serviceCount } } } } }`
+		for _, c := range []struct{ token, staffID string }{
+			{tokenLi, staffLi}, {tokenWang, staffWang}, {tokenZhao, "u0001ffff0000000000000000000000000001"}, {tokenAdmin, staffLi}, {tokenAdmin, staffWang},
+		} {
+			gres, graw := srv.graphql(t, c.token, q, map[string]any{"id": c.staffID})
+			if len(gres.Errors) > 0 {
+				t.Fatalf("graphql: %s", graw)
+			}
+			var g struct {
+				Staff struct {
+					IsOnline bool
+					Chats    []struct {
+						ID, GroupID, Title, StoredStatus, Address, Message, CreateTime string
+						User                                                           struct {
+							ID       string
+							NickName *string
+							Icon     string
+							Grade    struct{ ChatCount, OrderCount, ServiceCount int }
+						}
+					}
+				}
+			}
+			_ = json.Unmarshal(gres.Data, &g)
+			lres, lraw := srv.legacyForm(t, signed(c.token, "staffId", c.staffID))
+			var l struct {
+				IsOnline bool
+				Chats    []struct {
+					UserID, UserIcon, ChatID, Message, GroupID, Title, Status, Address, CreateTime string
+					NickName                                                                       *string
+					UserGradeChatCount, UserGradeOrderCount, UserGradeServiceCount                 int
+				}
+			}
+			if lres.Code != 200 || json.Unmarshal(lres.Data, &l) != nil {
+				t.Fatalf("legacy: %s", lraw)
+			}
+			if g.Staff.IsOnline != l.IsOnline || len(g.Staff.Chats) != len(l.Chats) {
+				t.Fatalf("%s: graphql %s\nlegacy %s", c.staffID, graw, lraw)
+			}
+			for i, gc := range g.Staff.Chats {
+				lc := l.Chats[i]
+				ct, _ := time.Parse(time.RFC3339, gc.CreateTime)
+				same := gc.ID == lc.ChatID && gc.GroupID == lc.GroupID && gc.Title == lc.Title &&
+					gc.StoredStatus == lc.Status && gc.Address == lc.Address && gc.Message == lc.Message &&
+					ct.Format(time.DateTime) == lc.CreateTime && gc.User.ID == lc.UserID && gc.User.Icon == lc.UserIcon &&
+					((gc.User.NickName == nil && lc.NickName == nil) || (gc.User.NickName != nil && lc.NickName != nil && *gc.User.NickName == *lc.NickName)) &&
+					gc.User.Grade.ChatCount == lc.UserGradeChatCount && gc.User.Grade.OrderCount == lc.UserGradeOrderCount &&
+					gc.User.Grade.ServiceCount == lc.UserGradeServiceCount
+				if !same {
+					t.Errorf("%s chat %d differs:\ngraphql %+v\nlegacy  %+v", c.staffID, i, gc, lc)
+				}
+			}
+		}
+	})
+}
+
+// TestLegacyStatementsConstant: the legacy path's SQL does not grow with
+// the chats either: client, token, chats with users, grades.
+func TestLegacyStatementsConstant(t *testing.T) {
+	for _, n := range []int{1, 20, 500} {
+		db := newSQLiteDB(t, legacydb.ExampleFixture, opWithChats(n))
+		srv := newServer(t, legacyConfig(t, db), store.Options{})
+		before := srv.store.Statements()
+		res, raw := srv.legacyForm(t, signed("tok-many"))
+		got := srv.store.Statements() - before
+		if res.Code != 200 || bytes.Count(raw, []byte(`"chatId"`)) != n {
+			t.Fatalf("%d chats: %.300s", n, raw)
+		}
+		if got != 4 {
+			t.Fatalf("%d chats: %d statements, want 4", n, got)
+		}
+	}
+}

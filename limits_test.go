@@ -1,0 +1,270 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+
+	"opfacade/api"
+	"opfacade/store"
+)
+
+// rawDo sends a request with the given headers and body and returns the
+// status and body, whatever they are.
+func (s *testServer) rawDo(t testing.TB, method, target string, header map[string]string, body io.Reader) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, s.URL+target, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	res, err := s.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	return res.StatusCode, raw
+}
+
+// postQuery POSTs one operation as JSON with a bearer token and returns
+// the status and the decoded answer.
+func (s *testServer) postQuery(t testing.TB, token, query string) (int, gqlResponse, []byte) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query})
+	status, raw := s.rawDo(t, http.MethodPost, "/query", map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + token}, bytes.NewReader(body))
+	var out gqlResponse
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("HTTP %d, not JSON: %v: %s", status, err, raw)
+	}
+	return status, out, raw
+}
+
+// wantOneError checks that an answer is exactly one error with code, no
+// data, and the wanted HTTP status.
+func wantOneError(t testing.TB, status int, res gqlResponse, raw []byte, wantStatus int, wantCode string) {
+	t.Helper()
+	if status != wantStatus {
+		t.Errorf("HTTP %d, want %d: %.300s", status, wantStatus, raw)
+	}
+	if len(res.Errors) != 1 || res.Errors[0].Extensions["code"] != wantCode {
+		t.Fatalf("want one %s error, got %.300s", wantCode, raw)
+	}
+	if len(res.Data) != 0 && string(res.Data) != "null" {
+		t.Fatalf("want no data, got %.300s", raw)
+	}
+}
+
+// nested returns a query that nests Staff.chats.staff n times.
+func nested(n int) string {
+	q := "id"
+	for range n {
+		q = "chats { staff { " + q + " } }"
+	}
+	return "{ me { " + q + " } }"
+}
+
+func TestGraphQLDocumentLimits(t *testing.T) {
+	srv := newServer(t, testConfig(t, newSQLiteDB(t, fixtureScripts(t)...)), store.Options{})
+	aliases := func(n int) string {
+		var b strings.Builder
+		b.WriteString("{ ")
+		for i := range n {
+			fmt.Fprintf(&b, "a%d: __typename ", i)
+		}
+		b.WriteString("}")
+		return b.String()
+	}
+	// Each fragment spreads the one before twice: 2^40 fields once
+	// expanded, a few hundred bytes written.
+	var bomb strings.Builder
+	bomb.WriteString("{ me { ...F40 } } fragment F0 on Staff { id name }\n")
+	for i := 1; i <= 40; i++ {
+		fmt.Fprintf(&bomb, "fragment F%d on Staff { ...F%d ...F%d }\n", i, i-1, i-1)
+	}
+	tests := []struct {
+		name     string
+		query    string
+		status   int
+		wantCode string
+	}{
+		{"nesting past the depth limit", nested(5), 422, api.CodeDepthLimit},
+		{"a chat list inside a chat list", `{ me { chats { staff { chats { id } } } } }`, 422, api.CodeComplexityLimit},
+		{"many aliases of one field", aliases(501), 422, api.CodeTooManyFields},
+		{"aliases up to the limit", aliases(500), 200, ""},
+		{"a fragment bomb", bomb.String(), 422, api.CodeTooManyFields},
+		{"a document over the token limit", "{ me { " + strings.Repeat("id ", 4000) + "} }", 422, api.CodeTokenLimit},
+		{"an introspection bomb", `{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }`, 422, "GRAPHQL_VALIDATION_FAILED"},
+		{"the consoles' query, twice", meChatsQuery[len("query MyChats "):len(meChatsQuery)-1] + ` admin: staff(id: "` + staffLi + `") { id name role isOnline chats { id groupId title status storedStatus address message createTime user { id nickName icon grade { chatCount orderCount serviceCount } } staff { id name } } } }`, 200, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, res, raw := srv.postQuery(t, tokenAdmin, tt.query)
+			if tt.wantCode == "" {
+				if status != 200 || len(res.Errors) > 0 {
+					t.Fatalf("HTTP %d: %.500s", status, raw)
+				}
+				return
+			}
+			wantOneError(t, status, res, raw, tt.status, tt.wantCode)
+			t.Logf("%s", res.Errors[0].Message)
+		})
+	}
+}
+
+// TestGraphQLIntrospectionFits runs the playground's introspection query
+// (graphql-js's, every option on): the limits must admit it.
+func TestGraphQLIntrospectionFits(t *testing.T) {
+	q, err := os.ReadFile("testdata/introspection.graphql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newServer(t, testConfig(t, newSQLiteDB(t, fixtureScripts(t)...)), store.Options{})
+	status, res, raw := srv.postQuery(t, "", string(q))
+	if status != 200 || len(res.Errors) > 0 || !bytes.Contains(res.Data, []byte(`"name":"Staff"`)) {
+		t.Fatalf("HTTP %d: %.500s", status, raw)
+	}
+	// And with the limits tightened below it, each refuses it by name.
+	for _, l := range []struct {
+		flag, code string
+	}{{"-max-fields=100", api.CodeTooManyFields}, {"-max-tokens=100", api.CodeTokenLimit}} {
+		cfg, err := parseConfig([]string{"-db", srv.cfgDB(t), l.flag}, func(string) string { return "" }, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tight := newServer(t, cfg, store.Options{})
+		status, res, raw := tight.postQuery(t, "", string(q))
+		wantOneError(t, status, res, raw, 422, l.code)
+	}
+}
+
+func TestGraphQLBodyLimits(t *testing.T) {
+	srv := newServer(t, testConfig(t, newSQLiteDB(t, fixtureScripts(t)...)), store.Options{})
+	big := `{"query":"{ me { id } }","variables":{"pad":"` + strings.Repeat("x", 64<<10) + `"}}`
+	jsonCT := map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + tokenLi}
+	tests := []struct {
+		name     string
+		body     io.Reader
+		status   int
+		wantCode string
+	}{
+		{"a body over 64 KiB", strings.NewReader(big), 413, api.CodePayloadTooLarge},
+		// No Content-Length: the limit is found while reading.
+		{"a streamed body over 64 KiB", io.MultiReader(strings.NewReader(big)), 413, api.CodePayloadTooLarge},
+		{"a batch", strings.NewReader(`[{"query":"{ me { id } }"},{"query":"{ me { name } }"}]`), 400, api.CodeBatching},
+		{"a batch after white space", strings.NewReader(" \n\t[{\"query\":\"{ me { id } }\"}]"), 400, api.CodeBatching},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, raw := srv.rawDo(t, http.MethodPost, "/query", jsonCT, tt.body)
+			var res gqlResponse
+			if err := json.Unmarshal(raw, &res); err != nil {
+				t.Fatalf("HTTP %d, not JSON: %s", status, raw)
+			}
+			wantOneError(t, status, res, raw, tt.status, tt.wantCode)
+		})
+	}
+	// Just under the limit is served.
+	under := `{"query":"{ me { id } }","variables":{"pad":"` + strings.Repeat("x", 64<<10-100) + `"}}`
+	status, raw := srv.rawDo(t, http.MethodPost, "/query", jsonCT, strings.NewReader(under))
+	if status != 200 || !bytes.Contains(raw, []byte(staffLi)) {
+		t.Fatalf("a body under the limit: HTTP %d: %.300s", status, raw)
+	}
+}
+
+func TestGraphQLCSRFPrevention(t *testing.T) {
+	srv := newServer(t, testConfig(t, newSQLiteDB(t, fixtureScripts(t)...)), store.Options{})
+	const q = `{ me { id } }`
+	jsonBody := `{"query":"` + q + `"}`
+	get := "/query?" + url.Values{"query": {q}}.Encode()
+	bearer := "Bearer " + tokenLi
+	tests := []struct {
+		name     string
+		method   string
+		target   string
+		header   map[string]string
+		body     string
+		status   int
+		wantCode string // "" when the query must run
+	}{
+		{"POST JSON", "POST", "/query", map[string]string{"Content-Type": "application/json"}, jsonBody, 200, ""},
+		{"POST JSON with charset", "POST", "/query", map[string]string{"Content-Type": "application/json; charset=utf-8"}, jsonBody, 200, ""},
+		{"POST text/plain", "POST", "/query", map[string]string{"Content-Type": "text/plain"}, jsonBody, 400, api.CodeCSRF},
+		{"POST text/plain with charset", "POST", "/query", map[string]string{"Content-Type": "text/plain;charset=UTF-8"}, jsonBody, 400, api.CodeCSRF},
+		{"POST form", "POST", "/query", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, "query=" + url.QueryEscape(q), 400, api.CodeCSRF},
+		{"POST multipart", "POST", "/query", map[string]string{"Content-Type": "multipart/form-data; boundary=x"}, "--x\r\nContent-Disposition: form-data; name=\"query\"\r\n\r\n" + q + "\r\n--x--\r\n", 400, api.CodeCSRF},
+		{"POST without Content-Type", "POST", "/query", nil, jsonBody, 400, api.CodeCSRF},
+		{"GET without a preflight header", "GET", get, nil, "", 400, api.CodeCSRF},
+		{"GET with an empty preflight header", "GET", get, map[string]string{"Apollo-Require-Preflight": ""}, "", 400, api.CodeCSRF},
+		{"GET with Apollo-Require-Preflight", "GET", get, map[string]string{"Apollo-Require-Preflight": "true"}, "", 200, ""},
+		{"GET with X-Apollo-Operation-Name", "GET", get, map[string]string{"X-Apollo-Operation-Name": "Me"}, "", 200, ""},
+		{"GET with X-Requested-With", "GET", get, map[string]string{"X-Requested-With": "XMLHttpRequest"}, "", 200, ""},
+		{"GET with a non-simple Content-Type", "GET", get, map[string]string{"Content-Type": "application/json"}, "", 200, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := map[string]string{"Authorization": bearer}
+			for k, v := range tt.header {
+				h[k] = v
+			}
+			status, raw := srv.rawDo(t, tt.method, tt.target, h, strings.NewReader(tt.body))
+			var res gqlResponse
+			if err := json.Unmarshal(raw, &res); err != nil {
+				t.Fatalf("HTTP %d, not JSON: %s", status, raw)
+			}
+			if tt.wantCode == "" {
+				if status != 200 || len(res.Errors) > 0 || !bytes.Contains(res.Data, []byte(staffLi)) {
+					t.Fatalf("HTTP %d: %s", status, raw)
+				}
+				return
+			}
+			wantOneError(t, status, res, raw, tt.status, tt.wantCode)
+		})
+	}
+	// A preflight header lets a text/plain POST past the CSRF check, but
+	// gqlgen's POST transport takes JSON only: nothing runs.
+	status, raw := srv.rawDo(t, "POST", "/query", map[string]string{"Authorization": bearer, "Content-Type": "text/plain", "Apollo-Require-Preflight": "true"}, strings.NewReader(jsonBody))
+	if status != 400 || bytes.Contains(raw, []byte(staffLi)) {
+		t.Fatalf("text/plain POST with a preflight header: HTTP %d: %s", status, raw)
+	}
+	// GET runs queries only.
+	status, raw = srv.rawDo(t, "GET", "/query?"+url.Values{"query": {`mutation { x }`}}.Encode(), map[string]string{"Authorization": bearer, "Apollo-Require-Preflight": "true"}, nil)
+	if status == 200 {
+		t.Fatalf("a mutation over GET: HTTP %d: %s", status, raw)
+	}
+}
+
+func TestGraphQLSuggestionsFollowIntrospection(t *testing.T) {
+	db := newSQLiteDB(t, fixtureScripts(t)...)
+	for _, on := range []bool{true, false} {
+		srv := newServer(t, testConfig(t, db, func(c *config) { c.Introspection = on }), store.Options{})
+		_, res, raw := srv.postQuery(t, tokenLi, `{ me { nam } }`)
+		if len(res.Errors) != 1 {
+			t.Fatalf("introspection %v: %s", on, raw)
+		}
+		if got := strings.Contains(res.Errors[0].Message, "Did you mean"); got != on {
+			t.Errorf("introspection %v: suggestions shown = %v: %s", on, got, raw)
+		}
+		_, res, raw = srv.postQuery(t, "", `{ __schema { queryType { name } } }`)
+		if got := len(res.Errors) == 0; got != on {
+			t.Errorf("introspection %v: schema readable = %v: %s", on, got, raw)
+		}
+	}
+}
+
+// cfgDB is the -db the server runs on.
+func (s *testServer) cfgDB(t testing.TB) string {
+	t.Helper()
+	if s.db == "" {
+		t.Fatal("server without a database path")
+	}
+	return s.db
+}

@@ -1,0 +1,1 @@
+import{a,b}from"./chunk-KZQOAQ6H.js";import"./chunk-LJHQJ33S.js";import"./chunk-ZHDLTIEZ.js";import"./chunk-AK27MFN2.js";import"./chunk-PJ43TTXP.js";import"./chunk-HISXAZ4Y.js";export{b as getWorker,a as jsonDefaults};

@@ -1,0 +1,406 @@
+package playground_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// The demo data of the facade includes the rows of the legacy example
+// fixture: this token belongs to the OP 小李, one of whose chats is with the
+// user 阿洋.
+const (
+	demoToken  = "o0001403351be22c648efa24c20e842fd7351"
+	demoQuery  = `{ me { name chats { id user { nickName } } } }`
+	wantNick   = "阿洋"
+	wantChatID = "u0001d68d5da979194a4b831097de49db3dd2"
+)
+
+// findChrome returns the Chromium binary to drive, or "" when there is none.
+func findChrome() string {
+	if p := os.Getenv("CHROME_BIN"); p != "" {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+		if p, err := exec.LookPath(p); err == nil {
+			return p
+		}
+	}
+	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
+		return "/usr/bin/chromium"
+	}
+	for _, name := range []string{"chromium", "google-chrome", "chromium-browser", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// TestPlaygroundInBrowser builds the facade server, starts it on a fresh
+// demo database and drives the playground at / in headless Chromium: the
+// headers editor is prefilled with the demo token, an error of the server is
+// shown, a query runs and shows the demo data, the docs explorer opens, the
+// page breaks no rule of its Content-Security-Policy, and no request leaves
+// the machine.
+func TestPlaygroundInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping the browser test in -short mode")
+	}
+	chrome := findChrome()
+	if chrome == "" {
+		t.Skip("skipping the browser test: no Chromium found " +
+			"(looked at $CHROME_BIN, /usr/bin/chromium, and chromium and google-chrome on PATH); " +
+			"scripts/ci-playground.sh installs it")
+	}
+
+	dir := t.TempDir()
+	bin := buildServer(t, dir)
+	base := startServer(t, bin, dir)
+
+	ctx := newBrowser(t, chrome)
+
+	// Record every request and every security-policy violation before the
+	// page loads.
+	var mu sync.Mutex
+	var requests, console []string
+	err := chromedp.Listen(ctx, func(ev any) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch ev := ev.(type) {
+		case *network.EventRequestWillBeSent:
+			requests = append(requests, ev.Request.URL)
+		case *cdplog.EventEntryAdded:
+			console = append(console, fmt.Sprintf("%s %s: %s", ev.Entry.Source, ev.Entry.Level, ev.Entry.Text))
+		case *runtime.EventExceptionThrown:
+			d := ev.ExceptionDetails
+			text := d.Text
+			if d.Exception != nil && d.Exception.Description != "" {
+				text += " " + d.Exception.Description
+			}
+			console = append(console, "exception: "+text)
+		}
+	})
+	if err != nil {
+		t.Fatalf("listening to the browser: %v", err)
+	}
+	_, err = chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', e =>
+  window.__cspViolations.push(e.violatedDirective + ' blocked ' + e.blockedURI));`,
+	})
+	if err != nil {
+		t.Fatalf("installing the CSP violation recorder: %v", err)
+	}
+
+	step := func(name string, timeout time.Duration, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		if err := chromedp.Do(sctx, actions...); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	// waitFor polls a JavaScript expression until it is true.
+	waitFor := func(name string, timeout time.Duration, expr, describe string) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		if _, err := chromedp.Run(sctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(100*time.Millisecond))); err != nil {
+			got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](describe))
+			t.Fatalf("%s: %v; the page shows:\n%s", name, err, got)
+		}
+	}
+
+	defer func() {
+		// A screenshot helps with any failure as much as with success.
+		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		png, err := chromedp.Run(sctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Logf("taking a screenshot: %v", err)
+			return
+		}
+		shotDir, err := os.MkdirTemp("", "playground-e2e-")
+		if err != nil {
+			t.Logf("saving the screenshot: %v", err)
+			return
+		}
+		path := filepath.Join(shotDir, "playground.png")
+		if err := os.WriteFile(path, png, 0o644); err != nil {
+			t.Logf("saving the screenshot: %v", err)
+			return
+		}
+		t.Logf("screenshot of the playground: %s", path)
+	}()
+
+	step("opening the playground", 30*time.Second,
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.CSS(".graphiql-query-editor .monaco-editor")),
+	)
+
+	// Monaco renders spaces as no-break spaces; compare on normal ones.
+	const text = `(sel) => (document.querySelector(sel)?.innerText ?? '').replace(/\u00a0/g, ' ')`
+
+	waitFor("the headers editor is open and prefilled", 20*time.Second,
+		`(`+text+`)('.graphiql-editor-tool').includes('"Authorization": "Bearer `+demoToken+`"')`,
+		`(`+text+`)('.graphiql-editors')`)
+
+	// runQuery replaces the text of the query editor with q and runs it. The
+	// editor closes brackets as they are typed; the closing brackets it adds
+	// end up after the cursor, so it deletes everything from there to the
+	// end.
+	runQuery := func(q string) {
+		t.Helper()
+		step("typing "+q, 20*time.Second,
+			chromedp.Click(chromedp.CSS(".graphiql-query-editor .view-lines")),
+			chromedp.KeyEvent("a", chromedp.KeyModifiers(chromedp.ModifierCtrl)),
+			chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				_, err := cdp.Call(ctx, tg, input.InsertText, input.InsertTextParams{Text: q})
+				return err
+			}),
+			chromedp.KeyEvent(kb.End, chromedp.KeyModifiers(chromedp.ModifierCtrl, chromedp.ModifierShift)),
+			chromedp.KeyEvent(kb.Delete),
+		)
+		waitFor("the query editor holds "+q, 10*time.Second,
+			`(`+text+`)('.graphiql-query-editor .view-lines').trim() === '`+q+`'`,
+			`(`+text+`)('.graphiql-query-editor .view-lines')`)
+		step("running "+q, 10*time.Second,
+			chromedp.Click(chromedp.CSS(".graphiql-execute-button")),
+		)
+	}
+
+	// An error of the server is shown in the result panel.
+	runQuery(`{ fieldThatDoesNotExist }`)
+	waitFor("the result shows the error", 20*time.Second,
+		`(()=>{ const r = (`+text+`)('.result-window'); return r.includes('"errors"') && r.includes('"message"'); })()`,
+		`(`+text+`)('.result-window')`)
+
+	runQuery(demoQuery)
+	waitFor("the result shows the demo OP's chats", 20*time.Second,
+		`(()=>{ const r = (`+text+`)('.result-window'); return r.includes('`+wantNick+`') && r.includes('`+wantChatID+`'); })()`,
+		`(`+text+`)('.result-window')`)
+
+	// The docs explorer shows the schema that GraphiQL got by introspection.
+	step("opening the docs explorer", 10*time.Second,
+		chromedp.Click(chromedp.CSS(`.graphiql-sidebar button[aria-label="Show Documentation Explorer"]`)),
+	)
+	waitFor("the docs explorer shows the root types", 20*time.Second,
+		`(()=>{ const d = (`+text+`)('.graphiql-doc-explorer'); return d.includes('Root Types') && d.includes('query: '); })()`,
+		`(`+text+`)('.graphiql-plugin')`)
+
+	violations, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.__cspViolations`))
+	if err != nil {
+		t.Fatalf("reading the CSP violations: %v", err)
+	}
+
+	mu.Lock()
+	defer mu.Unlock()
+	for _, v := range violations {
+		t.Errorf("Content-Security-Policy violation: %s", v)
+	}
+	for _, m := range console {
+		if strings.Contains(m, "Content Security Policy") {
+			t.Errorf("Content-Security-Policy violation: %s", m)
+		} else {
+			t.Logf("console: %s", m)
+		}
+	}
+	if len(requests) == 0 {
+		t.Fatal("no request was recorded")
+	}
+	offMachine := 0
+	for _, raw := range requests {
+		if err := loopbackOnly(raw); err != nil {
+			offMachine++
+			t.Errorf("the page sent a request off the machine: %v", err)
+		}
+	}
+	if offMachine == 0 {
+		t.Logf("the page made %d requests, all to the server under test", len(requests))
+	}
+}
+
+// loopbackOnly reports a request URL whose host is not a loopback address.
+// data: and blob: URLs stay in the page.
+func loopbackOnly(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("%q: %v", raw, err)
+	}
+	switch u.Scheme {
+	case "data", "blob", "about":
+		return nil
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("%s", raw)
+}
+
+// buildServer builds the facade server, the main package opfacade at the
+// module root, into dir.
+func buildServer(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "facade")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	// "." in the module root is the package opfacade; naming it by path
+	// would give a misleading "not in std" error while it has no Go files.
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+	cmd.Dir = ".."
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("building the facade server (go build -o %s opfacade) failed: %v\n%s", bin, err, out)
+	}
+	return bin
+}
+
+// syncBuffer collects the output of the server.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// startServer runs the server on a free loopback port with a new demo
+// database in dir, waits until /readyz answers 200 and returns its base URL.
+// The server is stopped when the test ends.
+func startServer(t *testing.T, bin, dir string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("finding a free port: %v", err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+
+	var out syncBuffer
+	cmd := exec.Command(bin, "-addr", addr, "-db", filepath.Join(dir, "demo.db"))
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting the facade server: %v", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("output of the facade server:\n%s", out.String())
+		}
+	})
+
+	base := "http://" + addr
+	client := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		select {
+		case err := <-exited:
+			exited <- err // for the cleanup
+			t.Fatalf("the facade server exited before it was ready: %v\n%s", err, out.String())
+		default:
+		}
+		resp, err := client.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return base
+			}
+			err = errors.New(resp.Status)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the facade server was not ready within 60s (last answer of /readyz: %v)\n%s", err, out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// newBrowser starts headless Chromium with a fresh profile; it is closed when
+// the test ends.
+func newBrowser(t *testing.T, chrome string) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chrome),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1440, 900),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-default-apps", true),
+		chromedp.Flag("disable-breakpad", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-features", "Translate,OptimizationHints,MediaRouter"),
+		// Belt and braces: names other than localhost do not resolve, so
+		// nothing the browser tries can reach another machine.
+		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1"),
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() {
+		cancelCtx()
+		cancelAlloc()
+	})
+	// Start the browser with a bounded wait; the context of the browser
+	// itself has no deadline (it lives until the cleanup).
+	started := make(chan error, 1)
+	go func() { started <- chromedp.Do(ctx) }()
+	select {
+	case err := <-started:
+		if err != nil {
+			t.Fatalf("starting Chromium (%s): %v", chrome, err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("Chromium (%s) did not start within 60s", chrome)
+	}
+	return ctx
+}

@@ -12,23 +12,22 @@ import (
 
 // inProcess holds both handlers over one database file, for what is
 // measured without a network in between: statements and allocations per
-// request. The legacy path is measured in-process when legacyHandler is
-// set (see legacy_inproc.go); otherwise only over HTTP.
+// request.
 type inProcess struct {
 	store   *store.Store
-	facade  http.Handler
+	facade  http.Handler // both front doors, as the server mounts them
 	base    *baseline
 	baseMux http.Handler
-	legacy  http.Handler // nil until the legacy handler is wired in
 }
-
-// legacyHandler builds the facade's legacy v2 handler over st, when the
-// legacy package is part of the build.
-var legacyHandler func(st *store.Store) http.Handler
 
 func openInProcess(ctx context.Context, ds *dataset) (*inProcess, error) {
 	st, err := store.Open(ctx, ds.Path, store.Options{Zone: platformZone()})
 	if err != nil {
+		return nil, err
+	}
+	facade, err := newFacadeHandler(st)
+	if err != nil {
+		_ = st.Close()
 		return nil, err
 	}
 	b, err := newBaseline(ctx, ds.Path, platformZone(), benchHost)
@@ -36,11 +35,7 @@ func openInProcess(ctx context.Context, ds *dataset) (*inProcess, error) {
 		_ = st.Close()
 		return nil, err
 	}
-	p := &inProcess{store: st, facade: newFacadeHandler(st), base: b, baseMux: b.routes()}
-	if legacyHandler != nil {
-		p.legacy = legacyHandler(st)
-	}
-	return p, nil
+	return &inProcess{store: st, facade: facade, base: b, baseMux: b.routes()}, nil
 }
 
 func (p *inProcess) Close() {
@@ -55,16 +50,7 @@ type side struct {
 	statements func() int64
 }
 
-func (p *inProcess) facadeSide(ep endpoint) (side, bool) {
-	h := p.facade
-	if ep == legacyV2 {
-		h = p.legacy
-	}
-	return side{h, p.store.Statements}, h != nil
-}
-
-// facadeSide0 is the facade's GraphQL endpoint.
-func (p *inProcess) facadeSide0() side {
+func (p *inProcess) facadeSide() side {
 	return side{p.facade, p.store.Statements}
 }
 

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"math"
 	"net/http"
 	"os"
 	"runtime"
@@ -32,13 +31,11 @@ type endpointResult struct {
 	// Rounds are the same phases round by round: ratios are taken per
 	// round, where facade and baseline ran back to back.
 	Rounds map[int][][2]loadResult
-	// Statements and Allocs are in-process; NaN on the facade's side
-	// when it could not be measured there.
+	// Statements and Allocs are in-process, over this build's handlers.
 	Statements    pair
 	Allocs, Bytes pair
 	NsPerOp       pair
 	Growth        []growthRow
-	InProcessNote string
 }
 
 type growthRow struct {
@@ -240,28 +237,19 @@ func measureInProcess(ctx context.Context, o options, ds *dataset, res *results,
 	sample := ds.OPs[:min(o.Sample, len(ds.OPs))]
 	for _, er := range res.Endpoints {
 		c := newCaller(er.Endpoint, ds, append(slices.Clone(ds.OPs), growth...))
-		fs, ok := p.facadeSide(er.Endpoint)
-		if !ok {
-			er.InProcessNote = "the legacy handler is not wired into the in-process measurements (bench/inproc.go, legacyHandler)"
-			er.Statements.Facade, er.Allocs.Facade, er.Bytes.Facade, er.NsPerOp.Facade = nan(), nan(), nan(), nan()
-		}
-		bs := p.baselineSide()
+		fs, bs := p.facadeSide(), p.baselineSide()
 		sides := []struct {
 			s   side
-			ok  bool
 			set func(stmts float64, r testing.BenchmarkResult)
 		}{
-			{fs, ok, func(st float64, r testing.BenchmarkResult) {
+			{fs, func(st float64, r testing.BenchmarkResult) {
 				er.Statements.Facade, er.Allocs.Facade, er.Bytes.Facade, er.NsPerOp.Facade = st, float64(r.AllocsPerOp()), float64(r.AllocedBytesPerOp()), float64(r.NsPerOp())
 			}},
-			{bs, true, func(st float64, r testing.BenchmarkResult) {
+			{bs, func(st float64, r testing.BenchmarkResult) {
 				er.Statements.Baseline, er.Allocs.Baseline, er.Bytes.Baseline, er.NsPerOp.Baseline = st, float64(r.AllocsPerOp()), float64(r.AllocedBytesPerOp()), float64(r.NsPerOp())
 			}},
 		}
 		for _, sd := range sides {
-			if !sd.ok {
-				continue
-			}
 			st, err := statementsPerRequest(c, sd.s, sample)
 			if err != nil {
 				return err
@@ -274,11 +262,8 @@ func measureInProcess(ctx context.Context, o options, ds *dataset, res *results,
 		}
 		for i := range er.Growth {
 			one := []login{ds.Growth[er.Growth[i].Chats]}
-			er.Growth[i].Statements.Facade = nan()
-			if ok {
-				if er.Growth[i].Statements.Facade, err = statementsPerRequest(c, fs, one); err != nil {
-					return err
-				}
+			if er.Growth[i].Statements.Facade, err = statementsPerRequest(c, fs, one); err != nil {
+				return err
 			}
 			if er.Growth[i].Statements.Baseline, err = statementsPerRequest(c, bs, one); err != nil {
 				return err
@@ -288,8 +273,6 @@ func measureInProcess(ctx context.Context, o options, ds *dataset, res *results,
 	}
 	return nil
 }
-
-func nan() float64 { return math.NaN() }
 
 // cpuModel is the machine's CPU as /proc/cpuinfo names it.
 func cpuModel() string {

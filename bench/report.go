@@ -168,9 +168,6 @@ func (res *results) markdown() string {
 		w("| allocations per request | %s | %s | %s |\n", fmtNum(er.Allocs.Facade, 0), fmtNum(er.Allocs.Baseline, 0), fmtRatio(er.Allocs.ratio()))
 		w("| bytes allocated per request | %s | %s | %s |\n", fmtNum(er.Bytes.Facade, 0), fmtNum(er.Bytes.Baseline, 0), fmtRatio(er.Bytes.ratio()))
 		w("| time per request | %s | %s | %s |\n", fmtDur(time.Duration(nanZero(er.NsPerOp.Facade))), fmtDur(time.Duration(er.NsPerOp.Baseline)), fmtRatio(er.NsPerOp.ratio()))
-		if er.InProcessNote != "" {
-			w("\n> Facade in-process: not measured: %s.\n", er.InProcessNote)
-		}
 		w("\nGrowth: sequential requests (1 client) for OPs with exactly this many chats in service.\n\n")
 		w("| chats | facade p50 | baseline p50 | ratio | facade statements | baseline statements |\n| ---: | ---: | ---: | ---: | ---: | ---: |\n")
 		for _, g := range er.Growth {

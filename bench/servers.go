@@ -21,6 +21,7 @@ import (
 
 	"opfacade/api"
 	"opfacade/graph"
+	"opfacade/legacy"
 	"opfacade/loader"
 	"opfacade/resolvers"
 	"opfacade/store"
@@ -56,14 +57,25 @@ func platformZone() *time.Location {
 	return loc
 }
 
-// newFacadeHandler wires the GraphQL endpoint over st the way the server's
+// newFacadeHandler wires both front doors over st the way the server's
 // routes do, for the in-process measurements (statements, allocations).
-func newFacadeHandler(st *store.Store) http.Handler {
-	es := graph.NewExecutableSchema(graph.Config{Resolvers: &resolvers.Resolver{Store: st, DefaultIcon: defaultIcon}})
+func newFacadeHandler(st *store.Store) (http.Handler, error) {
+	es := graph.NewExecutableSchema(graph.Config{
+		Resolvers:  &resolvers.Resolver{Store: st, DefaultIcon: defaultIcon},
+		Complexity: resolvers.Complexity(),
+	})
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	receives, err := legacy.New(legacy.Config{
+		Schema: es, Store: st, CheckSign: true, ServicePhone: "400800400", HostName: benchHost,
+		Zone: platformZone(), Log: log,
+	})
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/query", loader.Middleware(st, api.New(es, st, api.Options{Introspection: true}, log)))
-	return mux
+	mux.Handle("/op/v2/receives", receives.Protect(api.DefaultLimits.Timeout, loader.Middleware(st, receives)))
+	return mux, nil
 }
 
 // server is a server process the load is pointed at.

@@ -31,8 +31,10 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Chat() ChatResolver
 	Query() QueryResolver
 	Staff() StaffResolver
+	User() UserResolver
 }
 
 type DirectiveRoot struct {
@@ -83,12 +85,19 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type ChatResolver interface {
+	User(ctx context.Context, obj *view.Chat) (*view.User, error)
+	Staff(ctx context.Context, obj *view.Chat) (*view.Staff, error)
+}
 type QueryResolver interface {
 	Me(ctx context.Context) (*view.Staff, error)
 	Staff(ctx context.Context, id string) (*view.Staff, error)
 }
 type StaffResolver interface {
 	Chats(ctx context.Context, obj *view.Staff, status []model.ChatStatus) ([]view.Chat, error)
+}
+type UserResolver interface {
+	Grade(ctx context.Context, obj *view.User) (*domain.Grade, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -952,7 +961,7 @@ func (ec *executionContext) _Chat_user(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_Chat_user(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.User, nil
+			return ec.Resolvers.Chat().User(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *view.User) graphql.Marshaler {
@@ -966,8 +975,8 @@ func (ec *executionContext) fieldContext_Chat_user(_ context.Context, field grap
 	fc = &graphql.FieldContext{
 		Object:     "Chat",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
 		},
@@ -984,7 +993,7 @@ func (ec *executionContext) _Chat_staff(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Chat_staff(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Staff, nil
+			return ec.Resolvers.Chat().Staff(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *view.Staff) graphql.Marshaler {
@@ -998,8 +1007,8 @@ func (ec *executionContext) fieldContext_Chat_staff(_ context.Context, field gra
 	fc = &graphql.FieldContext{
 		Object:     "Chat",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Staff(ctx, field)
 		},
@@ -1373,7 +1382,7 @@ func (ec *executionContext) _User_grade(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_User_grade(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Grade, nil
+			return ec.Resolvers.User().Grade(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *domain.Grade) graphql.Marshaler {
@@ -1387,8 +1396,8 @@ func (ec *executionContext) fieldContext_User_grade(_ context.Context, field gra
 	fc = &graphql.FieldContext{
 		Object:     "User",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_UserGrade(ctx, field)
 		},
@@ -2560,53 +2569,55 @@ func (ec *executionContext) _Chat(ctx context.Context, sel ast.SelectionSet, obj
 		case "id":
 			out.Values[i] = ec._Chat_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "groupId":
 			out.Values[i] = ec._Chat_groupId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "title":
 			out.Values[i] = ec._Chat_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
 			out.Values[i] = ec._Chat_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "storedStatus":
 			out.Values[i] = ec._Chat_storedStatus(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "address":
 			out.Values[i] = ec._Chat_address(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "message":
 			out.Values[i] = ec._Chat_message(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createTime":
 			out.Values[i] = ec._Chat_createTime(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "user":
-			out.Values[i] = ec._Chat_user(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Chat_user(ctx, field, obj)
+				})
 		case "staff":
-			out.Values[i] = ec._Chat_staff(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Chat_staff(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -2754,23 +2765,24 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 		case "id":
 			out.Values[i] = ec._User_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "nickName":
 			out.Values[i] = ec._User_nickName(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "icon":
 			out.Values[i] = ec._User_icon(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "grade":
-			out.Values[i] = ec._User_grade(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_grade(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

@@ -12,49 +12,38 @@ import (
 	"opfacade/store"
 )
 
-// chats lists an OP's chats in one statement that also reads their users.
-// Each chat carries its schema status, its user and its OP (s: the chats
-// are s's), so none of them needs a resolver of its own. When the query
-// asks for the users' grades, it reads them all in one more statement and
-// hands each user theirs, so no nested field waits for a batching window.
+// chats lists an OP's chats in one statement that also reads their users,
+// and primes the request's loaders with what it read: the users, and the
+// OP. When the query asks for the users' grades, it reads them all in one
+// more statement and primes those too. The nested fields then find their
+// values in the loaders and never wait for a batching window.
 func (r *Resolver) chats(ctx context.Context, s *view.Staff, statuses []model.ChatStatus) ([]view.Chat, error) {
 	chats, users, err := r.Store.ChatsByStaff(ctx, s.ID, chatFilter(statuses))
 	if err != nil {
 		return nil, err
 	}
+	l := loader.For(ctx)
+	l.Staff.Prime(s.ID, s.Staff)
 	out := make([]view.Chat, len(chats))
-	vusers := make([]view.User, len(users)) // users[i] is chats[i]'s user
-	for i, c := range chats {
-		vusers[i] = view.User{User: users[i], Icon: r.icon(&users[i])}
-		out[i] = view.Chat{Chat: c, SchemaStatus: chatStatus(c.Status), User: &vusers[i]}
-		if c.StaffID == s.ID {
-			out[i].Staff = s
-		} else if c.StaffID != "" {
-			if out[i].Staff, err = r.chatStaff(ctx, c.StaffID); err != nil {
-				return nil, err
-			}
-		}
-	}
-	loader.For(ctx).Staff.Prime(s.ID, s.Staff)
-	if len(users) == 0 || !graphql.FieldRequested(ctx, "user.grade") {
-		return out, nil
-	}
 	ids := make([]string, 0, len(users))
 	seen := make(map[string]bool, len(users))
-	for _, u := range users {
-		if !seen[u.ID] {
+	for i, c := range chats {
+		out[i] = view.Chat{Chat: c, SchemaStatus: chatStatus(c.Status)}
+		if u := users[i]; !seen[u.ID] {
 			seen[u.ID] = true
 			ids = append(ids, u.ID)
+			l.Users.Prime(u.ID, u)
 		}
+	}
+	if len(ids) == 0 || !graphql.FieldRequested(ctx, "user.grade") {
+		return out, nil
 	}
 	grades, err := r.Store.GradesByUserIDs(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	slab := make([]domain.Grade, len(users))
-	for i := range vusers {
-		slab[i] = grades[vusers[i].ID]
-		vusers[i].Grade = &slab[i]
+	for id, g := range grades {
+		l.Grades.Prime(id, g)
 	}
 	return out, nil
 }

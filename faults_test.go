@@ -7,9 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -21,37 +19,6 @@ import (
 	"opfacade/domain"
 	"opfacade/store"
 )
-
-// newServerOver is newServer with the store wrapped by wrap, to put
-// faults between the handlers and the database.
-func newServerOver(t testing.TB, cfg config, sopt store.Options, wrap func(*store.Store) backend) *testServer {
-	t.Helper()
-	if sopt.Zone == nil {
-		sopt.Zone = cfg.Zone
-	}
-	if sopt.Now == nil {
-		sopt.Now = cfg.Now
-	}
-	logs := &lockedBuffer{}
-	log := slog.New(slog.NewTextHandler(logs, nil))
-	if sopt.Log == nil {
-		sopt.Log = log
-	}
-	st, err := store.Open(context.Background(), cfg.DB, sopt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := routes(wrap(st), cfg, nil, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(func() {
-		srv.Close()
-		_ = st.Close()
-	})
-	return &testServer{Server: srv, store: st, logs: logs, db: cfg.DB}
-}
 
 // boundedClient is a client whose requests fail the test instead of
 // hanging: the bound is generous, it only catches a request that waits

@@ -175,6 +175,13 @@ func (l *lockedBuffer) String() string {
 // newServer serves the facade's real routes over db on a loopback port.
 func newServer(t testing.TB, cfg config, sopt store.Options) *testServer {
 	t.Helper()
+	return newServerOver(t, cfg, sopt, func(st *store.Store) backend { return st })
+}
+
+// newServerOver is newServer with the store wrapped by wrap, to put
+// faults between the handlers and the database.
+func newServerOver(t testing.TB, cfg config, sopt store.Options, wrap func(*store.Store) backend) *testServer {
+	t.Helper()
 	if sopt.Zone == nil {
 		sopt.Zone = cfg.Zone
 	}
@@ -190,7 +197,7 @@ func newServer(t testing.TB, cfg config, sopt store.Options) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := routes(st, cfg, nil, log)
+	h, err := routes(wrap(st), cfg, nil, log)
 	if err != nil {
 		t.Fatal(err)
 	}

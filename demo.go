@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"strings"
 
 	"opfacade/legacy"
 	"opfacade/store"
@@ -38,6 +37,11 @@ func detectDemo(ctx context.Context, st *store.Store) *demoInfo {
 	if _, err := st.StaffByToken(ctx, demoToken); err != nil {
 		return nil
 	}
+	return fixtureLogin()
+}
+
+// fixtureLogin is how to call the example fixture's rows.
+func fixtureLogin() *demoInfo {
 	return &demoInfo{Token: demoToken, ClientID: demoClientID, ClientSecret: demoClientSecret}
 }
 
@@ -54,10 +58,10 @@ func (d *demoInfo) headers() string {
 // when cfg.DB names a file that does not exist yet. It never touches an
 // existing database, and never a MySQL one.
 func prepareDemo(ctx context.Context, cfg config) (*demoInfo, error) {
-	if strings.HasPrefix(cfg.DB, "mysql://") {
+	path, ok := store.SQLiteFile(cfg.DB)
+	if !ok {
 		return nil, nil
 	}
-	path, _, _ := strings.Cut(strings.TrimPrefix(cfg.DB, "file:"), "?")
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}

@@ -63,9 +63,8 @@ func initDB(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 
 	// A SQLite file this command creates is removed when it fails.
-	path, created := "", false
-	if !strings.HasPrefix(db, "mysql://") {
-		path, _, _ = strings.Cut(strings.TrimPrefix(db, "file:"), "?")
+	path, created := store.SQLiteFile(db)
+	if created {
 		_, err := os.Stat(path)
 		created = errors.Is(err, os.ErrNotExist)
 	}
@@ -134,7 +133,7 @@ func initLegacy(ctx context.Context, st *store.Store, data string, w io.Writer) 
 		if err := legacydb.Exec(ctx, db, legacydb.ExampleFixture); err != nil {
 			return nil, err
 		}
-		info = &demoInfo{Token: demoToken, ClientID: demoClientID, ClientSecret: demoClientSecret}
+		info = fixtureLogin()
 		fmt.Fprintf(w, "loaded the example fixture\n")
 	}
 	if data == dataDemo {

@@ -61,9 +61,6 @@ type receivesResult struct {
 	}
 }
 
-// legacyTime is the v2 API's time format: the platform's wall clock.
-const legacyTime = "2006-01-02 15:04:05"
-
 // runReceives runs receives.graphql for staffID and renders the v2 data.
 func (h *Handler) runReceives(ctx context.Context, staffID string) (*receivesData, *apiError) {
 	var res receivesResult
@@ -85,7 +82,7 @@ func (h *Handler) runReceives(ctx context.Context, staffID string) (*receivesDat
 			Title:                 c.Title,
 			Status:                c.StoredStatus,
 			Address:               c.Address,
-			CreateTime:            c.CreateTime.Format(legacyTime), // in its own offset: the stored wall clock
+			CreateTime:            c.CreateTime.Format(time.DateTime), // yyyy-MM-dd HH:mm:ss in its own offset: the stored wall clock
 			UserGradeChatCount:    c.User.Grade.ChatCount,
 			UserGradeOrderCount:   c.User.Grade.OrderCount,
 			UserGradeServiceCount: c.User.Grade.ServiceCount,
@@ -105,7 +102,7 @@ func (h *Handler) write(w http.ResponseWriter, outcome apiError, data *receivesD
 		Message: outcome.Message,
 		Data:    data,
 		Foot: foot{
-			OperationTime: h.cfg.Now().In(h.cfg.Zone).Format(legacyTime),
+			OperationTime: h.cfg.Now().In(h.cfg.Zone).Format(time.DateTime),
 			ServicePhone:  h.cfg.ServicePhone,
 			Host:          h.cfg.HostName,
 		},

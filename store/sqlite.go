@@ -36,13 +36,24 @@ type connector struct {
 func (c connector) Connect(context.Context) (driver.Conn, error) { return c.driver.Open(c.dsn) }
 func (c connector) Driver() driver.Driver                        { return c.driver }
 
+// SQLiteFile returns the file a -db value names, and false when the value
+// names a MySQL database instead.
+func SQLiteFile(dsn string) (string, bool) {
+	if isMySQL(dsn) {
+		return "", false
+	}
+	file, _, _ := strings.Cut(strings.TrimPrefix(dsn, "file:"), "?")
+	return file, true
+}
+
 // SQLiteDSN turns a file path or file: URI into the DSN the store opens:
 // busy timeout, WAL when the file is writable, read-only otherwise. A file
 // that exists is opened without create, so one that vanishes under a
 // running server is an outage (SQLITE_CANTOPEN), not a new empty
 // database.
 func SQLiteDSN(path string) (string, error) {
-	file, rawQuery, _ := strings.Cut(strings.TrimPrefix(path, "file:"), "?")
+	file, _ := SQLiteFile(path)
+	_, rawQuery, _ := strings.Cut(path, "?")
 	if file == "" || file == ":memory:" {
 		return "", errors.New("sqlite: a database file is required (each pooled :memory: connection would be its own empty database)")
 	}

@@ -55,3 +55,20 @@ func TestLocalTimeKeepsTheWallClock(t *testing.T) {
 		t.Fatalf("localTime = %s, want the stored wall clock in +08:00", got.Format(time.RFC3339))
 	}
 }
+
+func TestSQLiteFile(t *testing.T) {
+	tests := []struct {
+		in   string
+		file string
+		ok   bool
+	}{
+		{"opfacade.db", "opfacade.db", true},
+		{"file:/data/x.db?mode=ro", "/data/x.db", true},
+		{"mysql://root@tcp(127.0.0.1:3306)/test", "", false},
+	}
+	for _, tt := range tests {
+		if file, ok := SQLiteFile(tt.in); file != tt.file || ok != tt.ok {
+			t.Errorf("SQLiteFile(%q) = %q, %v; want %q, %v", tt.in, file, ok, tt.file, tt.ok)
+		}
+	}
+}

@@ -250,6 +250,50 @@ func TestGraphQLStatementsConstant(t *testing.T) {
 	})
 }
 
+// TestGraphQLGradesHoweverAsked checks that the grades come out right, in
+// the same three statements, whichever way a query reaches them: the chats
+// resolver looks ahead to read them all at once, and a shape it did not
+// foresee would still be answered through the loaders, in a batch.
+func TestGraphQLGradesHoweverAsked(t *testing.T) {
+	tests := []struct {
+		name, query string
+		vars        map[string]any
+		statements  int64
+	}{
+		{"plain", `{ me { chats { user { grade { chatCount orderCount } } } } }`, nil, 3},
+		{"aliased", `{ me { c: chats { u: user { g: grade { chatCount orderCount } } } } }`, nil, 3},
+		{"named fragment", `{ me { chats { user { ...G } } } } fragment G on User { grade { chatCount orderCount } }`, nil, 3},
+		{"inline fragment", `{ me { chats { ... on Chat { user { ... on User { grade { chatCount orderCount } } } } } } }`, nil, 3},
+		{"included by a variable", `query($g: Boolean!) { me { chats { user { grade @include(if: $g) { chatCount orderCount } } } } }`, map[string]any{"g": true}, 3},
+		{"skipped by a variable", `query($g: Boolean!) { me { chats { user { grade @skip(if: $g) { chatCount orderCount } } } } }`, map[string]any{"g": true}, 2},
+	}
+	eachEngine(t, func(t *testing.T, e engine) {
+		srv := newServer(t, testConfig(t, e.newDB(t, opWithChats(20))), store.Options{})
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				before := srv.store.Statements()
+				res, raw := srv.graphql(t, "tok-many", tt.query, tt.vars)
+				if got := srv.store.Statements() - before; got != tt.statements {
+					t.Errorf("%d statements, want %d", got, tt.statements)
+				}
+				if len(res.Errors) > 0 {
+					t.Fatalf("errors: %s", raw)
+				}
+				// Whatever the aliases, every grade asked for is chatCount 1
+				// and orderCount 2, and a skipped one is absent.
+				grades := strings.Count(string(raw), `{"chatCount":1,"orderCount":2}`)
+				want := 20
+				if tt.statements == 2 {
+					want = 0
+				}
+				if grades != want || strings.Count(string(raw), "chatCount") != want {
+					t.Fatalf("%d right grades of %d asked: %s", grades, want, raw)
+				}
+			})
+		}
+	})
+}
+
 // opWithChats is a script for one OP (token tok-many) serving n chats, each
 // with its own user who has two orders.
 func opWithChats(n int) string {

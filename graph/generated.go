@@ -31,10 +31,8 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
-	Chat() ChatResolver
 	Query() QueryResolver
 	Staff() StaffResolver
-	User() UserResolver
 }
 
 type DirectiveRoot struct {
@@ -85,19 +83,12 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
-type ChatResolver interface {
-	User(ctx context.Context, obj *view.Chat) (*view.User, error)
-	Staff(ctx context.Context, obj *view.Chat) (*view.Staff, error)
-}
 type QueryResolver interface {
 	Me(ctx context.Context) (*view.Staff, error)
 	Staff(ctx context.Context, id string) (*view.Staff, error)
 }
 type StaffResolver interface {
 	Chats(ctx context.Context, obj *view.Staff, status []model.ChatStatus) ([]view.Chat, error)
-}
-type UserResolver interface {
-	Grade(ctx context.Context, obj *view.User) (*domain.Grade, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -961,7 +952,7 @@ func (ec *executionContext) _Chat_user(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_Chat_user(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Chat().User(ctx, obj)
+			return obj.User()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *view.User) graphql.Marshaler {
@@ -976,7 +967,7 @@ func (ec *executionContext) fieldContext_Chat_user(_ context.Context, field grap
 		Object:     "Chat",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
 		},
@@ -993,7 +984,7 @@ func (ec *executionContext) _Chat_staff(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Chat_staff(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Chat().Staff(ctx, obj)
+			return obj.Staff()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *view.Staff) graphql.Marshaler {
@@ -1008,7 +999,7 @@ func (ec *executionContext) fieldContext_Chat_staff(_ context.Context, field gra
 		Object:     "Chat",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Staff(ctx, field)
 		},
@@ -1382,7 +1373,7 @@ func (ec *executionContext) _User_grade(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_User_grade(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.User().Grade(ctx, obj)
+			return obj.Grade()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *domain.Grade) graphql.Marshaler {
@@ -1397,7 +1388,7 @@ func (ec *executionContext) fieldContext_User_grade(_ context.Context, field gra
 		Object:     "User",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_UserGrade(ctx, field)
 		},
@@ -2569,55 +2560,53 @@ func (ec *executionContext) _Chat(ctx context.Context, sel ast.SelectionSet, obj
 		case "id":
 			out.Values[i] = ec._Chat_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "groupId":
 			out.Values[i] = ec._Chat_groupId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "title":
 			out.Values[i] = ec._Chat_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "status":
 			out.Values[i] = ec._Chat_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "storedStatus":
 			out.Values[i] = ec._Chat_storedStatus(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "address":
 			out.Values[i] = ec._Chat_address(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "message":
 			out.Values[i] = ec._Chat_message(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "createTime":
 			out.Values[i] = ec._Chat_createTime(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "user":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Chat_user(ctx, field, obj)
-				})
+			out.Values[i] = ec._Chat_user(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "staff":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Chat_staff(ctx, field, obj)
-				})
+			out.Values[i] = ec._Chat_staff(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -2765,24 +2754,23 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 		case "id":
 			out.Values[i] = ec._User_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "nickName":
 			out.Values[i] = ec._User_nickName(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "icon":
 			out.Values[i] = ec._User_icon(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "grade":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._User_grade(ctx, field, obj)
-				})
+			out.Values[i] = ec._User_grade(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

@@ -15,8 +15,8 @@ import (
 // chats lists an OP's chats in one statement that also reads their users,
 // and primes the request's loaders with what it read: the users, and the
 // OP. When the query asks for the users' grades, it reads them all in one
-// more statement and primes those too. The nested fields then find their
-// values in the loaders and never wait for a batching window.
+// more statement and primes those too. The chats' relations then find
+// their values in the loaders and never wait for a batching window.
 func (r *Resolver) chats(ctx context.Context, s *view.Staff, statuses []model.ChatStatus) ([]view.Chat, error) {
 	chats, users, err := r.Store.ChatsByStaff(ctx, s.ID, chatFilter(statuses))
 	if err != nil {
@@ -27,8 +27,17 @@ func (r *Resolver) chats(ctx context.Context, s *view.Staff, statuses []model.Ch
 	out := make([]view.Chat, len(chats))
 	ids := make([]string, 0, len(users))
 	seen := make(map[string]bool, len(users))
+	staff := loadStaff(ctx, l, s.ID)
 	for i, c := range chats {
-		out[i] = view.Chat{Chat: c, SchemaStatus: chatStatus(c.Status)}
+		out[i] = view.Chat{
+			Chat:         c,
+			SchemaStatus: chatStatus(c.Status),
+			LoadUser:     r.loadUser(ctx, l, c.UserID),
+			LoadStaff:    staff,
+		}
+		if c.StaffID != s.ID {
+			out[i].LoadStaff = loadStaff(ctx, l, c.StaffID)
+		}
 		if u := users[i]; !seen[u.ID] {
 			seen[u.ID] = true
 			ids = append(ids, u.ID)

@@ -7,21 +7,10 @@ package resolvers
 
 import (
 	"context"
-	"opfacade/domain"
 	"opfacade/graph"
 	"opfacade/graph/model"
 	"opfacade/resolvers/view"
 )
-
-// User is the resolver for the user field.
-func (r *chatResolver) User(ctx context.Context, obj *view.Chat) (*view.User, error) {
-	return r.user(ctx, obj.UserID)
-}
-
-// Staff is the resolver for the staff field.
-func (r *chatResolver) Staff(ctx context.Context, obj *view.Chat) (*view.Staff, error) {
-	return r.chatStaff(ctx, obj.StaffID)
-}
 
 // Me is the resolver for the me field.
 func (r *queryResolver) Me(ctx context.Context) (*view.Staff, error) {
@@ -38,26 +27,13 @@ func (r *staffResolver) Chats(ctx context.Context, obj *view.Staff, status []mod
 	return r.chats(ctx, obj, status)
 }
 
-// Grade is the resolver for the grade field.
-func (r *userResolver) Grade(ctx context.Context, obj *view.User) (*domain.Grade, error) {
-	return r.grade(ctx, obj.ID)
-}
-
-// Chat returns graph.ChatResolver implementation.
-func (r *Resolver) Chat() graph.ChatResolver { return &chatResolver{r} }
-
 // Query returns graph.QueryResolver implementation.
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
 // Staff returns graph.StaffResolver implementation.
 func (r *Resolver) Staff() graph.StaffResolver { return &staffResolver{r} }
 
-// User returns graph.UserResolver implementation.
-func (r *Resolver) User() graph.UserResolver { return &userResolver{r} }
-
 type (
-	chatResolver  struct{ *Resolver }
 	queryResolver struct{ *Resolver }
 	staffResolver struct{ *Resolver }
-	userResolver  struct{ *Resolver }
 )

@@ -49,17 +49,22 @@ func (r *Resolver) staff(ctx context.Context, id string) (*view.Staff, error) {
 	return staffView(s), nil
 }
 
-// chatStaff is the OP serving a chat; nil while it waits for one.
-func (r *Resolver) chatStaff(ctx context.Context, staffID string) (*view.Staff, error) {
+// loadStaff is the OP serving a chat, read from the request's loader when
+// the query asks for them; nil while the chat waits for one.
+func loadStaff(ctx context.Context, l *loader.Loaders, staffID string) func() (*view.Staff, error) {
 	if staffID == "" {
-		return nil, nil
+		return noStaff
 	}
-	s, err := loader.For(ctx).Staff.Load(ctx, staffID)
-	if err != nil {
-		return nil, ignoreNotFound(err)
+	return func() (*view.Staff, error) {
+		s, err := l.Staff.Load(ctx, staffID)
+		if err != nil {
+			return nil, ignoreNotFound(err)
+		}
+		return staffView(s), nil
 	}
-	return staffView(s), nil
 }
+
+func noStaff() (*view.Staff, error) { return nil, nil }
 
 // staffRole maps a stored role to the schema's enum. An unknown stored
 // role gets the least privilege.

@@ -11,24 +11,29 @@ import (
 	"opfacade/resolvers/view"
 )
 
-// user is the user a chat names, from the request's loader (primed by the
-// chats resolver, so this waits for nothing).
-func (r *Resolver) user(ctx context.Context, id string) (*view.User, error) {
-	u, err := loader.For(ctx).Users.Load(ctx, id)
-	if err != nil {
-		return nil, err
+// loadUser is a chat's user, read from the request's loader when the query
+// asks for it (primed by the chats resolver, so it waits for nothing).
+func (r *Resolver) loadUser(ctx context.Context, l *loader.Loaders, id string) func() (*view.User, error) {
+	return func() (*view.User, error) {
+		u, err := l.Users.Load(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return &view.User{User: u, Icon: r.icon(&u), LoadGrade: loadGrade(ctx, l, u.ID)}, nil
 	}
-	return &view.User{User: u, Icon: r.icon(&u)}, nil
 }
 
-// grade is a user's counts, from the request's loader (primed by the chats
-// resolver when the query asks for grades).
-func (r *Resolver) grade(ctx context.Context, userID string) (*domain.Grade, error) {
-	g, err := loader.For(ctx).Grades.Load(ctx, userID)
-	if err != nil {
-		return nil, err
+// loadGrade is a user's counts, read from the request's loader when the
+// query asks for them (primed by the chats resolver when it saw them asked
+// for; otherwise batched with the other users' lookups).
+func loadGrade(ctx context.Context, l *loader.Loaders, userID string) func() (*domain.Grade, error) {
+	return func() (*domain.Grade, error) {
+		g, err := l.Grades.Load(ctx, userID)
+		if err != nil {
+			return nil, err
+		}
+		return &g, nil
 	}
-	return &g, nil
 }
 
 // icon is the user's icon URL, or the platform's default.

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/signal"
@@ -105,6 +107,45 @@ func TestBaselineAnswersLikeTheFacade(t *testing.T) {
 				statements[key] = n
 			}
 		}
+	}
+}
+
+// TestMemStoreAnswersLikeTheStore checks the floor's premise: over the
+// rows memStore holds, the facade answers the main query byte for byte as
+// it does over the database, in no statements at all.
+func TestMemStoreAnswersLikeTheStore(t *testing.T) {
+	ds, err := openDataset(context.Background(), t.TempDir(), shortSizes(), 7, []int{0, 3, 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := openBench(t, ds)
+	logins := append(ds.OPs[:3:3], ds.Growth[0], ds.Growth[3], ds.Growth[50])
+	mem, err := loadMemStore(context.Background(), p.store, logins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	floor := graphQLHandler(executableSchema(mem), mem, slog.New(slog.DiscardHandler))
+	c := newCaller(graphQL, ds, logins)
+	for _, l := range logins {
+		var got [2][]byte
+		for i, h := range []http.Handler{p.facade, floor} {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, c.request(context.Background(), "http://bench", l.Token))
+			if !c.ok(rec.Code, rec.Body.Bytes()) {
+				t.Fatalf("OP %s, handler %d: status %d: %s", l.StaffID, i, rec.Code, rec.Body)
+			}
+			got[i] = rec.Body.Bytes()
+		}
+		if !bytes.Equal(got[0], got[1]) {
+			t.Errorf("OP %s with %d chats: over memory\n%s\nover the database\n%s", l.StaffID, l.Chats, got[1], got[0])
+		}
+	}
+	before := p.store.Statements()
+	if err := serve(c, floor, logins[len(logins)-1].Token); err != nil {
+		t.Fatal(err)
+	}
+	if n := p.store.Statements() - before; n != 0 {
+		t.Errorf("the facade over memory ran %d statements", n)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"runtime"
@@ -43,6 +44,10 @@ type growthRow struct {
 	Facade     loadResult
 	Baseline   loadResult
 	Statements pair
+	// InProcess is time per request in-process (ns): the facade, the
+	// facade over data already in memory (memStore), the baseline. Only
+	// the GraphQL path measures it.
+	InProcess [3]float64
 }
 
 // results is a whole run.
@@ -270,6 +275,40 @@ func measureInProcess(ctx context.Context, o options, ds *dataset, res *results,
 			}
 		}
 		logf("%v in-process: statements %v, allocs %v", er.Endpoint, er.Statements, er.Allocs)
+		if er.Endpoint == graphQL {
+			if err := measureFloor(ctx, p, c, ds, er.Growth, logf); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// measureFloor times the main query in-process for each growth OP three
+// ways, back to back: the facade, the facade over memStore (no SQL at
+// all), and the baseline. The middle one is the floor the facade's own
+// code and gqlgen set, whatever the statements cost.
+func measureFloor(ctx context.Context, p *inProcess, c *caller, ds *dataset, rows []growthRow, logf func(string, ...any)) error {
+	logins := make([]login, len(rows))
+	for i, g := range rows {
+		logins[i] = ds.Growth[g.Chats]
+	}
+	mem, err := loadMemStore(ctx, p.store, logins)
+	if err != nil {
+		return err
+	}
+	floor := graphQLHandler(executableSchema(mem), mem, slog.New(slog.DiscardHandler))
+	for i := range rows {
+		one := logins[i : i+1]
+		for j, h := range []http.Handler{p.facade, floor, p.baseMux} {
+			r := testing.Benchmark(func(b *testing.B) { benchRequests(b, c, h, one) })
+			if r.N == 0 {
+				return fmt.Errorf("%v: the in-process benchmark for %d chats failed", c.ep, rows[i].Chats)
+			}
+			rows[i].InProcess[j] = float64(r.NsPerOp())
+		}
+		logf("%v, %d chats in-process: facade %v, over memory %v, baseline %v", c.ep, rows[i].Chats,
+			time.Duration(rows[i].InProcess[0]), time.Duration(rows[i].InProcess[1]), time.Duration(rows[i].InProcess[2]))
 	}
 	return nil
 }

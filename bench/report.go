@@ -12,13 +12,35 @@ import (
 // slope fits time per request (p50) against chats by least squares and
 // returns it per chat.
 func slope(rows []growthRow, pick func(growthRow) loadResult) float64 {
-	var n, sx, sy, sxx, sxy float64
-	for _, r := range rows {
+	xs, ys := make([]float64, len(rows)), make([]float64, len(rows))
+	for i, r := range rows {
 		lr := pick(r)
 		if len(lr.Lat) == 0 {
 			return math.NaN()
 		}
-		x, y := float64(r.Chats), float64(lr.quantile(0.5))
+		xs[i], ys[i] = float64(r.Chats), float64(lr.quantile(0.5))
+	}
+	return fit(xs, ys)
+}
+
+// inProcessSlope is slope over the in-process times of side (see
+// growthRow.InProcess).
+func inProcessSlope(rows []growthRow, side int) float64 {
+	xs, ys := make([]float64, len(rows)), make([]float64, len(rows))
+	for i, r := range rows {
+		if r.InProcess[side] == 0 {
+			return math.NaN()
+		}
+		xs[i], ys[i] = float64(r.Chats), r.InProcess[side]
+	}
+	return fit(xs, ys)
+}
+
+// fit is the least-squares slope of ys over xs.
+func fit(xs, ys []float64) float64 {
+	var n, sx, sy, sxx, sxy float64
+	for i, x := range xs {
+		y := ys[i]
 		n++
 		sx += x
 		sy += y
@@ -179,6 +201,9 @@ func (res *results) markdown() string {
 		bs := slope(er.Growth, func(g growthRow) loadResult { return g.Baseline })
 		w("\nSlope (least squares of p50 over chats): facade %s µs per chat, baseline %s µs per chat: %s.\n\n",
 			fmtNum(fs/1e3, 2), fmtNum(bs/1e3, 2), fmtRatio(fs/bs))
+		if er.Endpoint == graphQL {
+			floorSection(w, er.Growth)
+		}
 	}
 	w("## Memory\n\nAnonymous resident memory (RssAnon, /proc/PID/status) of each server process after all of its load: ")
 	w("facade %s, baseline %s (%s). The database file is mapped and cached by the kernel; that is file memory, not counted here.\n\n",
@@ -186,6 +211,24 @@ func (res *results) markdown() string {
 	w("## Rerun\n\n```sh\ngo run ./bench -out bench/RESULTS.md          # this report\ngo run ./bench -short                         # a quick check that it works\ngo test -run '^$' -bench . -benchmem ./bench   # allocations per request, in-process\n```\n\n")
 	w("Generated databases are cached by seed and sizes in `%s`; the first run generates one (BenchSizes: a few seconds).\n", "$TMPDIR/opfacade-bench")
 	return b.String()
+}
+
+// floorSection shows where the time per chat goes: the same growth OPs
+// in-process, with the facade also over data already in memory.
+func floorSection(w func(string, ...any), rows []growthRow) {
+	w("Where the time per chat goes: the same OPs in-process (`testing.Benchmark`, one after the other), with the facade also run over ")
+	w("the rows already in memory (`bench/memstore.go`: no SQL at all, only gqlgen, the loaders and the resolvers).\n\n")
+	w("| chats | facade | facade over memory | baseline | facade ÷ baseline | memory ÷ baseline |\n| ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	for _, g := range rows {
+		f, m, b := g.InProcess[0], g.InProcess[1], g.InProcess[2]
+		w("| %d | %s | %s | %s | %s | %s |\n", g.Chats, fmtDur(time.Duration(f)), fmtDur(time.Duration(m)), fmtDur(time.Duration(b)),
+			fmtRatio(f/b), fmtRatio(m/b))
+	}
+	f, m, b := inProcessSlope(rows, 0), inProcessSlope(rows, 1), inProcessSlope(rows, 2)
+	w("\nSlope in-process: facade %s µs per chat, facade over memory %s µs per chat, baseline %s µs per chat. ",
+		fmtNum(f/1e3, 2), fmtNum(m/1e3, 2), fmtNum(b/1e3, 2))
+	w("With no SQL at all the facade's time per chat is %s the baseline's whole time per chat, its reads included: ", fmtRatio(m/b))
+	w("that share is gqlgen's execution (a field context, a resolver call and a marshaler per field, a goroutine per list element) and no change to the statements can remove it.\n\n")
 }
 
 // loadRatio is the median over rounds of facade ÷ baseline: each round

@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
+
 	"opfacade/api"
 	"opfacade/graph"
 	"opfacade/legacy"
@@ -60,10 +62,7 @@ func platformZone() *time.Location {
 // newFacadeHandler wires both front doors over st the way the server's
 // routes do, for the in-process measurements (statements, allocations).
 func newFacadeHandler(st *store.Store) (http.Handler, error) {
-	es := graph.NewExecutableSchema(graph.Config{
-		Resolvers:  &resolvers.Resolver{Store: st, DefaultIcon: defaultIcon},
-		Complexity: resolvers.Complexity(),
-	})
+	es := executableSchema(st)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	receives, err := legacy.New(legacy.Config{
 		Schema: es, Store: st, CheckSign: true, ServicePhone: "400800400", HostName: benchHost,
@@ -73,9 +72,28 @@ func newFacadeHandler(st *store.Store) (http.Handler, error) {
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/query", loader.Middleware(st, api.New(es, st, api.Options{Introspection: true}, log)))
+	mux.Handle("/query", graphQLHandler(es, st, log))
 	mux.Handle("/op/v2/receives", receives.Protect(api.DefaultLimits.Timeout, loader.Middleware(st, receives)))
 	return mux, nil
+}
+
+// graphStore is what the GraphQL path reads: the real store, or memStore.
+type graphStore interface {
+	resolvers.Store
+	loader.Store
+	api.TokenChecker
+}
+
+func executableSchema(st graphStore) graphql.ExecutableSchema {
+	return graph.NewExecutableSchema(graph.Config{
+		Resolvers:  &resolvers.Resolver{Store: st, DefaultIcon: defaultIcon},
+		Complexity: resolvers.Complexity(),
+	})
+}
+
+// graphQLHandler is the GraphQL endpoint over st as the server mounts it.
+func graphQLHandler(es graphql.ExecutableSchema, st graphStore, log *slog.Logger) http.Handler {
+	return loader.Middleware(st, api.New(es, st, api.Options{Introspection: true}, log))
 }
 
 // server is a server process the load is pointed at.

@@ -58,10 +58,15 @@ func (p *inProcess) baselineSide() side {
 	return side{p.baseMux, p.base.statements.Load}
 }
 
-// serve runs one request through h and checks that it succeeded.
+// serve runs one request through h and checks that it succeeded. Like a
+// server's, the request's context can be cancelled: database/sql watches
+// such a context in a goroutine per query, and both servers pay for that
+// over the network, so they do here too.
 func serve(c *caller, h http.Handler, token string) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, c.request(context.Background(), "http://bench", token))
+	h.ServeHTTP(rec, c.request(ctx, "http://bench", token))
 	if !c.ok(rec.Code, rec.Body.Bytes()) {
 		return fmt.Errorf("%v: status %d: %.300s", c.ep, rec.Code, rec.Body.Bytes())
 	}

@@ -88,7 +88,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.Duration, "duration", 4*time.Second, "measured load per phase and server")
 	fs.DurationVar(&o.Warmup, "warmup", 500*time.Millisecond, "load before each phase that is not counted")
 	fs.IntVar(&o.Rounds, "rounds", 4, "each phase alternates facade and baseline this many times, to spread the machine's noise over both")
-	fs.DurationVar(&o.GrowthD, "growth-duration", 1500*time.Millisecond, "sequential requests per growth OP and server")
+	fs.DurationVar(&o.GrowthD, "growth-duration", 3*time.Second, "sequential requests per growth OP and server")
 	fs.StringVar(&o.BenchT, "benchtime", "1s", "how long each in-process allocation benchmark runs (testing's -benchtime)")
 	fs.IntVar(&o.Sample, "sample", 100, "OPs whose requests count SQL statements in-process")
 	fs.StringVar(&o.CacheDir, "cache", filepath.Join(os.TempDir(), "opfacade-bench"), "`folder` caching generated databases by seed and sizes")

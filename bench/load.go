@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -108,12 +109,16 @@ type loadResult struct {
 	Elapsed  time.Duration
 	Lat      []time.Duration // sorted
 	FirstErr string
+	// CPU is the server process's user and system time over the measured
+	// phase (the kernel's /proc accounting, in 10 ms ticks).
+	CPU time.Duration
 }
 
 func (r *loadResult) add(o loadResult) {
 	r.Requests += o.Requests
 	r.Failures += o.Failures
 	r.Elapsed += o.Elapsed
+	r.CPU += o.CPU
 	r.Lat = append(slices.Clone(r.Lat), o.Lat...)
 	slices.Sort(r.Lat)
 	if r.FirstErr == "" {
@@ -126,6 +131,16 @@ func (r loadResult) throughput() float64 {
 		return 0
 	}
 	return float64(r.Requests) / r.Elapsed.Seconds()
+}
+
+// cpuPerRequest is the server's CPU time per request: what a request
+// costs the server, apart from what the load driver takes of the machine.
+// A saturated server's throughput is its inverse.
+func (r loadResult) cpuPerRequest() float64 {
+	if r.Requests == 0 || r.CPU <= 0 {
+		return math.NaN()
+	}
+	return float64(r.CPU) / float64(r.Requests)
 }
 
 func (r loadResult) quantile(q float64) time.Duration {
@@ -159,7 +174,7 @@ func newHTTPClient(clients int) *http.Client {
 // drive runs a closed loop: clients each send a request as soon as their
 // last one is answered, for d (after a warm-up that is not counted), each
 // request with the token of an OP picked at random from logins.
-func drive(ctx context.Context, c *caller, base string, logins []login, clients int, warmup, d time.Duration, seed uint64) loadResult {
+func drive(ctx context.Context, c *caller, srv *server, logins []login, clients int, warmup, d time.Duration, seed uint64) loadResult {
 	clients = min(max(clients, 1), maxClients)
 	d = min(d, maxPhase)
 	hc := newHTTPClient(clients)
@@ -170,6 +185,7 @@ func drive(ctx context.Context, c *caller, base string, logins []login, clients 
 		deadline := time.Now().Add(d)
 		results := make([]loadResult, clients)
 		var wg sync.WaitGroup
+		cpu0, cpuErr := processCPU(srv.cmd.Process.Pid)
 		start := time.Now()
 		for i := range clients {
 			wg.Add(1)
@@ -178,7 +194,7 @@ func drive(ctx context.Context, c *caller, base string, logins []login, clients 
 				for time.Now().Before(deadline) && r.Requests < maxRequestsPerPhase/clients {
 					tok := logins[rng.IntN(len(logins))].Token
 					t0 := time.Now()
-					status, body, err := c.call(ctx, hc, base, tok)
+					status, body, err := c.call(ctx, hc, srv.base, tok)
 					lat := time.Since(t0)
 					r.Requests++
 					if err != nil || !c.ok(status, body) {
@@ -202,6 +218,9 @@ func drive(ctx context.Context, c *caller, base string, logins []login, clients 
 			out.add(r)
 		}
 		out.Elapsed = time.Since(start)
+		if cpu1, err := processCPU(srv.cmd.Process.Pid); err == nil && cpuErr == nil {
+			out.CPU = cpu1 - cpu0
+		}
 		return out
 	}
 	if warmup > 0 {

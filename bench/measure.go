@@ -140,9 +140,9 @@ func measure(ctx context.Context, o options, logf func(string, ...any)) (*result
 				d := o.Duration / time.Duration(o.Rounds)
 				var fr loadResult
 				if er.Skipped == "" {
-					fr = drive(ctx, c, facade.base, ds.OPs, clients, o.Warmup, d, seed+uint64(r))
+					fr = drive(ctx, c, facade, ds.OPs, clients, o.Warmup, d, seed+uint64(r))
 				}
-				br := drive(ctx, c, base.base, ds.OPs, clients, o.Warmup, d, seed+uint64(r))
+				br := drive(ctx, c, base, ds.OPs, clients, o.Warmup, d, seed+uint64(r))
 				er.Rounds[clients] = append(er.Rounds[clients], [2]loadResult{fr, br})
 				f.add(fr)
 				b.add(br)
@@ -162,9 +162,9 @@ func measure(ctx context.Context, o options, logf func(string, ...any)) (*result
 			for r := range o.Rounds {
 				d := o.GrowthD / time.Duration(o.Rounds)
 				if er.Skipped == "" {
-					row.Facade.add(drive(ctx, c, facade.base, one, 1, o.Warmup/4, d, seed+uint64(r)))
+					row.Facade.add(drive(ctx, c, facade, one, 1, o.Warmup/4, d, seed+uint64(r)))
 				}
-				row.Baseline.add(drive(ctx, c, base.base, one, 1, o.Warmup/4, d, seed+uint64(r)))
+				row.Baseline.add(drive(ctx, c, base, one, 1, o.Warmup/4, d, seed+uint64(r)))
 			}
 			if row.Facade.Failures+row.Baseline.Failures > 0 {
 				return nil, fmt.Errorf("%v, OP with %d chats: requests failed: %s%s", ep, l.Chats, row.Facade.FirstErr, row.Baseline.FirstErr)

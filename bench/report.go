@@ -140,6 +140,10 @@ func (res *results) markdown() string {
 		r := loadRatio(er, loClients, func(l loadResult) float64 { return l.throughput() })
 		return fmtRatio(r), ""
 	})
+	row(fmt.Sprintf("server CPU per request, %d clients", hiClients), "", func(er *endpointResult) (string, string) {
+		r := loadRatio(er, hiClients, loadResult.cpuPerRequest)
+		return fmtRatio(r), ""
+	})
 	row(fmt.Sprintf("p50 latency, %d client", loClients), "≤ 1.5×", func(er *endpointResult) (string, string) {
 		r := loadRatio(er, loClients, func(l loadResult) float64 { return float64(l.quantile(0.5)) })
 		return fmtRatio(r), meets(r <= 1.5, r)
@@ -183,6 +187,13 @@ func (res *results) markdown() string {
 				fmtNum(nanIfEmpty(f, f.throughput()), 0), bl.throughput(), fmtRatio(loadRatio(er, c, loadResult.throughput)),
 				fmtDur(f.quantile(0.5)), fmtDur(bl.quantile(0.5)), fmtRatio(loadRatio(er, c, func(l loadResult) float64 { return float64(l.quantile(0.5)) })),
 				fmtDur(f.quantile(0.99)), fmtDur(bl.quantile(0.99)), fmtRatio(loadRatio(er, c, func(l loadResult) float64 { return float64(l.quantile(0.99)) })))
+		}
+		w("\nServer CPU (user + system, from /proc) per request under that load: what a request costs the server whatever the client's share of the machine; at saturation, throughput is its inverse.\n\n")
+		w("| clients | facade | baseline | ratio |\n| ---: | ---: | ---: | ---: |\n")
+		for _, c := range o.Clients {
+			l := er.Load[c]
+			w("| %d | %s | %s | %s |\n", c, fmtDur(time.Duration(nanZero(l[0].cpuPerRequest()))), fmtDur(time.Duration(nanZero(l[1].cpuPerRequest()))),
+				fmtRatio(loadRatio(er, c, loadResult.cpuPerRequest)))
 		}
 		w("\nIn-process (`go test -bench` path: the handler called directly, no network), over the first %d OPs in turn:\n\n", min(o.Sample, len(res.Dataset.OPs)))
 		w("| | facade | baseline | ratio |\n| --- | ---: | ---: | ---: |\n")

@@ -209,6 +209,28 @@ func rssAnon(pid int) (int64, error) {
 	return 0, fmt.Errorf("no RssAnon in /proc/%d/status", pid)
 }
 
+// processCPU is a process's user plus system time so far, from
+// /proc/PID/stat (fields 14 and 15, in the kernel's USER_HZ ticks: 100 a
+// second on Linux).
+func processCPU(pid int) (time.Duration, error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) may hold spaces; the fields after it do not.
+	i := strings.LastIndexByte(string(raw), ')')
+	f := strings.Fields(string(raw[i+1:]))
+	if i < 0 || len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
+}
+
 // serveBaseline is the baseline's process: it serves until SIGTERM.
 func serveBaseline(ctx context.Context, dbPath, addr string) error {
 	b, err := newBaseline(ctx, dbPath, platformZone(), benchHost)

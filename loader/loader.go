@@ -34,9 +34,14 @@ type Loaders struct {
 	Grades *dataloadgen.Loader[string, domain.Grade]
 }
 
+// batchCapacity is the most keys one batch holds; a full batch fires at once.
+const batchCapacity = 1000
+
 // New returns fresh loaders over s.
-func New(s Store) *Loaders {
-	opts := []dataloadgen.Option{dataloadgen.WithWait(wait), dataloadgen.WithBatchCapacity(1000)}
+func New(s Store) *Loaders { return newLoaders(s, wait, batchCapacity) }
+
+func newLoaders(s Store, wait time.Duration, capacity int) *Loaders {
+	opts := []dataloadgen.Option{dataloadgen.WithWait(wait), dataloadgen.WithBatchCapacity(capacity)}
 	return &Loaders{
 		Staff:  dataloadgen.NewMappedLoader(s.StaffByIDs, opts...),
 		Users:  dataloadgen.NewMappedLoader(s.UsersByIDs, opts...),

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/vikstrous/dataloadgen"
 
@@ -59,7 +60,9 @@ func (f *fakeStore) GradesByUserIDs(_ context.Context, ids []string) (map[string
 
 func TestConcurrentLoadsShareOneBatchInKeyOrder(t *testing.T) {
 	s := &fakeStore{}
-	l := New(s)
+	// A batch that fires when its twentieth key arrives, and not on a
+	// clock: however slowly the goroutines start, they share it.
+	l := newLoaders(s, time.Hour, 20)
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	got := make([]domain.Staff, 20)

@@ -2,7 +2,7 @@
 // hand-written baseline serving the same data from the same database, and
 // writes the ratios to a Markdown report.
 //
-//	go run ./bench -out bench/RESULTS.md     # the full run, about a minute
+//	go run ./bench -out bench/RESULTS.md     # the full run, about three minutes
 //	go run ./bench -short                    # tiny data, ~1 s of load: checks that it works
 //
 // It generates a legacy database from a seed (cached by seed and sizes),
@@ -85,9 +85,9 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.Sizes.ServiceOrders, "service-orders", def.ServiceOrders, "service orders")
 	growth := fs.String("growth", "1,10,100,1000", "comma-separated `counts` of chats in service of the OPs that measure growth")
 	clients := fs.String("clients", "1,32", "comma-separated concurrent `clients` of the throughput phases")
-	fs.DurationVar(&o.Duration, "duration", 4*time.Second, "measured load per phase and server")
+	fs.DurationVar(&o.Duration, "duration", 8*time.Second, "measured load per phase and server")
 	fs.DurationVar(&o.Warmup, "warmup", 500*time.Millisecond, "load before each phase that is not counted")
-	fs.IntVar(&o.Rounds, "rounds", 4, "each phase alternates facade and baseline this many times, to spread the machine's noise over both")
+	fs.IntVar(&o.Rounds, "rounds", 8, "each phase alternates facade and baseline this many times, to spread the machine's noise over both")
 	fs.DurationVar(&o.GrowthD, "growth-duration", 3*time.Second, "sequential requests per growth OP and server")
 	fs.StringVar(&o.BenchT, "benchtime", "1s", "how long each in-process allocation benchmark runs (testing's -benchtime)")
 	fs.IntVar(&o.Sample, "sample", 100, "OPs whose requests count SQL statements in-process")

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -63,7 +62,7 @@ func platformZone() *time.Location {
 // routes do, for the in-process measurements (statements, allocations).
 func newFacadeHandler(st *store.Store) (http.Handler, error) {
 	es := executableSchema(st)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.DiscardHandler)
 	receives, err := legacy.New(legacy.Config{
 		Schema: es, Store: st, CheckSign: true, ServicePhone: "400800400", HostName: benchHost,
 		Zone: platformZone(), Log: log,

@@ -61,17 +61,23 @@ func openBench(tb testing.TB, ds *dataset) *inProcess {
 	return p
 }
 
+// openSmallBench is a small generated database with both handlers over
+// it, and logins for a few OPs and for OPs with 0, 3 and 50 chats.
+func openSmallBench(t *testing.T) (*dataset, *inProcess, []login) {
+	t.Helper()
+	ds, err := openDataset(context.Background(), t.TempDir(), shortSizes(), 7, []int{0, 3, 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds, openBench(t, ds), append(ds.OPs[:5:5], ds.Growth[0], ds.Growth[3], ds.Growth[50])
+}
+
 // TestBaselineAnswersLikeTheFacade checks the yardstick: for the same OPs
 // the baseline answers the same JSON values as the facade on both paths
 // (the legacy footer's clock aside), and both cost the same statements
 // whatever the number of chats.
 func TestBaselineAnswersLikeTheFacade(t *testing.T) {
-	ds, err := openDataset(context.Background(), t.TempDir(), shortSizes(), 7, []int{0, 3, 50})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := openBench(t, ds)
-	logins := append(ds.OPs[:5:5], ds.Growth[0], ds.Growth[3], ds.Growth[50])
+	ds, p, logins := openSmallBench(t)
 	for _, ep := range []endpoint{graphQL, legacyV2} {
 		c := newCaller(ep, ds, logins)
 		statements := map[string]float64{}
@@ -114,12 +120,7 @@ func TestBaselineAnswersLikeTheFacade(t *testing.T) {
 // rows memStore holds, the facade answers the main query byte for byte as
 // it does over the database, in no statements at all.
 func TestMemStoreAnswersLikeTheStore(t *testing.T) {
-	ds, err := openDataset(context.Background(), t.TempDir(), shortSizes(), 7, []int{0, 3, 50})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := openBench(t, ds)
-	logins := append(ds.OPs[:3:3], ds.Growth[0], ds.Growth[3], ds.Growth[50])
+	ds, p, logins := openSmallBench(t)
 	mem, err := loadMemStore(context.Background(), p.store, logins)
 	if err != nil {
 		t.Fatal(err)

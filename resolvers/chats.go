@@ -27,16 +27,13 @@ func (r *Resolver) chats(ctx context.Context, s *view.Staff, statuses []model.Ch
 	out := make([]view.Chat, len(chats))
 	ids := make([]string, 0, len(users))
 	seen := make(map[string]bool, len(users))
-	staff := loadStaff(ctx, l, s.ID)
+	staff := loadStaff(ctx, l, s.ID) // every chat listed is this OP's
 	for i, c := range chats {
 		out[i] = view.Chat{
 			Chat:         c,
 			SchemaStatus: chatStatus(c.Status),
 			LoadUser:     r.loadUser(ctx, l, c.UserID),
 			LoadStaff:    staff,
-		}
-		if c.StaffID != s.ID {
-			out[i].LoadStaff = loadStaff(ctx, l, c.StaffID)
 		}
 		if u := users[i]; !seen[u.ID] {
 			seen[u.ID] = true

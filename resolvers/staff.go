@@ -50,11 +50,8 @@ func (r *Resolver) staff(ctx context.Context, id string) (*view.Staff, error) {
 }
 
 // loadStaff is the OP serving a chat, read from the request's loader when
-// the query asks for them; nil while the chat waits for one.
+// the query asks for them.
 func loadStaff(ctx context.Context, l *loader.Loaders, staffID string) func() (*view.Staff, error) {
-	if staffID == "" {
-		return noStaff
-	}
 	return func() (*view.Staff, error) {
 		s, err := l.Staff.Load(ctx, staffID)
 		if err != nil {
@@ -63,8 +60,6 @@ func loadStaff(ctx context.Context, l *loader.Loaders, staffID string) func() (*
 		return staffView(s), nil
 	}
 }
-
-func noStaff() (*view.Staff, error) { return nil, nil }
 
 // staffRole maps a stored role to the schema's enum. An unknown stored
 // role gets the least privilege.

@@ -39,7 +39,7 @@ type Chat struct {
 // User is the user the chat names.
 func (c *Chat) User() (*User, error) { return c.LoadUser() }
 
-// Staff is the OP serving the chat; nil while it waits for one.
+// Staff is the OP serving the chat; nil when there is none.
 func (c *Chat) Staff() (*Staff, error) { return c.LoadStaff() }
 
 // User is an app user as the schema shows them.

@@ -5,10 +5,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -131,39 +129,6 @@ func TestDatabaseLocked(t *testing.T) {
 	}
 }
 
-// TestDatabaseGone takes the database file away, then puts garbage in its
-// place, then restores it. Connections are recycled on every use, as they
-// are over time in production, so the server meets each state: it must
-// answer "unavailable" (never create an empty database or answer 500)
-// and serve again, unrestarted, once the file is back.
-func TestDatabaseGone(t *testing.T) {
-	path := newSQLiteDB(t, fixtureScripts(t)...)
-	srv := newServer(t, legacyConfig(t, path), store.Options{ConnMaxLifetime: time.Nanosecond})
-	srv.wantServing(t, "at first")
-
-	aside := path + ".aside"
-	if err := os.Rename(path, aside); err != nil {
-		t.Fatal(err)
-	}
-	srv.wantUnavailable(t, "with the file gone")
-	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("the server created a database in place of the missing one: %v", err)
-	}
-
-	if err := os.WriteFile(path, bytes.Repeat([]byte("not a database "), 1000), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	srv.wantUnavailable(t, "with garbage in place of the file")
-
-	if err := os.Rename(aside, path); err != nil {
-		t.Fatal(err)
-	}
-	srv.wantServing(t, "with the file back")
-	if !strings.Contains(srv.logs.String(), "unable to open database file") || !strings.Contains(srv.logs.String(), "file is not a database") {
-		t.Errorf("the causes must reach the log:\n%s", srv.logs.String())
-	}
-}
-
 // slowStore waits for its caller's deadline before reading chats, then
 // reads with the expired context, as a query the deadline cancels would.
 type slowStore struct {
@@ -226,9 +191,9 @@ func (p panicStore) ChatsByStaff(ctx context.Context, staffID string, f store.Ch
 	return p.Store.ChatsByStaff(ctx, staffID, f)
 }
 
-func (p panicStore) Ping(ctx context.Context) error {
+func (p panicStore) Ready(ctx context.Context) error {
 	p.check("Ping")
-	return p.Store.Ping(ctx)
+	return p.Store.Ready(ctx)
 }
 
 // TestPanicsAnswered panics at each place a request reaches the store,

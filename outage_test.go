@@ -226,6 +226,11 @@ func TestMySQLOutage(t *testing.T) {
 	}
 
 	unavailable := func(t *testing.T) {
+		for range 50 {
+			if res, raw := srv.graphql(t, tokenLi, meChatsQuery, nil); len(res.Errors) == 0 {
+				t.Fatalf("served during the outage: %s", raw)
+			}
+		}
 		for _, q := range []string{meChatsQuery, `{ staff(id: "` + staffWang + `") { id } }`} {
 			res, raw := srv.graphql(t, tokenLi, q, nil)
 			if len(res.Errors) != 1 || res.Errors[0].Extensions["code"] != "SERVICE_UNAVAILABLE" || len(res.Data) != 0 && string(res.Data) != "null" {
@@ -267,6 +272,18 @@ func TestMySQLOutage(t *testing.T) {
 	}
 	if code := srv.get(t, "/readyz"); code != http.StatusOK {
 		t.Errorf("/readyz after the outage: %d, want 200", code)
+	}
+	// Over a hundred failed requests: the outage is logged when it starts
+	// and when it ends, not once a request.
+	logs := srv.logs.String()
+	if n := strings.Count(logs, "level=ERROR"); n != 1 {
+		t.Errorf("%d ERROR lines for one outage; want 1:\n%s", n, logs)
+	}
+	if n := strings.Count(logs, "\n"); n > 10 {
+		t.Errorf("%d log lines for one outage; want a few:\n%s", n, logs)
+	}
+	if !strings.Contains(logs, "database available again") {
+		t.Errorf("the log does not say the database is back:\n%s", logs)
 	}
 }
 

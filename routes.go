@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"opfacade/api"
+	"opfacade/domain"
 	"opfacade/graph"
 	"opfacade/httpguard"
 	"opfacade/legacy"
@@ -22,7 +23,7 @@ type backend interface {
 	resolvers.Store
 	loader.Store
 	legacy.Store
-	Ping(ctx context.Context) error
+	Ready(ctx context.Context) error
 }
 
 var _ backend = (*store.Store)(nil)
@@ -50,10 +51,10 @@ func routes(st backend, cfg config, demo *demoInfo, log *slog.Logger) (http.Hand
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/query", loader.Middleware(st, api.New(es, st, api.Options{Introspection: cfg.Introspection, Limits: cfg.Limits}, log)))
+	mux.Handle("/query", pinned(loader.Middleware(st, api.New(es, st, api.Options{Introspection: cfg.Introspection, Limits: cfg.Limits}, log))))
 	// Every method reaches the legacy handler: the contract answers a
 	// wrong one with its own envelope.
-	mux.Handle("/op/v2/receives", receives.Protect(cfg.Limits.Timeout, loader.Middleware(st, receives)))
+	mux.Handle("/op/v2/receives", pinned(receives.Protect(cfg.Limits.Timeout, loader.Middleware(st, receives))))
 	mux.HandleFunc("GET /op/v2/openapi.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(legacy.OpenAPI)
@@ -74,13 +75,25 @@ func routes(st backend, cfg config, demo *demoInfo, log *slog.Logger) (http.Hand
 	}, mux), nil
 }
 
-// ready answers 200 while the database answers, 503 otherwise.
+// pinned makes every statement of a request read the same database (see
+// store.Pin).
+func pinned(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(store.Pin(r.Context())))
+	})
+}
+
+// ready answers 200 while the database answers with the legacy tables,
+// 503 otherwise. An outage is the store's to log, once; anything else
+// (tables missing, say) is a configuration to mend, logged each time.
 func ready(st backend, log *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		if err := st.Ping(ctx); err != nil {
-			log.Warn("not ready", "err", err)
+		if err := st.Ready(ctx); err != nil {
+			if domain.Code(err) != domain.EUNAVAILABLE {
+				log.Warn("not ready", "err", err)
+			}
 			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
 			return
 		}

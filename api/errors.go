@@ -41,8 +41,12 @@ func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		default:
 			de = domain.Wrap(domain.EINTERNAL, err, "internal error")
 		}
-		if de.Code == domain.EINTERNAL || de.Code == domain.EUNAVAILABLE {
+		switch de.Code {
+		case domain.EINTERNAL:
 			log.ErrorContext(ctx, "graphql request failed", "path", gqlErr.Path.String(), "code", de.Code, "err", err)
+		case domain.EUNAVAILABLE:
+			// The store logs an outage once, not once a request.
+			log.DebugContext(ctx, "graphql request failed", "path", gqlErr.Path.String(), "code", de.Code, "err", err)
 		}
 		gqlErr.Message = domain.Message(de)
 		gqlErr.Err = de

@@ -149,7 +149,11 @@ func (h *Handler) checkToken(ctx context.Context, token string) (domain.Staff, *
 // fail maps err to the error table, logging what the client does not see.
 func (h *Handler) fail(ctx context.Context, err error) *apiError {
 	e := fromDomain(err)
-	if e.Code >= 500 {
+	switch {
+	case e == errUnavailable:
+		// The store logs an outage once, not once a request.
+		h.cfg.Log.DebugContext(ctx, "legacy request failed", "code", e.Code, "err", err)
+	case e.Code >= 500:
 		h.cfg.Log.ErrorContext(ctx, "legacy request failed", "code", e.Code, "err", err)
 	}
 	return &e

@@ -27,8 +27,8 @@ WHERE t.token = ?`
 // is EUNAUTHENTICATED.
 func (s *Store) StaffByToken(ctx context.Context, token string) (domain.Staff, error) {
 	var rows []tokenRow
-	if err := s.selectRows(ctx, &rows, staffByToken, token); err != nil {
-		return domain.Staff{}, s.classify(err, "staff by token")
+	if err := s.selectRows(ctx, "staff by token", &rows, staffByToken, token); err != nil {
+		return domain.Staff{}, err
 	}
 	rows = exactly(rows, token, func(r tokenRow) string { return r.Token })
 	if len(rows) == 0 {
@@ -53,8 +53,8 @@ const clientByID = `SELECT client_id, client_secret, enabled FROM api_client WHE
 // as StaffByToken), or ENOTFOUND.
 func (s *Store) ClientByID(ctx context.Context, id string) (Client, error) {
 	var rows []Client
-	if err := s.selectRows(ctx, &rows, clientByID, id); err != nil {
-		return Client{}, s.classify(err, "client by id")
+	if err := s.selectRows(ctx, "client by id", &rows, clientByID, id); err != nil {
+		return Client{}, err
 	}
 	rows = exactly(rows, id, func(c Client) string { return c.ID })
 	if len(rows) == 0 {

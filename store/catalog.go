@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // This file reads the database's catalog, for setting up demo and test
@@ -16,11 +18,10 @@ func (s *Store) Tables(ctx context.Context) ([]string, error) {
 		q = `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE() ORDER BY table_name`
 	}
 	var names []string
-	s.statements.Add(1)
-	if err := s.db.SelectContext(ctx, &names, q); err != nil {
-		return nil, s.classify(err, "list tables")
-	}
-	return names, nil
+	err := s.read(ctx, "list tables", q, nil, func(rows *sqlx.Rows) error {
+		return scanAll(rows, &names)
+	})
+	return names, err
 }
 
 // Charset names the character set new tables get by default: utf8mb4 is
@@ -31,12 +32,14 @@ func (s *Store) Charset(ctx context.Context) (string, error) {
 	if s.engine == "mysql" {
 		q = `SELECT @@character_set_database`
 	}
-	var cs string
-	s.statements.Add(1)
-	if err := s.db.GetContext(ctx, &cs, q); err != nil {
-		return "", s.classify(err, "character set")
+	var cs []string
+	if err := s.read(ctx, "character set", q, nil, func(rows *sqlx.Rows) error { return scanAll(rows, &cs) }); err != nil {
+		return "", err
 	}
-	return cs, nil
+	if len(cs) != 1 {
+		return "", fmt.Errorf("character set: %d rows", len(cs))
+	}
+	return cs[0], nil
 }
 
 var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -46,10 +49,21 @@ func (s *Store) CountRows(ctx context.Context, table string) (int64, error) {
 	if !identifier.MatchString(table) {
 		return 0, fmt.Errorf("count rows: bad table name %q", table)
 	}
-	var n int64
-	s.statements.Add(1)
-	if err := s.db.GetContext(ctx, &n, "SELECT COUNT(*) FROM "+table); err != nil {
-		return 0, s.classify(err, "count rows of "+table)
+	var n []int64
+	if err := s.read(ctx, "count rows of "+table, "SELECT COUNT(*) FROM "+table, nil, func(rows *sqlx.Rows) error { return scanAll(rows, &n) }); err != nil {
+		return 0, err
 	}
-	return n, nil
+	return n[0], nil
+}
+
+// scanAll appends the first column of every row to dest.
+func scanAll[T any](rows *sqlx.Rows, dest *[]T) error {
+	for rows.Next() {
+		var v T
+		if err := rows.Scan(&v); err != nil {
+			return err
+		}
+		*dest = append(*dest, v)
+	}
+	return nil
 }

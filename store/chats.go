@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jmoiron/sqlx"
+
 	"opfacade/domain"
 )
 
@@ -31,79 +33,68 @@ ORDER BY c.create_time DESC, %[2]s ASC`
 // the bytes of the chat id, on every engine), with the users they name:
 // one per chat, in chat order.
 func (s *Store) ChatsByStaff(ctx context.Context, staffID string, f ChatFilter) ([]domain.Chat, []domain.User, error) {
-	query, args := s.chatsQuery(staffID, f)
-	if query == "" {
-		return []domain.Chat{}, nil, nil
+	query, args, err := s.chatsQuery(staffID, f)
+	if err != nil || query == "" {
+		return []domain.Chat{}, nil, err
 	}
-	st, err := s.prepared(ctx, query)
-	if err != nil {
-		return nil, nil, s.classify(err, "chats by staff")
-	}
-	s.statements.Add(1)
-	rows, err := st.QueryContext(ctx, args...)
-	if err != nil {
-		return nil, nil, s.classify(err, "chats by staff")
-	}
-	defer rows.Close()
-	// Scanned by hand: this is the hot path, and sqlx's reflection costs
-	// more per row than the row itself.
-	var chats []domain.Chat
+	chats := []domain.Chat{}
 	var users []domain.User
-	for rows.Next() {
-		var c domain.Chat
-		var staff, nick, icon sql.NullString
-		var created string
-		if err := rows.Scan(&c.ID, &c.UserID, &staff, &c.GroupID, &c.Title, &c.Status, &c.Address, &c.LastMessage,
-			&created, &nick, &icon); err != nil {
-			return nil, nil, s.classify(err, "chats by staff")
+	err = s.read(ctx, "chats by staff", query, args, func(rows *sqlx.Rows) error {
+		// Scanned by hand: this is the hot path, and sqlx's reflection
+		// costs more per row than the row itself.
+		for rows.Next() {
+			var c domain.Chat
+			var staff, nick, icon sql.NullString
+			var created string
+			if err := rows.Scan(&c.ID, &c.UserID, &staff, &c.GroupID, &c.Title, &c.Status, &c.Address, &c.LastMessage,
+				&created, &nick, &icon); err != nil {
+				return err
+			}
+			c.StaffID = staff.String
+			var err error
+			if c.CreateTime, err = s.readDateTime(created); err != nil {
+				return err
+			}
+			chats = append(chats, c)
+			users = append(users, userRow{UserID: c.UserID, NickName: nick, IconURL: icon}.user())
 		}
-		c.StaffID = staff.String
-		if c.CreateTime, err = s.readDateTime(created); err != nil {
-			return nil, nil, s.classify(err, "chats by staff")
-		}
-		chats = append(chats, c)
-		users = append(users, userRow{UserID: c.UserID, NickName: nick, IconURL: icon}.user())
-	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, s.classify(err, "chats by staff")
-	}
-	if chats == nil {
-		chats = []domain.Chat{}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	return chats, users, nil
 }
 
-// chatsQuery is the statement ChatsByStaff runs and its arguments; "" when
-// f selects no chats.
-func (s *Store) chatsQuery(staffID string, f ChatFilter) (string, []any) {
-	where, args := f.where()
-	if where == "" {
-		return "", nil
+// chatsQuery is the statement ChatsByStaff runs and its arguments; ""
+// when f selects no chats.
+func (s *Store) chatsQuery(staffID string, f ChatFilter) (string, []any, error) {
+	where, args, err := f.where()
+	if err != nil || where == "" {
+		return "", nil, err
 	}
-	return fmt.Sprintf(chatsByStaff, where, s.bytewise("c.chat_id")), append([]any{staffID}, args...)
+	return fmt.Sprintf(chatsByStaff, where, s.bytewise("c.chat_id")), append([]any{staffID}, args...), nil
 }
 
-// where builds the status condition. The known statuses are constants, so
-// the statement's shape depends only on which of them are asked for.
-func (f ChatFilter) where() (string, []any) {
+// where builds the status condition. Its text depends only on how many
+// distinct statuses are asked for, rounded up to a power of two, and on
+// Unknown: however a client repeats or orders statuses, the store
+// prepares one of a handful of statements.
+func (f ChatFilter) where() (string, []any, error) {
 	var conds []string
 	var args []any
-	if len(f.Statuses) > 0 {
-		conds = append(conds, "c.status IN ("+marks(len(f.Statuses))+")")
-		for _, st := range f.Statuses {
-			args = append(args, st)
+	if statuses := distinct(f.Statuses); len(statuses) > 0 {
+		if len(statuses) > maxInList {
+			return "", nil, domain.Errorf(domain.EINVALID, "at most %d statuses may be asked for at once", maxInList)
 		}
+		marks, in := inList(statuses)
+		conds = append(conds, "c.status IN ("+marks+")")
+		args = append(args, in...)
 	}
 	if f.Unknown {
-		conds = append(conds, "c.status NOT IN ("+marks(len(domain.KnownChatStatuses))+")")
-		for _, st := range domain.KnownChatStatuses {
-			args = append(args, st)
-		}
+		marks, in := inList(domain.KnownChatStatuses)
+		conds = append(conds, "c.status NOT IN ("+marks+")")
+		args = append(args, in...)
 	}
-	return strings.Join(conds, " OR "), args
-}
-
-// marks returns n comma-separated placeholders.
-func marks(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+	return strings.Join(conds, " OR "), args, nil
 }

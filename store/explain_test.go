@@ -25,24 +25,24 @@ func TestMySQLPlansUseTheIndexes(t *testing.T) {
 	}
 	ctx := context.Background()
 	s := openExplainDB(t, base)
-	gen, err := legacydb.Generate(ctx, s.db.DB, legacydb.Sizes{Staff: 40, Admins: 1, Users: 4000, ServiceChatsPerStaff: 20,
+	gen, err := legacydb.Generate(ctx, s.DB().DB, legacydb.Sizes{Staff: 40, Admins: 1, Users: 4000, ServiceChatsPerStaff: 20,
 		ClosedChatsPerStaff: 60, WaitChats: 100, Orders: 20000, ServiceOrders: 6000}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, table := range []string{"op_staff", "app_user", "op_chat", "user_order", "service_order", "api_client", "op_token"} {
-		if _, err := s.db.ExecContext(ctx, "ANALYZE TABLE "+table); err != nil {
+		if _, err := s.DB().ExecContext(ctx, "ANALYZE TABLE "+table); err != nil {
 			t.Fatal(err)
 		}
 	}
 	op := gen.Staff[len(gen.Staff)-1]
 	var users []string
-	if err := s.db.SelectContext(ctx, &users, `SELECT user_id FROM op_chat WHERE staff_id = ? LIMIT 13`, op.StaffID); err != nil || len(users) == 0 {
+	if err := s.DB().SelectContext(ctx, &users, `SELECT user_id FROM op_chat WHERE staff_id = ? LIMIT 13`, op.StaffID); err != nil || len(users) == 0 {
 		t.Fatalf("users of %s: %v", op.StaffID, err)
 	}
 	marks, ids := inList(users)
-	service, serviceArgs := s.chatsQuery(op.StaffID, ChatFilter{Statuses: []string{domain.ChatService}})
-	every, everyArgs := s.chatsQuery(op.StaffID, ChatFilter{Statuses: domain.KnownChatStatuses, Unknown: true})
+	service, serviceArgs, _ := s.chatsQuery(op.StaffID, ChatFilter{Statuses: []string{domain.ChatService}})
+	every, everyArgs, _ := s.chatsQuery(op.StaffID, ChatFilter{Statuses: domain.KnownChatStatuses, Unknown: true})
 	tests := []struct {
 		name  string
 		query string
@@ -60,7 +60,7 @@ func TestMySQLPlansUseTheIndexes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rows, err := s.db.QueryxContext(ctx, "EXPLAIN "+tt.query, tt.args...)
+			rows, err := s.DB().QueryxContext(ctx, "EXPLAIN "+tt.query, tt.args...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -123,7 +123,7 @@ func openExplainDB(t *testing.T, base string) *Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
-	if err := legacydb.Exec(context.Background(), s.db, legacydb.Schema); err != nil {
+	if err := legacydb.Exec(context.Background(), s.DB(), legacydb.Schema); err != nil {
 		t.Fatal(err)
 	}
 	return s

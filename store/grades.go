@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/jmoiron/sqlx"
+
 	"opfacade/domain"
 )
 
@@ -24,7 +26,7 @@ func (s *Store) GradesByUserIDs(ctx context.Context, ids []string) (map[string]d
 		marks, args := inList(chunk)
 		all := append(append(append(make([]any, 0, 3*len(args)), args...), args...), args...)
 		if err := s.readGrades(ctx, fmt.Sprintf(gradesByUserIDs, marks), all, out); err != nil {
-			return nil, s.classify(err, "grades by user ids")
+			return nil, err
 		}
 	}
 	return out, nil
@@ -33,32 +35,24 @@ func (s *Store) GradesByUserIDs(ctx context.Context, ids []string) (map[string]d
 // readGrades runs one chunk's statement and adds its counts to out. Rows
 // are scanned by hand: a thousand users give three thousand rows.
 func (s *Store) readGrades(ctx context.Context, query string, args []any, out map[string]domain.Grade) error {
-	st, err := s.prepared(ctx, query)
-	if err != nil {
-		return err
-	}
-	s.statements.Add(1)
-	rows, err := st.QueryContext(ctx, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var user, kind string
-		var n int
-		if err := rows.Scan(&user, &kind, &n); err != nil {
-			return err
+	return s.read(ctx, "grades by user ids", query, args, func(rows *sqlx.Rows) error {
+		for rows.Next() {
+			var user, kind string
+			var n int
+			if err := rows.Scan(&user, &kind, &n); err != nil {
+				return err
+			}
+			g := out[user]
+			switch kind {
+			case "c":
+				g.ChatCount = n
+			case "o":
+				g.OrderCount = n
+			case "s":
+				g.ServiceCount = n
+			}
+			out[user] = g
 		}
-		g := out[user]
-		switch kind {
-		case "c":
-			g.ChatCount = n
-		case "o":
-			g.OrderCount = n
-		case "s":
-			g.ServiceCount = n
-		}
-		out[user] = g
-	}
-	return rows.Err()
+		return nil
+	})
 }

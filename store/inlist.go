@@ -1,5 +1,10 @@
 package store
 
+import (
+	"slices"
+	"strings"
+)
+
 // maxInList caps the keys of one IN list; longer key sets run in chunks.
 const maxInList = 1024
 
@@ -30,4 +35,14 @@ func chunks(keys []string) [][]string {
 		out = append(out, keys)
 	}
 	return out
+}
+
+// distinct returns keys sorted, without repeats.
+func distinct(keys []string) []string {
+	return slices.Compact(slices.Sorted(slices.Values(keys)))
+}
+
+// marks returns n comma-separated placeholders.
+func marks(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
 }

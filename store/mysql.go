@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -71,7 +73,7 @@ func openMySQL(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		return nil, err
 	}
 	if opt.Log != nil {
-		cfg.Logger = driverLog{opt.Log}
+		cfg.Logger = &driverLog{log: opt.Log, interval: cmp.Or(opt.OutageSummary, defaultOutageSummary)}
 	}
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {
@@ -85,10 +87,35 @@ func openMySQL(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	return s, nil
 }
 
-// driverLog passes the MySQL driver's reports to the server's log.
-type driverLog struct{ log *slog.Logger }
+// driverLog passes the MySQL driver's reports to the server's log, one
+// an interval: the driver reports each broken connection, and an outage
+// under load breaks thousands. The next line counts those left out.
+type driverLog struct {
+	log      *slog.Logger
+	interval time.Duration
 
-func (d driverLog) Print(v ...any) { d.log.Warn("mysql driver: " + fmt.Sprint(v...)) }
+	mu      sync.Mutex
+	last    time.Time
+	dropped int
+}
+
+func (d *driverLog) Print(v ...any) {
+	d.mu.Lock()
+	now := time.Now()
+	if !d.last.IsZero() && now.Sub(d.last) < d.interval {
+		d.dropped++
+		d.mu.Unlock()
+		return
+	}
+	dropped := d.dropped
+	d.last, d.dropped = now, 0
+	d.mu.Unlock()
+	var args []any
+	if dropped > 0 {
+		args = append(args, "similar_lines_left_out", dropped)
+	}
+	d.log.Warn("mysql driver: "+fmt.Sprint(v...), args...)
+}
 
 // isMySQLUnavailable reports errors that mean the server cannot be reached
 // or is overloaded right now: network errors (refused, reset, timed out:

@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"syscall"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/mattn/go-sqlite3"
@@ -99,6 +100,25 @@ func openSQLite(ctx context.Context, path string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	file, _ := SQLiteFile(path)
+	s := newStore(openSQLiteDB(dsn), "sqlite", opt)
+	s.usePool(opt.pool(Pool{MaxOpen: max(4, 2*runtime.NumCPU())}))
+	if err := s.Ping(ctx); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	// Known only now: opening may have created the file.
+	id, err := identify(file)
+	if err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	s.file = &sqliteFile{path: file, dsn: dsn, id: id}
+	return s, nil
+}
+
+// openSQLiteDB returns a pool over dsn whose connections run our pragmas.
+func openSQLiteDB(dsn string) *sqlx.DB {
 	drv := &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
 		for _, p := range sqlitePragmas {
 			if _, err := c.Exec(p, nil); err != nil {
@@ -107,26 +127,105 @@ func openSQLite(ctx context.Context, path string, opt Options) (*Store, error) {
 		}
 		return nil
 	}}
-	db := sqlx.NewDb(sql.OpenDB(connector{dsn: dsn, driver: drv}), "sqlite3")
-	s := newStore(db, "sqlite", opt)
-	s.usePool(opt.pool(Pool{MaxOpen: max(4, 2*runtime.NumCPU())}))
-	if err := s.Ping(ctx); err != nil {
-		_ = db.Close()
-		return nil, err
+	return sqlx.NewDb(sql.OpenDB(connector{dsn: dsn, driver: drv}), "sqlite3")
+}
+
+// sqliteFile is the file a SQLite store reads. Pooled connections keep
+// the file they opened: after the path is deleted, made unreadable or
+// replaced (a restored backup moved into place), they would go on reading
+// the old file, and new connections the new one, side by side. So before
+// each statement the store checks the path: a missing or unreadable file
+// is an outage; another file at the path replaces every connection.
+type sqliteFile struct {
+	path string
+	dsn  string
+	id   fileID // the file the current handle reads; guarded by Store.swap
+}
+
+// fileID tells files apart: a file moved into place has another inode.
+type fileID struct{ dev, ino uint64 }
+
+// identify returns the identity of the file at path, or an error when
+// there is none the server can read. Read permission is judged by the
+// mode as well as by access(2): a file chmod 000 is meant to be
+// unreadable, even to a server that runs as root.
+func identify(path string) (fileID, error) {
+	var st syscall.Stat_t
+	if err := syscall.Stat(path, &st); err != nil {
+		return fileID{}, &os.PathError{Op: "stat", Path: path, Err: err}
 	}
-	return s, nil
+	if st.Mode&0o444 == 0 {
+		return fileID{}, &os.PathError{Op: "read", Path: path, Err: os.ErrPermission}
+	}
+	if err := syscall.Access(path, readable); err != nil {
+		return fileID{}, &os.PathError{Op: "access", Path: path, Err: err}
+	}
+	return fileID{dev: uint64(st.Dev), ino: st.Ino}, nil
+}
+
+const readable = 0x4 // R_OK
+
+// errReplaced says a request's statements would read two files.
+var errReplaced = errors.New("the file was replaced while the request ran")
+
+// errFileGone wraps what identify found, so classify sees an outage.
+type errFileGone struct{ err error }
+
+func (e errFileGone) Error() string {
+	return "sqlite: the database file cannot be read: " + e.err.Error()
+}
+func (e errFileGone) Unwrap() error { return e.err }
+
+// checkFile makes sure the store's handle reads the file at its path: an
+// error when there is none it can read, a new handle when another file
+// has taken its place.
+func (s *Store) checkFile() error {
+	id, err := identify(s.file.path)
+	if err != nil {
+		return errFileGone{err}
+	}
+	s.swap.RLock()
+	same := id == s.file.id
+	s.swap.RUnlock()
+	if same {
+		return nil
+	}
+	s.reopen(id)
+	return nil
+}
+
+// reopen replaces the handle with one over the file now at the path,
+// once every statement on the old one has ended.
+func (s *Store) reopen(id fileID) {
+	s.swap.Lock()
+	defer s.swap.Unlock()
+	if id == s.file.id {
+		return // another statement reopened it first
+	}
+	if err := s.h.close(); err != nil {
+		s.outage.log.Warn("closing the replaced database file", "file", s.file.path, "err", err)
+	}
+	s.h = newHandle(openSQLiteDB(s.file.dsn), s.h.gen+1)
+	s.usePool(s.pool)
+	s.file.id = id
+	s.outage.log.Warn("the database file was replaced; reading the new one", "file", s.file.path)
 }
 
 // isSQLiteUnavailable reports errors that mean "try again later": the
-// file is locked or busy, or cannot be opened or read, or a statement was
-// interrupted because its request ran out of time.
+// file is locked or busy, missing, unreadable, corrupt or not a database
+// (an operator's mishap, mended by putting the right file back), or a
+// statement was interrupted because its request ran out of time.
 func isSQLiteUnavailable(err error) bool {
+	if errors.As(err, new(errFileGone)) {
+		return true
+	}
 	var se sqlite3.Error
 	if !errors.As(err, &se) {
 		return false
 	}
 	switch se.Code {
-	case sqlite3.ErrBusy, sqlite3.ErrLocked, sqlite3.ErrInterrupt, sqlite3.ErrCantOpen, sqlite3.ErrIoErr, sqlite3.ErrPerm, sqlite3.ErrAuth, sqlite3.ErrNotADB, sqlite3.ErrProtocol:
+	case sqlite3.ErrBusy, sqlite3.ErrLocked, sqlite3.ErrInterrupt, sqlite3.ErrCantOpen, sqlite3.ErrIoErr, sqlite3.ErrPerm, sqlite3.ErrAuth,
+		sqlite3.ErrNotADB, sqlite3.ErrCorrupt, sqlite3.ErrProtocol:
 		return true
 	}
 	return false

@@ -26,8 +26,8 @@ func (s *Store) StaffByIDs(ctx context.Context, ids []string) (map[string]domain
 	for _, chunk := range chunks(ids) {
 		marks, args := inList(chunk)
 		var rows []staffRow
-		if err := s.selectRows(ctx, &rows, fmt.Sprintf(staffByIDs, marks), args...); err != nil {
-			return nil, s.classify(err, "staff by ids")
+		if err := s.selectRows(ctx, "staff by ids", &rows, fmt.Sprintf(staffByIDs, marks), args...); err != nil {
+			return nil, err
 		}
 		for _, r := range rows {
 			out[r.StaffID] = r.staff()

@@ -40,9 +40,12 @@ type Options struct {
 	// ConnMaxLifetime recycles connections; 0 picks the engine's default
 	// (MySQL: 5 minutes; SQLite: never).
 	ConnMaxLifetime time.Duration
-	// Log receives what the MySQL driver reports (connections it found
-	// broken); nil leaves the driver's own logger, on stderr.
+	// Log receives the database's outages (see outageLog) and what the
+	// MySQL driver reports; nil discards them.
 	Log *slog.Logger
+	// OutageSummary is how often an outage's failures are summed up in
+	// the log while it lasts; 0 picks 10 seconds.
+	OutageSummary time.Duration
 }
 
 // Pool is the connection pool a store runs with: Options with the
@@ -72,40 +75,44 @@ func (opt Options) pool(def Pool) Pool {
 
 // Store reads the platform's database.
 type Store struct {
-	db     *sqlx.DB
 	engine string // "sqlite" or "mysql"
 	pool   Pool
 	zone   *time.Location
 	now    func() time.Time
+	outage *outageLog
 
 	statements atomic.Int64 // statements executed, for tests and benchmarks
 
-	mu    sync.Mutex
-	stmts map[string]*sqlx.Stmt
+	// swap is held shared by each statement and exclusively while a
+	// SQLite store replaces its handle, so no statement ever runs on a
+	// file the store has stopped reading.
+	swap sync.RWMutex
+	h    *handle
+	file *sqliteFile // SQLite only: the file the handle reads
 }
 
-// maxCachedStatements bounds the prepared-statement cache. IN lists are
-// padded to powers of two (see inList), so the set of distinct statements
-// stays small; the bound only guards against surprises.
-const maxCachedStatements = 256
-
 func newStore(db *sqlx.DB, engine string, opt Options) *Store {
-	s := &Store{db: db, engine: engine, zone: opt.Zone, now: opt.Now, stmts: map[string]*sqlx.Stmt{}}
+	s := &Store{h: newHandle(db, 1), engine: engine, zone: opt.Zone, now: opt.Now}
 	if s.zone == nil {
 		s.zone = time.UTC
 	}
 	if s.now == nil {
 		s.now = time.Now
 	}
+	log := opt.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s.outage = newOutageLog(log, engine, opt.OutageSummary)
 	return s
 }
 
 // usePool sizes the store's connection pool.
 func (s *Store) usePool(p Pool) {
 	s.pool = p
-	s.db.SetMaxOpenConns(p.MaxOpen)
-	s.db.SetMaxIdleConns(p.MaxIdle)
-	s.db.SetConnMaxLifetime(p.ConnMaxLifetime)
+	s.h.db.SetMaxOpenConns(p.MaxOpen)
+	s.h.db.SetMaxIdleConns(p.MaxIdle)
+	s.h.db.SetConnMaxLifetime(p.ConnMaxLifetime)
 }
 
 // Open opens the database named by dsn: a MySQL DSN with the mysql://
@@ -124,63 +131,84 @@ func (s *Store) Engine() string { return s.engine }
 func (s *Store) Pool() Pool { return s.pool }
 
 // DB is the underlying pool, for setting up demo and test databases.
-func (s *Store) DB() *sqlx.DB { return s.db }
+func (s *Store) DB() *sqlx.DB {
+	s.swap.RLock()
+	defer s.swap.RUnlock()
+	return s.h.db
+}
+
+// CachedStatements is the number of prepared statements the store keeps.
+func (s *Store) CachedStatements() int {
+	s.swap.RLock()
+	defer s.swap.RUnlock()
+	return s.h.cached()
+}
 
 // Statements is the number of SQL statements the store has executed.
 func (s *Store) Statements() int64 { return s.statements.Load() }
 
+// use runs fn on the store's current handle. A SQLite store first checks
+// that its file is still the one it opened (see checkFile), and that a
+// pinned request's earlier statements read the same one (see Pin).
+func (s *Store) use(ctx context.Context, fn func(h *handle) error) error {
+	if s.file != nil {
+		if err := s.checkFile(); err != nil {
+			return err
+		}
+	}
+	s.swap.RLock()
+	defer s.swap.RUnlock()
+	if p, ok := ctx.Value(pinKey{}).(*pin); ok && !p.gen.CompareAndSwap(0, s.h.gen) && p.gen.Load() != s.h.gen {
+		return errFileGone{errReplaced}
+	}
+	return fn(s.h)
+}
+
+type pinKey struct{}
+
+// pin remembers the handle a request's first statement ran on.
+type pin struct{ gen atomic.Uint64 }
+
+// Pin returns ctx in which every statement of the store reads the same
+// database: when a SQLite file is replaced between two statements of one
+// request, the later ones fail as unavailable instead of answering from
+// the new file beside what the earlier ones read from the old.
+func Pin(ctx context.Context) context.Context {
+	return context.WithValue(ctx, pinKey{}, &pin{})
+}
+
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	s.statements.Add(1)
-	if err := s.db.PingContext(ctx); err != nil {
-		return s.classify(err, "database ping")
-	}
-	return nil
+	err := s.use(ctx, func(h *handle) error { return h.db.PingContext(ctx) })
+	return s.outcome(ctx, err, "database ping")
+}
+
+// ready reads a row of each table the facade serves from: the database
+// answers, and it is the platform's.
+const ready = `SELECT 1 FROM (SELECT staff_id FROM op_staff LIMIT 1) s
+UNION ALL SELECT 1 FROM (SELECT token FROM op_token LIMIT 1) t
+UNION ALL SELECT 1 FROM (SELECT chat_id FROM op_chat LIMIT 1) c
+UNION ALL SELECT 1 FROM (SELECT user_id FROM app_user LIMIT 1) u
+UNION ALL SELECT 1 FROM (SELECT user_id FROM user_order LIMIT 1) o
+UNION ALL SELECT 1 FROM (SELECT user_id FROM service_order LIMIT 1) so
+UNION ALL SELECT 1 FROM (SELECT client_id FROM api_client LIMIT 1) a`
+
+// Ready checks that the database answers and holds the legacy tables,
+// readable: what /readyz reports.
+func (s *Store) Ready(ctx context.Context) error {
+	return s.read(ctx, "readiness", ready, nil, func(rows *sqlx.Rows) error {
+		for rows.Next() {
+		}
+		return nil
+	})
 }
 
 // Close closes the prepared statements and the pool.
 func (s *Store) Close() error {
-	s.mu.Lock()
-	for q, st := range s.stmts {
-		_ = st.Close()
-		delete(s.stmts, q)
-	}
-	s.mu.Unlock()
-	return s.db.Close()
-}
-
-// selectRows runs query through a cached prepared statement and scans
-// every row into dest, a pointer to a slice.
-func (s *Store) selectRows(ctx context.Context, dest any, query string, args ...any) error {
-	st, err := s.prepared(ctx, query)
-	if err != nil {
-		return err
-	}
-	s.statements.Add(1)
-	return st.SelectContext(ctx, dest, args...)
-}
-
-func (s *Store) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) {
-	s.mu.Lock()
-	st, ok := s.stmts[query]
-	s.mu.Unlock()
-	if ok {
-		return st, nil
-	}
-	st, err := s.db.PreparexContext(ctx, query)
-	if err != nil {
-		return nil, fmt.Errorf("prepare: %w", err)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if prev, ok := s.stmts[query]; ok {
-		_ = st.Close()
-		return prev, nil
-	}
-	if len(s.stmts) < maxCachedStatements {
-		s.stmts[query] = st
-	}
-	return st, nil
+	s.swap.Lock()
+	defer s.swap.Unlock()
+	return s.h.close()
 }
 
 // bytewise returns a text expression as ORDER BY must see it to compare

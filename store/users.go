@@ -33,8 +33,8 @@ func (s *Store) UsersByIDs(ctx context.Context, ids []string) (map[string]domain
 	for _, chunk := range chunks(ids) {
 		marks, args := inList(chunk)
 		var rows []userRow
-		if err := s.selectRows(ctx, &rows, fmt.Sprintf(usersByIDs, marks), args...); err != nil {
-			return nil, s.classify(err, "users by ids")
+		if err := s.selectRows(ctx, "users by ids", &rows, fmt.Sprintf(usersByIDs, marks), args...); err != nil {
+			return nil, err
 		}
 		for _, r := range rows {
 			out[r.UserID] = r.user()

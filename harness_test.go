@@ -179,8 +179,9 @@ func newServer(t testing.TB, cfg config, sopt store.Options) *testServer {
 }
 
 // newServerOver is newServer with the store wrapped by wrap, to put
-// faults between the handlers and the database.
-func newServerOver(t testing.TB, cfg config, sopt store.Options, wrap func(*store.Store) backend) *testServer {
+// faults between the handlers and the database; configure, if given,
+// sets the HTTP server up (e.g. its timeouts) before it starts.
+func newServerOver(t testing.TB, cfg config, sopt store.Options, wrap func(*store.Store) backend, configure ...func(*http.Server)) *testServer {
 	t.Helper()
 	if sopt.Zone == nil {
 		sopt.Zone = cfg.Zone
@@ -201,7 +202,11 @@ func newServerOver(t testing.TB, cfg config, sopt store.Options, wrap func(*stor
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
+	srv := httptest.NewUnstartedServer(h)
+	for _, c := range configure {
+		c(srv.Config)
+	}
+	srv.Start()
 	t.Cleanup(func() {
 		srv.Close()
 		_ = st.Close()

@@ -30,18 +30,24 @@ type Options struct {
 // against tokens, and are bounded by opt.Limits.
 func New(es graphql.ExecutableSchema, tokens TokenChecker, opt Options, log *slog.Logger) http.Handler {
 	limits := opt.Limits.withDefaults()
+	return protect(auth.BearerMiddleware(newServer(es, tokens, opt.Introspection, limits, log)), limits, log)
+}
+
+// newServer is the GraphQL handler, without the HTTP-level guards.
+func newServer(es graphql.ExecutableSchema, tokens TokenChecker, introspection bool, limits Limits, log *slog.Logger) *handler.Server {
 	srv := handler.New(es)
-	srv.AddTransport(postJSON{})
-	srv.AddTransport(transport.POST{})
-	srv.AddTransport(transport.GET{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	present := presentLimits(presenter(log))
+	cancelled := unavailableMessage(limits)
+	for _, t := range []graphql.Transport{postJSON{}, transport.POST{}, transport.GET{}} {
+		srv.AddTransport(untilDone{Transport: t, present: present, message: cancelled})
+	}
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetErrorPresenter(present)
 	srv.SetRecoverFunc(recoverer(log))
-	if opt.Introspection {
+	if introspection {
 		srv.Use(extension.Introspection{})
 	}
-	useLimits(srv, limits, opt.Introspection)
+	useLimits(srv, limits, introspection)
 	srv.Use(requireCaller{tokens: tokens, present: present})
-	return protect(auth.BearerMiddleware(srv), limits, log)
+	return srv
 }

@@ -14,14 +14,16 @@ import (
 )
 
 // protect puts the HTTP-level guards in front of the GraphQL handler, in
-// the order they are cheapest to check: panics are answered, forged
-// requests refused, the body read whole and bounded (and a batch
-// refused), and then the work runs under the request deadline.
+// the order they are cheapest to check: panics are answered, methods no
+// transport serves and forged requests refused, then bodies that are not
+// JSON, the body read whole and bounded (and a batch refused), and then
+// the work runs under the request deadline.
 func protect(next http.Handler, l Limits, log *slog.Logger) http.Handler {
-	next = answerCancelled(next)
 	next = httpguard.Deadline(l.Timeout, log, unavailable(l), next)
 	next = readBody(l.MaxBody, next)
+	next = requireJSON(next)
 	next = preventCSRF(next)
+	next = allowMethods(next)
 	return httpguard.Recover(log, internalError, next)
 }
 
@@ -48,10 +50,16 @@ func internalError(w http.ResponseWriter, _ *http.Request) {
 
 // unavailable is the answer when the request deadline passes first.
 func unavailable(l Limits) httpguard.Answer {
-	msg := fmt.Sprintf("the request did not finish within %s; try again later", l.Timeout)
+	msg := unavailableMessage(l)
 	return func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, codes[domain.EUNAVAILABLE], msg)
 	}
+}
+
+// unavailableMessage is what a request the deadline ended is told, by
+// the deadline's answer or the operation's (untilDone), whichever wins.
+func unavailableMessage(l Limits) string {
+	return fmt.Sprintf("the request did not finish within %s; try again later", l.Timeout)
 }
 
 // readBody reads a POST body whole, up to limit bytes: a larger one is
@@ -93,32 +101,4 @@ func readBody(limit int64, next http.Handler) http.Handler {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		next.ServeHTTP(w, r)
 	})
-}
-
-// answerCancelled replaces gqlgen's answer to an operation whose context
-// ended before it ran, the JSON value null, with SERVICE_UNAVAILABLE.
-func answerCancelled(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(&nullWriter{ResponseWriter: w}, r)
-	})
-}
-
-type nullWriter struct {
-	http.ResponseWriter
-	started bool
-}
-
-func (n *nullWriter) WriteHeader(code int) {
-	n.started = true
-	n.ResponseWriter.WriteHeader(code)
-}
-
-func (n *nullWriter) Write(p []byte) (int, error) {
-	if !n.started && string(p) == "null" {
-		n.started = true
-		writeError(n.ResponseWriter, http.StatusServiceUnavailable, codes[domain.EUNAVAILABLE], "the request was cancelled before it ran; try again later")
-		return len(p), nil
-	}
-	n.started = true
-	return n.ResponseWriter.Write(p)
 }

@@ -80,6 +80,9 @@ const (
 	CodeBatching        = "BATCHING_NOT_SUPPORTED"
 	CodeBadRequest      = "BAD_REQUEST"
 	CodeCSRF            = "CSRF_PREVENTED"
+	// A request no GraphQL transport serves: its method, or its body's type.
+	CodeMethodNotAllowed     = "METHOD_NOT_ALLOWED"
+	CodeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
 )
 
 func init() {

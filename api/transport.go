@@ -2,12 +2,16 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"opfacade/domain"
 )
 
 // postJSON is transport.POST for the common request (a JSON body, a JSON
@@ -77,4 +81,49 @@ func writeResponse(w io.Writer, resp *graphql.Response) {
 		b = []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}],"data":null}`)
 	}
 	_, _ = w.Write(b)
+}
+
+// untilDone is a transport whose operations answer SERVICE_UNAVAILABLE
+// (503) when their context ends before the executor answers, as when the
+// request deadline passes after the token check. gqlgen's executor then returns no
+// response, the end of a stream: postJSON would dereference it, and
+// transport.POST and GET would write the JSON value null with a 200.
+type untilDone struct {
+	graphql.Transport
+	present graphql.ErrorPresenterFunc
+	message string
+}
+
+func (t untilDone) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	t.Transport.Do(w, r, doneExecutor{GraphExecutor: exec, w: w, present: t.present, message: t.message})
+}
+
+// doneExecutor is exec with each operation's missing response replaced.
+type doneExecutor struct {
+	graphql.GraphExecutor
+	w       http.ResponseWriter
+	present graphql.ErrorPresenterFunc
+	message string
+}
+
+func (e doneExecutor) DispatchOperation(ctx context.Context, oc *graphql.OperationContext) (graphql.ResponseHandler, context.Context) {
+	responses, ctx := e.GraphExecutor.DispatchOperation(ctx, oc)
+	return func(ctx context.Context) *graphql.Response {
+		if resp := responses(ctx); resp != nil {
+			return resp
+		}
+		return e.unavailable(ctx)
+	}, ctx
+}
+
+// unavailable starts the 503 answer, whose error the transport then
+// writes as it writes any response; the presenter shows it as any
+// SERVICE_UNAVAILABLE.
+func (e doneExecutor) unavailable(ctx context.Context) *graphql.Response {
+	err := domain.Wrap(domain.EUNAVAILABLE, context.Cause(ctx), e.message)
+	h := e.w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	e.w.WriteHeader(http.StatusServiceUnavailable)
+	return &graphql.Response{Errors: gqlerror.List{e.present(ctx, err)}}
 }

@@ -71,9 +71,13 @@ func (t *trackingWriter) Unwrap() http.ResponseWriter { return t.ResponseWriter 
 // runs, so that a slow client spends its time here, under the server's
 // ReadTimeout, and not under the work's deadline. next sees the same body
 // it would have read: the buffered bytes, then the rest of the original
-// body, then the error that ended reading, if any. Deciding what an
-// oversized body means is next's business.
-func BufferBody(limit int64, next http.Handler) http.Handler {
+// body. Deciding what an oversized body means is next's business.
+//
+// A body that cannot be read (the read timeout passed, the client went
+// away mid-body) is a bad request: unreadable answers it and next never
+// runs. The server has cancelled the request's context by then, so next
+// would meet the deadline's answer, not the read error.
+func BufferBody(limit int64, unreadable Answer, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// A declared length over the limit is next's to refuse unread.
 		if r.Body == nil || r.Body == http.NoBody || r.ContentLength > limit {
@@ -81,21 +85,18 @@ func BufferBody(limit int64, next http.Handler) http.Handler {
 			return
 		}
 		buf, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+		if err != nil {
+			unreadable(w, r)
+			return
+		}
 		var rest io.Reader = r.Body
-		switch {
-		case err != nil:
-			rest = errReader{err}
-		case int64(len(buf)) <= limit:
+		if int64(len(buf)) <= limit {
 			rest = eofReader{}
 		}
 		r.Body = readCloser{io.MultiReader(bytes.NewReader(buf), rest), r.Body}
 		next.ServeHTTP(w, r)
 	})
 }
-
-type errReader struct{ err error }
-
-func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 type eofReader struct{}
 

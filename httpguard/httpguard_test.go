@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -24,7 +25,7 @@ func TestBufferBodyKeepsTheBody(t *testing.T) {
 	for _, body := range []string{"", "short", strings.Repeat("x", 10), strings.Repeat("y", 11), strings.Repeat("z", 1000)} {
 		var got string
 		var err error
-		h := BufferBody(10, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := BufferBody(10, answerWith(400, "unreadable"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			var b []byte
 			b, err = io.ReadAll(r.Body)
 			got = string(b)
@@ -34,15 +35,20 @@ func TestBufferBodyKeepsTheBody(t *testing.T) {
 			t.Fatalf("body of %d bytes: got %d bytes, %v", len(body), len(got), err)
 		}
 	}
-	// A read error reaches the handler after the bytes read before it.
-	broken := io.MultiReader(strings.NewReader("abc"), errReader{errors.New("connection reset")})
-	h := BufferBody(10, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, err := io.ReadAll(r.Body)
-		if string(b) != "abc" || err == nil || err.Error() != "connection reset" {
-			t.Errorf("got %q, %v", b, err)
-		}
+}
+
+// TestBufferBodyUnreadable checks that a body that fails to read is
+// answered by the front door's answer and never reaches the handler.
+func TestBufferBodyUnreadable(t *testing.T) {
+	broken := io.MultiReader(strings.NewReader("abc"), iotest.ErrReader(errors.New("connection reset")))
+	h := BufferBody(10, answerWith(400, "unreadable"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Error("the handler ran on an unreadable body")
 	}))
-	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/", broken))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/", broken))
+	if rec.Code != 400 || rec.Body.String() != "unreadable" {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
 }
 
 func TestRecover(t *testing.T) {

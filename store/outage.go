@@ -31,6 +31,11 @@ type outageLog struct {
 	failures  int       // failed statements in the outage
 	unsummed  int       // failures since the last summary
 	lastCause error
+	// news is when the statement that last started or ended an outage
+	// started. A statement that started earlier brings older news: a
+	// query stuck behind a lock fails long after its deadline, when
+	// newer statements have already found the database back.
+	news time.Time
 }
 
 // defaultOutageSummary is how often an outage is summed up in the log.
@@ -43,17 +48,21 @@ func newOutageLog(log *slog.Logger, engine string, interval time.Duration) *outa
 	return &outageLog{log: log, engine: engine, interval: interval, now: time.Now}
 }
 
-// down records a statement that failed because the database is
-// unavailable.
-func (o *outageLog) down(cause error) {
+// down records a statement, started at start, that failed because the
+// database is unavailable.
+func (o *outageLog) down(start time.Time, cause error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if start.Before(o.news) {
+		return
+	}
 	now := o.now()
 	o.failures++
 	o.unsummed++
 	o.lastCause = cause
 	if !o.isDown.Load() {
 		o.isDown.Store(true)
+		o.news = start
 		o.since, o.summed, o.failures, o.unsummed = now, now, 1, 0
 		o.log.Error("database unavailable: requests answer SERVICE_UNAVAILABLE (legacy 503) until it is back", "db", o.engine, "err", cause)
 		return
@@ -65,18 +74,19 @@ func (o *outageLog) down(cause error) {
 	}
 }
 
-// up records a statement that succeeded, ending an outage if one was
-// under way. It costs an atomic load when none is.
-func (o *outageLog) up() {
+// up records a statement, started at start, that succeeded, ending an
+// outage if one was under way. It costs an atomic load when none is.
+func (o *outageLog) up(start time.Time) {
 	if !o.isDown.Load() {
 		return
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if !o.isDown.Load() {
+	if !o.isDown.Load() || start.Before(o.news) {
 		return
 	}
 	o.isDown.Store(false)
+	o.news = start
 	o.log.Info("database available again", "db", o.engine, "after", o.now().Sub(o.since).Round(time.Millisecond), "failures", o.failures)
 }
 

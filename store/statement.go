@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -94,6 +95,7 @@ func (h *handle) close() error {
 // as what names (see classify), and tells the outage log how the database
 // answered.
 func (s *Store) read(ctx context.Context, what, query string, args []any, scan func(*sqlx.Rows) error) error {
+	start := time.Now()
 	err := s.use(ctx, func(h *handle) error {
 		s.statements.Add(1)
 		rows, err := h.query(ctx, query, args)
@@ -106,19 +108,19 @@ func (s *Store) read(ctx context.Context, what, query string, args []any, scan f
 		}
 		return rows.Err()
 	})
-	return s.outcome(ctx, err, what)
+	return s.outcome(ctx, start, err, what)
 }
 
-// outcome classifies err, the end of a statement, and reports it to the
-// outage log.
-func (s *Store) outcome(ctx context.Context, err error, what string) error {
+// outcome classifies err, the end of a statement started at start, and
+// reports it to the outage log.
+func (s *Store) outcome(ctx context.Context, start time.Time, err error, what string) error {
 	if err == nil {
-		s.outage.up()
+		s.outage.up(start)
 		return nil
 	}
 	err = s.classify(err, what)
 	if isOutage(ctx, err) {
-		s.outage.down(err)
+		s.outage.down(start, err)
 	}
 	return err
 }

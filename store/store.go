@@ -179,9 +179,10 @@ func Pin(ctx context.Context) context.Context {
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
+	start := time.Now()
 	s.statements.Add(1)
 	err := s.use(ctx, func(h *handle) error { return h.db.PingContext(ctx) })
-	return s.outcome(ctx, err, "database ping")
+	return s.outcome(ctx, start, err, "database ping")
 }
 
 // ready reads a row of each table the facade serves from: the database

@@ -12,48 +12,25 @@ import (
 	"time"
 
 	"opfacade/api"
+	"opfacade/app"
 	"opfacade/store"
 )
 
-// defaultIcon is the old deployment's icon for users who have none.
-const defaultIcon = "http://7xkq6j.com1.z0.glb.clouddn.com/defaultUserIcon.png?attname=&imageView2/1/w/200/h/200&e=1609915298&token=1pd5YXbBmYR7QQqodYuItP927L99-O4qNLAynsmp:DE3Q5PUuDcWv89Nt_2nL_8Q0Njk="
-
-// config is everything the server can be told at start. Every flag has an
+// config is everything the server can be told at start: the facade's
+// configuration, and how this process serves it. Every flag has an
 // environment-variable twin; a flag given on the command line wins.
 type config struct {
+	app.Config
 	Addr          string
-	DB            string
 	Demo          bool
-	Zone          *time.Location
-	DefaultIcon   string
-	ServicePhone  string
-	HostName      string
-	CheckSign     bool
-	Introspection bool
-
-	DBMaxOpen      int
-	DBMaxIdle      int
-	DBConnLifetime time.Duration
-	ShutdownGrace  time.Duration
-
-	// Limits bound each GraphQL request; Timeout bounds legacy ones too.
-	Limits api.Limits
-
-	// Now is the clock for token expiry and the legacy foot; time.Now
-	// when nil. Not a flag: tests stop it.
-	Now func() time.Time
+	ShutdownGrace time.Duration
 }
 
 // storeOptions are the store's options as configured, logging to log.
 func (c config) storeOptions(log *slog.Logger) store.Options {
-	return store.Options{
-		Log:             log,
-		Zone:            c.Zone,
-		Now:             c.Now,
-		MaxOpenConns:    c.DBMaxOpen,
-		MaxIdleConns:    c.DBMaxIdle,
-		ConnMaxLifetime: c.DBConnLifetime,
-	}
+	o := c.Store
+	o.Zone, o.Now, o.Log = c.Zone, c.Now, log
+	return o
 }
 
 func parseConfig(args []string, getenv func(string) string, usage io.Writer) (config, error) {
@@ -71,16 +48,16 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	var d envDefaults
 	fs.StringVar(&c.Addr, "addr", env("FACADE_ADDR", ":8080"), "listen `address` (env FACADE_ADDR)")
 	fs.StringVar(&c.DB, "db", env("FACADE_DB", "opfacade.db"), "the database: a SQLite file `path` or file: URI, or mysql://user:pass@tcp(host:3306)/db (env FACADE_DB)")
-	fs.StringVar(&zone, "tz", env("FACADE_TZ", "Asia/Shanghai"), "the platform's time `zone`: stored DATETIMEs are wall-clock times in it (env FACADE_TZ)")
-	fs.StringVar(&c.DefaultIcon, "default-icon", env("FACADE_DEFAULT_ICON", defaultIcon), "icon `URL` of users who have none (env FACADE_DEFAULT_ICON)")
-	fs.StringVar(&c.ServicePhone, "service-phone", env("FACADE_SERVICE_PHONE", "400800400"), "service `phone` shown in the legacy footer (env FACADE_SERVICE_PHONE)")
+	fs.StringVar(&zone, "tz", env("FACADE_TZ", app.PlatformZone), "the platform's time `zone`: stored DATETIMEs are wall-clock times in it (env FACADE_TZ)")
+	fs.StringVar(&c.DefaultIcon, "default-icon", env("FACADE_DEFAULT_ICON", app.DefaultIcon), "icon `URL` of users who have none (env FACADE_DEFAULT_ICON)")
+	fs.StringVar(&c.ServicePhone, "service-phone", env("FACADE_SERVICE_PHONE", app.ServicePhone), "service `phone` shown in the legacy footer (env FACADE_SERVICE_PHONE)")
 	fs.StringVar(&c.HostName, "host-name", env("FACADE_HOST_NAME", host), "host `name` shown in the legacy footer (env FACADE_HOST_NAME)")
 	d.boolVar(fs, &c.Demo, "demo", env("FACADE_DEMO", "true"), "create a SQLite file with demo data when -db names one that does not exist (env FACADE_DEMO)")
 	d.boolVar(fs, &c.CheckSign, "legacy-sign", env("FACADE_LEGACY_SIGN", "true"), "check the signature of legacy v2 requests; switch off only for development (env FACADE_LEGACY_SIGN)")
 	d.boolVar(fs, &c.Introspection, "introspection", env("FACADE_INTROSPECTION", "true"), "let clients read the GraphQL schema (env FACADE_INTROSPECTION)")
-	d.intVar(fs, &c.DBMaxOpen, "db-max-open", env("FACADE_DB_MAX_OPEN", "0"), "most open database connections; 0 picks a default for the engine (env FACADE_DB_MAX_OPEN)")
-	d.intVar(fs, &c.DBMaxIdle, "db-max-idle", env("FACADE_DB_MAX_IDLE", "0"), "most idle database connections; 0 keeps as many as may be open (env FACADE_DB_MAX_IDLE)")
-	d.durationVar(fs, &c.DBConnLifetime, "db-conn-lifetime", env("FACADE_DB_CONN_LIFETIME", "0"), "recycle database connections after this `duration`; 0 picks a default for the engine (env FACADE_DB_CONN_LIFETIME)")
+	d.intVar(fs, &c.Store.MaxOpenConns, "db-max-open", env("FACADE_DB_MAX_OPEN", "0"), "most open database connections; 0 picks a default for the engine (env FACADE_DB_MAX_OPEN)")
+	d.intVar(fs, &c.Store.MaxIdleConns, "db-max-idle", env("FACADE_DB_MAX_IDLE", "0"), "most idle database connections; 0 keeps as many as may be open (env FACADE_DB_MAX_IDLE)")
+	d.durationVar(fs, &c.Store.ConnMaxLifetime, "db-conn-lifetime", env("FACADE_DB_CONN_LIFETIME", "0"), "recycle database connections after this `duration`; 0 picks a default for the engine (env FACADE_DB_CONN_LIFETIME)")
 	lim := api.DefaultLimits
 	d.durationVar(fs, &c.Limits.Timeout, "request-timeout", env("FACADE_REQUEST_TIMEOUT", lim.Timeout.String()), "answer SERVICE_UNAVAILABLE (legacy: 服务繁忙) when a request's work, database included, takes longer than this `duration` (env FACADE_REQUEST_TIMEOUT)")
 	d.intVar(fs, &c.Limits.MaxComplexity, "max-complexity", env("FACADE_MAX_COMPLEXITY", strconv.Itoa(lim.MaxComplexity)), "refuse GraphQL operations that cost more (a chat list costs 50 times its selection) (env FACADE_MAX_COMPLEXITY)")

@@ -28,12 +28,21 @@ type demoInfo struct {
 	ClientSecret string
 }
 
-// detectDemo recognises a demo database made by an earlier start, so the
-// playground and banner still offer the demo token.
-func detectDemo(ctx context.Context, st *store.Store) *demoInfo {
-	if st.Engine() != "sqlite" {
+// detectDemo recognises a SQLite demo database made by an earlier start,
+// so the playground and banner still offer the demo token.
+func detectDemo(ctx context.Context, cfg config) *demoInfo {
+	path, ok := store.SQLiteFile(cfg.DB)
+	if !ok {
 		return nil
 	}
+	if _, err := os.Stat(path); err != nil {
+		return nil
+	}
+	st, err := store.Open(ctx, cfg.DB, store.Options{Zone: cfg.Zone})
+	if err != nil {
+		return nil
+	}
+	defer st.Close()
 	if _, err := st.StaffByToken(ctx, demoToken); err != nil {
 		return nil
 	}

@@ -139,7 +139,7 @@ type slowStore struct {
 	sawDeadline atomic.Bool
 }
 
-func (s *slowStore) ChatsByStaff(ctx context.Context, staffID string, f store.ChatFilter) ([]domain.Chat, []domain.User, error) {
+func (s *slowStore) ChatsByStaff(ctx context.Context, staffID string, f domain.ChatFilter) ([]domain.Chat, []domain.User, error) {
 	_, ok := ctx.Deadline()
 	s.sawDeadline.Store(ok)
 	<-ctx.Done()
@@ -161,7 +161,7 @@ func TestRequestDeadlineReachesTheDatabase(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Nanosecond)
 	defer cancel()
 	<-ctx.Done()
-	_, _, err := srv.store.ChatsByStaff(ctx, staffLi, store.ChatFilter{Statuses: []string{domain.ChatService}})
+	_, _, err := srv.store.ChatsByStaff(ctx, staffLi, domain.ChatFilter{Statuses: []string{domain.ChatService}})
 	if domain.Code(err) != domain.EUNAVAILABLE {
 		t.Fatalf("a query past its deadline: %v, want unavailable", err)
 	}
@@ -186,12 +186,12 @@ func (p *panicStore) StaffByToken(ctx context.Context, token string) (domain.Sta
 	return p.Store.StaffByToken(ctx, token)
 }
 
-func (p *panicStore) ClientByID(ctx context.Context, id string) (store.Client, error) {
+func (p *panicStore) ClientByID(ctx context.Context, id string) (domain.Client, error) {
 	p.check("ClientByID")
 	return p.Store.ClientByID(ctx, id)
 }
 
-func (p *panicStore) ChatsByStaff(ctx context.Context, staffID string, f store.ChatFilter) ([]domain.Chat, []domain.User, error) {
+func (p *panicStore) ChatsByStaff(ctx context.Context, staffID string, f domain.ChatFilter) ([]domain.Chat, []domain.User, error) {
 	p.check("ChatsByStaff")
 	return p.Store.ChatsByStaff(ctx, staffID, f)
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"opfacade/app"
 	"opfacade/store"
 )
 
@@ -127,8 +128,8 @@ func TestGraphQLChats(t *testing.T) {
 				"a user with no app_user row still resolves",
 				tokenWang, `{ me { chats { id user { id nickName icon grade { chatCount orderCount serviceCount } } } } }`,
 				`{"me":{"chats":[
-			  {"id":"u0001eeee0000000000000000000000000001","user":{"id":"u0001dddd00000000000000000000000orphan","nickName":null,"icon":"` + defaultIcon + `","grade":{"chatCount":1,"orderCount":0,"serviceCount":0}}},
-			  {"id":"u00017c3d4e5f60718293a4b5c6d7e8f9a0b1","user":{"id":"u0001e5b1f07a9c2d4e6f8a0b1c2d3e4f5a61","nickName":"老陈","icon":"` + defaultIcon + `","grade":{"chatCount":2,"orderCount":1,"serviceCount":0}}}]}}`,
+			  {"id":"u0001eeee0000000000000000000000000001","user":{"id":"u0001dddd00000000000000000000000orphan","nickName":null,"icon":"` + app.DefaultIcon + `","grade":{"chatCount":1,"orderCount":0,"serviceCount":0}}},
+			  {"id":"u00017c3d4e5f60718293a4b5c6d7e8f9a0b1","user":{"id":"u0001e5b1f07a9c2d4e6f8a0b1c2d3e4f5a61","nickName":"老陈","icon":"` + app.DefaultIcon + `","grade":{"chatCount":2,"orderCount":1,"serviceCount":0}}}]}}`,
 			},
 			{
 				"an unknown stored status is UNKNOWN, never an error",

@@ -20,6 +20,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"github.com/google/go-cmp/cmp"
 
+	"opfacade/app"
 	"opfacade/legacydb"
 	"opfacade/store"
 )
@@ -178,6 +179,10 @@ func newServer(t testing.TB, cfg config, sopt store.Options) *testServer {
 	return newServerOver(t, cfg, sopt, func(st *store.Store) backend { return st })
 }
 
+// backend is what a test server reads: the store, or a store with faults
+// put in.
+type backend = app.Backend
+
 // newServerOver is newServer with the store wrapped by wrap, to put
 // faults between the handlers and the database; configure, if given,
 // sets the HTTP server up (e.g. its timeouts) before it starts.
@@ -198,11 +203,8 @@ func newServerOver(t testing.TB, cfg config, sopt store.Options, wrap func(*stor
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := routes(wrap(st), cfg, nil, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(h)
+	cfg.Log = log
+	srv := httptest.NewUnstartedServer(app.Handler(wrap(st), cfg.Config))
 	for _, c := range configure {
 		c(srv.Config)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"opfacade/app"
 	"opfacade/legacy"
 	"opfacade/legacydb"
 	"opfacade/store"
@@ -263,7 +264,7 @@ func TestLegacyEmptyAndOtherOPs(t *testing.T) {
 		t.Fatalf("an OP with no chats: want chats [], got %s", raw)
 	}
 	res, raw = srv.legacyForm(t, signed(tokenAdmin, "staffId", staffWang))
-	if res.Code != 200 || !bytes.Contains(raw, []byte(`"userId":"u0001dddd00000000000000000000000orphan","userIcon":"`+defaultIcon+`","chatId":"u0001eeee0000000000000000000000000001","nickName":null`)) {
+	if res.Code != 200 || !bytes.Contains(raw, []byte(`"userId":"u0001dddd00000000000000000000000orphan","userIcon":"`+app.DefaultIcon+`","chatId":"u0001eeee0000000000000000000000000001","nickName":null`)) {
 		t.Fatalf("a chat whose user has no profile: %s", raw)
 	}
 	if bytes.Contains(raw, []byte("Transfer")) {

@@ -17,6 +17,7 @@ import (
 	"time"
 	_ "time/tzdata" // the platform zone must load on machines without a zoneinfo database
 
+	"opfacade/app"
 	"opfacade/store"
 )
 
@@ -43,31 +44,29 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	cfg.Log = log
 
 	demo, err := prepareDemo(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.DB, cfg.storeOptions(log))
-	if err != nil {
-		return fmt.Errorf("open database: %w", err)
-	}
-	defer st.Close()
-	warnUnreachable(ctx, st, log)
 	if demo == nil {
-		demo = detectDemo(ctx, st)
+		demo = detectDemo(ctx, cfg)
 	}
-
-	handler, err := routes(st, cfg, demo, log)
+	cfg.PlaygroundHeaders = demo.headers()
+	a, err := app.Open(ctx, cfg.Config)
 	if err != nil {
 		return err
 	}
+	defer a.Close()
+	warnUnreachable(ctx, a.Store, log)
+
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           a.Handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      max(30*time.Second, cfg.Limits.Timeout+20*time.Second), // the body's read, then the work

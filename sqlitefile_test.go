@@ -259,7 +259,7 @@ type swappingStore struct {
 	once       sync.Once
 }
 
-func (s *swappingStore) ChatsByStaff(ctx context.Context, staffID string, f store.ChatFilter) ([]domain.Chat, []domain.User, error) {
+func (s *swappingStore) ChatsByStaff(ctx context.Context, staffID string, f domain.ChatFilter) ([]domain.Chat, []domain.User, error) {
 	s.once.Do(func() {
 		if err := os.Rename(s.next, s.path); err != nil {
 			panic(err)

@@ -43,9 +43,9 @@ func (f *failingStore) StaffByToken(ctx context.Context, token string) (domain.S
 	return f.Store.StaffByToken(ctx, token)
 }
 
-func (f *failingStore) ClientByID(ctx context.Context, id string) (store.Client, error) {
+func (f *failingStore) ClientByID(ctx context.Context, id string) (domain.Client, error) {
 	if err := f.fail("ClientByID"); err != nil {
-		return store.Client{}, err
+		return domain.Client{}, err
 	}
 	return f.Store.ClientByID(ctx, id)
 }
@@ -57,7 +57,7 @@ func (f *failingStore) StaffByIDs(ctx context.Context, ids []string) (map[string
 	return f.Store.StaffByIDs(ctx, ids)
 }
 
-func (f *failingStore) ChatsByStaff(ctx context.Context, staffID string, fl store.ChatFilter) ([]domain.Chat, []domain.User, error) {
+func (f *failingStore) ChatsByStaff(ctx context.Context, staffID string, fl domain.ChatFilter) ([]domain.Chat, []domain.User, error) {
 	if err := f.fail("ChatsByStaff"); err != nil {
 		return nil, nil, err
 	}

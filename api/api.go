@@ -3,6 +3,7 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 
@@ -12,8 +13,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
-
-	"opfacade/auth"
 )
 
 // Options configure the GraphQL endpoint.
@@ -22,6 +21,10 @@ type Options struct {
 	Introspection bool
 	// Limits bound each request; zero fields take DefaultLimits.
 	Limits Limits
+	// Prepare gives each request what its resolvers find in their context
+	// (the request's loaders, say), inside the guards and under the
+	// deadline; nil leaves the context as it is.
+	Prepare func(context.Context) context.Context
 }
 
 // New returns the GraphQL endpoint: POST with a JSON body (answered by
@@ -29,8 +32,8 @@ type Options struct {
 // Requests carry the caller's bearer token, checked once per operation
 // against tokens, and are bounded by opt.Limits.
 func New(es graphql.ExecutableSchema, tokens TokenChecker, opt Options, log *slog.Logger) http.Handler {
-	limits := opt.Limits.withDefaults()
-	return protect(auth.BearerMiddleware(newServer(es, tokens, opt.Introspection, limits, log)), limits, log)
+	limits := opt.Limits.WithDefaults()
+	return protect(newServer(es, tokens, opt.Introspection, limits, log), limits, opt.Prepare, log)
 }
 
 // newServer is the GraphQL handler, without the HTTP-level guards.

@@ -2,11 +2,11 @@ package api
 
 import (
 	"context"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"opfacade/auth"
 	"opfacade/domain"
 )
 
@@ -33,10 +33,11 @@ func (requireCaller) ExtensionName() string                          { return "R
 func (requireCaller) Validate(schema graphql.ExecutableSchema) error { return nil }
 
 func (rc requireCaller) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-	if _, ok := auth.StaffFrom(ctx); ok || !needsCaller(graphql.GetOperationContext(ctx)) {
+	oc := graphql.GetOperationContext(ctx)
+	if !needsCaller(oc) {
 		return next(ctx)
 	}
-	token, ok := auth.TokenFrom(ctx)
+	token, ok := bearer(oc.Headers.Get("Authorization"))
 	if !ok {
 		return rc.fail(ctx, domain.Errorf(domain.EUNAUTHENTICATED, "a bearer token is required: send Authorization: Bearer <token>"))
 	}
@@ -44,7 +45,18 @@ func (rc requireCaller) InterceptOperation(ctx context.Context, next graphql.Ope
 	if err != nil {
 		return rc.fail(ctx, err)
 	}
-	return next(auth.WithStaff(ctx, staff))
+	return next(domain.WithCaller(ctx, staff))
+}
+
+// bearer returns the token of an Authorization header of the Bearer
+// scheme (RFC 6750; the scheme's name in any case).
+func bearer(h string) (string, bool) {
+	scheme, tok, ok := strings.Cut(strings.TrimSpace(h), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	tok = strings.TrimSpace(tok)
+	return tok, tok != ""
 }
 
 func (rc requireCaller) fail(ctx context.Context, err error) graphql.ResponseHandler {

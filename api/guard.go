@@ -2,12 +2,14 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+
+	"github.com/99designs/gqlgen/graphql"
 
 	"opfacade/domain"
 	"opfacade/httpguard"
@@ -16,15 +18,27 @@ import (
 // protect puts the HTTP-level guards in front of the GraphQL handler, in
 // the order they are cheapest to check: panics are answered, methods no
 // transport serves and forged requests refused, then bodies that are not
-// JSON, the body read whole and bounded (and a batch refused), and then
-// the work runs under the request deadline.
-func protect(next http.Handler, l Limits, log *slog.Logger) http.Handler {
+// JSON; the body is read whole and bounded, and decoded once (a batch
+// refused); then the request gets its context (prepare) and the work runs
+// under the request deadline.
+func protect(next http.Handler, l Limits, prepare func(context.Context) context.Context, log *slog.Logger) http.Handler {
+	if prepare != nil {
+		next = withContext(prepare, next)
+	}
 	next = httpguard.Deadline(l.Timeout, log, unavailable(l), next)
-	next = readBody(l.MaxBody, next)
+	next = decodeBody(next)
+	next = httpguard.ReadBody(l.MaxBody, tooLarge(l), unreadable, next)
 	next = requireJSON(next)
 	next = preventCSRF(next)
 	next = allowMethods(next)
 	return httpguard.Recover(log, internalError, next)
+}
+
+// withContext runs next with the request's context made by prepare.
+func withContext(prepare func(context.Context) context.Context, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(prepare(r.Context())))
+	})
 }
 
 // writeError answers with one GraphQL error carrying code.
@@ -62,43 +76,66 @@ func unavailableMessage(l Limits) string {
 	return fmt.Sprintf("the request did not finish within %s; try again later", l.Timeout)
 }
 
-// readBody reads a POST body whole, up to limit bytes: a larger one is
-// PAYLOAD_TOO_LARGE (413) without reading further, a JSON array, a batch
-// of operations, is BATCHING_NOT_SUPPORTED, and anything else but one
-// JSON object is BAD_REQUEST.
-func readBody(limit int64, next http.Handler) http.Handler {
+// tooLarge answers a body over the limit, unread beyond it.
+func tooLarge(l Limits) httpguard.Answer {
+	msg := fmt.Sprintf("the request body is larger than the limit of %d bytes", l.MaxBody)
+	return func(w http.ResponseWriter, _ *http.Request) {
+		writeError(w, http.StatusRequestEntityTooLarge, CodePayloadTooLarge, msg)
+	}
+}
+
+// unreadable answers a body the client stalled on or cut short.
+func unreadable(w http.ResponseWriter, _ *http.Request) {
+	writeError(w, http.StatusBadRequest, CodeBadRequest, "the request body could not be read")
+}
+
+// decodeBody decodes a POST body, read whole, into the operation's
+// parameters, which postJSON runs as they are: a JSON array, a batch of
+// operations, is BATCHING_NOT_SUPPORTED, and anything else but one JSON
+// object is BAD_REQUEST, said here so that gqlgen's answer, which repeats
+// the body, is never sent.
+func decodeBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			next.ServeHTTP(w, r)
 			return
 		}
-		tooLarge := fmt.Sprintf("the request body is larger than the limit of %d bytes", limit)
-		if r.ContentLength > limit {
-			writeError(w, http.StatusRequestEntityTooLarge, CodePayloadTooLarge, tooLarge)
-			return
-		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-		var mbe *http.MaxBytesError
-		switch {
-		case errors.As(err, &mbe):
-			writeError(w, http.StatusRequestEntityTooLarge, CodePayloadTooLarge, tooLarge)
-			return
-		case err != nil:
-			writeError(w, http.StatusBadRequest, CodeBadRequest, "the request body could not be read")
-			return
-		}
-		t := bytes.TrimLeft(body, " \t\r\n")
-		switch {
-		case len(t) > 0 && t[0] == '[':
+		body := bytes.TrimLeft(httpguard.Body(r), " \t\r\n")
+		if len(body) > 0 && body[0] == '[' {
 			writeError(w, http.StatusBadRequest, CodeBatching, "batched operations are not supported: send one operation as a JSON object")
 			return
-		case len(t) == 0 || t[0] != '{' || !json.Valid(t):
-			// Said here, so that gqlgen's answer, which repeats the
-			// body, is never sent.
+		}
+		params, ok := decodeParams(body)
+		if !ok {
 			writeError(w, http.StatusBadRequest, CodeBadRequest, `the request body must be one JSON object: {"query": "…", "variables": {…}, "operationName": "…"}`)
 			return
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), paramsKey{}, params)))
 	})
+}
+
+// decodeParams reads body as one JSON object of GraphQL request
+// parameters, numbers kept as written, and nothing after it.
+func decodeParams(body []byte) (*graphql.RawParams, bool) {
+	if len(body) == 0 || body[0] != '{' {
+		return nil, false
+	}
+	var params graphql.RawParams
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&params); err != nil {
+		return nil, false
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, false
+	}
+	return &params, true
+}
+
+type paramsKey struct{}
+
+// paramsFrom returns the parameters decodeBody decoded.
+func paramsFrom(ctx context.Context) (*graphql.RawParams, bool) {
+	p, ok := ctx.Value(paramsKey{}).(*graphql.RawParams)
+	return p, ok
 }

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"opfacade/auth"
 	"opfacade/domain"
 	"opfacade/graph"
 	"opfacade/resolvers"
@@ -52,7 +51,7 @@ func TestProtectAnswers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := serveOnce(protect(tt.h, l, log), http.MethodPost, "application/json", `{"query":"{ me { id } }"}`)
+			rec := serveOnce(protect(tt.h, l, nil, log), http.MethodPost, "application/json", `{"query":"{ me { id } }"}`)
 			if rec.Code != tt.status || rec.Body.String() != tt.body {
 				t.Fatalf("HTTP %d %s\nwant %d %s", rec.Code, rec.Body, tt.status, tt.body)
 			}
@@ -76,7 +75,7 @@ func TestDeadlineContext(t *testing.T) {
 			got = time.Until(d)
 		}
 		_ = context.Cause(r.Context())
-	}), l, slog.New(slog.DiscardHandler))
+	}), l, nil, slog.New(slog.DiscardHandler))
 	serveOnce(h, http.MethodPost, "application/json", `{}`)
 	if got <= 0 || got > l.Timeout {
 		t.Fatalf("time left = %v, want within (0, %v]", got, l.Timeout)
@@ -115,7 +114,7 @@ func TestOperationCancelledAfterTheTokenCheck(t *testing.T) {
 			var logs strings.Builder
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			h := auth.BearerMiddleware(newServer(es, cancellingTokens{cancel}, true, DefaultLimits, slog.New(slog.NewTextHandler(&logs, nil))))
+			h := newServer(es, cancellingTokens{cancel}, true, DefaultLimits, slog.New(slog.NewTextHandler(&logs, nil)))
 			req := httptest.NewRequestWithContext(ctx, tt.method, tt.target, strings.NewReader(query))
 			req.Header.Set("Authorization", "Bearer t")
 			for k, v := range tt.header {

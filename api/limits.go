@@ -47,7 +47,8 @@ var DefaultLimits = Limits{
 	Timeout:       5 * time.Second,
 }
 
-func (l Limits) withDefaults() Limits {
+// WithDefaults is l with DefaultLimits in place of its zero fields.
+func (l Limits) WithDefaults() Limits {
 	d := DefaultLimits
 	if l.MaxComplexity > 0 {
 		d.MaxComplexity = l.MaxComplexity

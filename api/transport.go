@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -18,9 +17,10 @@ import (
 // answer) that writes the executor's data as it is. transport.POST passes
 // the finished response through json.Marshal, which copies the data,
 // checks it once more and escapes <, > and & in it: for a thousand-chat
-// answer, a megabyte more work. Any other request (another Accept, a body
-// that does not parse, an operation that does not validate) goes to
-// transport.POST unchanged, so its answers and statuses are gqlgen's.
+// answer, a megabyte more work. It runs the parameters the guard decoded
+// (see decodeBody). Any other request (another Accept, an operation that
+// does not validate) goes to transport.POST unchanged, so its answers and
+// statuses are gqlgen's.
 type postJSON struct{ post transport.POST }
 
 var _ graphql.Transport = postJSON{}
@@ -39,27 +39,17 @@ func (t postJSON) Supports(r *http.Request) bool {
 func (t postJSON) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	ctx := r.Context()
 	start := graphql.Now()
-	body, err := io.ReadAll(r.Body)
-	fallback := func() {
-		r.Body = io.NopCloser(bytes.NewReader(body))
+	decoded, ok := paramsFrom(ctx)
+	if !ok {
 		t.post.Do(w, r, exec)
-	}
-	if err != nil {
-		fallback()
 		return
 	}
-	var params graphql.RawParams
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(&params); err != nil {
-		fallback()
-		return
-	}
+	params := *decoded
 	params.Headers = r.Header
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
 	rc, opErr := exec.CreateOperationContext(ctx, &params)
 	if opErr != nil {
-		fallback()
+		t.post.Do(w, r, exec) // gqlgen's answer and status for a bad operation
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, rc)

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"opfacade/app"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -61,7 +62,7 @@ func newBaseline(ctx context.Context, path string, zone *time.Location, host str
 	// The pool the facade gets on this machine by default.
 	db.SetMaxOpenConns(sqlitePool())
 	db.SetMaxIdleConns(sqlitePool())
-	b := &baseline{db: db, zone: zone, defaultIcon: defaultIcon, servicePhone: "400800400", host: host}
+	b := &baseline{db: db, zone: zone, defaultIcon: app.DefaultIcon, servicePhone: app.ServicePhone, host: host}
 	for _, p := range []struct {
 		st  **sql.Stmt
 		sql string

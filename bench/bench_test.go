@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -125,7 +124,7 @@ func TestMemStoreAnswersLikeTheStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	floor := graphQLHandler(executableSchema(mem), mem, slog.New(slog.DiscardHandler))
+	floor := facadeHandler(mem)
 	c := newCaller(graphQL, ds, logins)
 	for _, l := range logins {
 		var got [2][]byte

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"opfacade/app"
 	"testing"
 
 	"opfacade/store"
@@ -21,15 +22,13 @@ type inProcess struct {
 }
 
 func openInProcess(ctx context.Context, ds *dataset) (*inProcess, error) {
-	st, err := store.Open(ctx, ds.Path, store.Options{Zone: platformZone()})
+	cfg := facadeConfig()
+	cfg.DB = ds.Path
+	a, err := app.Open(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	facade, err := newFacadeHandler(st)
-	if err != nil {
-		_ = st.Close()
-		return nil, err
-	}
+	st, facade := a.Store, a.Handler
 	b, err := newBaseline(ctx, ds.Path, platformZone(), benchHost)
 	if err != nil {
 		_ = st.Close()

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"os"
 	"runtime"
@@ -297,7 +296,7 @@ func measureFloor(ctx context.Context, p *inProcess, c *caller, ds *dataset, row
 	if err != nil {
 		return err
 	}
-	floor := graphQLHandler(executableSchema(mem), mem, slog.New(slog.DiscardHandler))
+	floor := facadeHandler(mem)
 	for i := range rows {
 		one := logins[i : i+1]
 		for j, h := range []http.Handler{p.facade, floor, p.baseMux} {

@@ -60,7 +60,7 @@ func loadMemStore(ctx context.Context, st *store.Store, logins []login) (*memSto
 	return m, nil
 }
 
-func inService() store.ChatFilter { return store.ChatFilter{Statuses: []string{domain.ChatService}} }
+func inService() domain.ChatFilter { return domain.ChatFilter{Statuses: []string{domain.ChatService}} }
 
 func (m *memStore) StaffByToken(_ context.Context, token string) (domain.Staff, error) {
 	s, ok := m.byToken[token]
@@ -70,7 +70,7 @@ func (m *memStore) StaffByToken(_ context.Context, token string) (domain.Staff, 
 	return s, nil
 }
 
-func (m *memStore) ChatsByStaff(_ context.Context, staffID string, f store.ChatFilter) ([]domain.Chat, []domain.User, error) {
+func (m *memStore) ChatsByStaff(_ context.Context, staffID string, f domain.ChatFilter) ([]domain.Chat, []domain.User, error) {
 	if f.Unknown || !slices.Equal(f.Statuses, inService().Statuses) {
 		return nil, nil, errNotHeld
 	}
@@ -92,6 +92,15 @@ func (m *memStore) GradesByUserIDs(_ context.Context, ids []string) (map[string]
 	}
 	return out, nil
 }
+
+// ClientByID holds no legacy client: the floor is measured on the GraphQL
+// path.
+func (m *memStore) ClientByID(context.Context, string) (domain.Client, error) {
+	return domain.Client{}, errNotHeld
+}
+
+// Ready: the rows are at hand.
+func (m *memStore) Ready(context.Context) error { return nil }
 
 // pick is the entries of all that ids name.
 func pick[V any](all map[string]V, ids []string) map[string]V {

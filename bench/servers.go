@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -18,18 +17,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql"
-
-	"opfacade/api"
-	"opfacade/graph"
-	"opfacade/legacy"
-	"opfacade/loader"
-	"opfacade/resolvers"
-	"opfacade/store"
+	"opfacade/app"
 )
-
-// defaultIcon is the server's default -default-icon, the old deployment's.
-const defaultIcon = "http://7xkq6j.com1.z0.glb.clouddn.com/defaultUserIcon.png?attname=&imageView2/1/w/200/h/200&e=1609915298&token=1pd5YXbBmYR7QQqodYuItP927L99-O4qNLAynsmp:DE3Q5PUuDcWv89Nt_2nL_8Q0Njk="
 
 // benchHost is the -host-name both servers show in the legacy footer.
 const benchHost = "bench"
@@ -51,49 +40,22 @@ func sqlitePool() int { return max(4, 2*runtime.NumCPU()) }
 
 // platformZone is the server's default -tz.
 func platformZone() *time.Location {
-	loc, err := time.LoadLocation("Asia/Shanghai")
+	loc, err := time.LoadLocation(app.PlatformZone)
 	if err != nil {
 		panic(err)
 	}
 	return loc
 }
 
-// newFacadeHandler wires both front doors over st the way the server's
-// routes do, for the in-process measurements (statements, allocations).
-func newFacadeHandler(st *store.Store) (http.Handler, error) {
-	es := executableSchema(st)
-	log := slog.New(slog.DiscardHandler)
-	receives, err := legacy.New(legacy.Config{
-		Schema: es, Store: st, CheckSign: true, ServicePhone: "400800400", HostName: benchHost,
-		Zone: platformZone(), Log: log,
-	})
-	if err != nil {
-		return nil, err
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/query", graphQLHandler(es, st, log))
-	mux.Handle("/op/v2/receives", receives.Protect(api.DefaultLimits.Timeout, loader.Middleware(st, receives)))
-	return mux, nil
+// facadeConfig is the server's configuration with its defaults, as the
+// load phases start it (see startFacade).
+func facadeConfig() app.Config {
+	return app.Config{Zone: platformZone(), HostName: benchHost, CheckSign: true, Introspection: true}
 }
 
-// graphStore is what the GraphQL path reads: the real store, or memStore.
-type graphStore interface {
-	resolvers.Store
-	loader.Store
-	api.TokenChecker
-}
-
-func executableSchema(st graphStore) graphql.ExecutableSchema {
-	return graph.NewExecutableSchema(graph.Config{
-		Resolvers:  &resolvers.Resolver{Store: st, DefaultIcon: defaultIcon},
-		Complexity: resolvers.Complexity(),
-	})
-}
-
-// graphQLHandler is the GraphQL endpoint over st as the server mounts it.
-func graphQLHandler(es graphql.ExecutableSchema, st graphStore, log *slog.Logger) http.Handler {
-	return loader.Middleware(st, api.New(es, st, api.Options{Introspection: true}, log))
-}
+// facadeHandler is the server's handler over b, for the in-process
+// measurements (statements, allocations).
+func facadeHandler(b app.Backend) http.Handler { return app.Handler(b, facadeConfig()) }
 
 // server is a server process the load is pointed at.
 type server struct {

@@ -63,3 +63,20 @@ type Grade struct {
 	OrderCount   int
 	ServiceCount int
 }
+
+// ChatFilter selects an OP's chats by status.
+type ChatFilter struct {
+	// Statuses are stored statuses to include, e.g. ChatService.
+	Statuses []string
+	// Unknown also includes chats whose status is none of
+	// KnownChatStatuses.
+	Unknown bool
+}
+
+// Client is an app allowed to call the legacy v2 API, with the secret
+// its requests are signed with.
+type Client struct {
+	ID      string
+	Secret  string
+	Enabled bool
+}

@@ -8,8 +8,7 @@ import (
 	"fmt"
 	"math"
 	"opfacade/domain"
-	"opfacade/graph/model"
-	"opfacade/resolvers/view"
+	"opfacade/model"
 	"opfacade/scalar"
 	"strconv"
 	"sync/atomic"
@@ -44,10 +43,10 @@ type ComplexityRoot struct {
 		CreateTime   func(childComplexity int) int
 		GroupID      func(childComplexity int) int
 		ID           func(childComplexity int) int
-		LastMessage  func(childComplexity int) int
-		SchemaStatus func(childComplexity int) int
+		Message      func(childComplexity int) int
 		Staff        func(childComplexity int) int
 		Status       func(childComplexity int) int
+		StoredStatus func(childComplexity int) int
 		Title        func(childComplexity int) int
 		User         func(childComplexity int) int
 	}
@@ -58,11 +57,11 @@ type ComplexityRoot struct {
 	}
 
 	Staff struct {
-		Chats      func(childComplexity int, status []model.ChatStatus) int
-		ID         func(childComplexity int) int
-		Name       func(childComplexity int) int
-		Online     func(childComplexity int) int
-		SchemaRole func(childComplexity int) int
+		Chats    func(childComplexity int, status []model.ChatStatus) int
+		ID       func(childComplexity int) int
+		IsOnline func(childComplexity int) int
+		Name     func(childComplexity int) int
+		Role     func(childComplexity int) int
 	}
 
 	User struct {
@@ -84,11 +83,11 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type QueryResolver interface {
-	Me(ctx context.Context) (*view.Staff, error)
-	Staff(ctx context.Context, id string) (*view.Staff, error)
+	Me(ctx context.Context) (*model.Staff, error)
+	Staff(ctx context.Context, id string) (*model.Staff, error)
 }
 type StaffResolver interface {
-	Chats(ctx context.Context, obj *view.Staff, status []model.ChatStatus) ([]view.Chat, error)
+	Chats(ctx context.Context, obj *model.Staff, status []model.ChatStatus) ([]model.Chat, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -134,29 +133,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Chat.ID(childComplexity), true
 	case "Chat.message":
-		if e.ComplexityRoot.Chat.LastMessage == nil {
+		if e.ComplexityRoot.Chat.Message == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Chat.LastMessage(childComplexity), true
-	case "Chat.status":
-		if e.ComplexityRoot.Chat.SchemaStatus == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Chat.SchemaStatus(childComplexity), true
+		return e.ComplexityRoot.Chat.Message(childComplexity), true
 	case "Chat.staff":
 		if e.ComplexityRoot.Chat.Staff == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Chat.Staff(childComplexity), true
-	case "Chat.storedStatus":
+	case "Chat.status":
 		if e.ComplexityRoot.Chat.Status == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Chat.Status(childComplexity), true
+	case "Chat.storedStatus":
+		if e.ComplexityRoot.Chat.StoredStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Chat.StoredStatus(childComplexity), true
 	case "Chat.title":
 		if e.ComplexityRoot.Chat.Title == nil {
 			break
@@ -205,24 +204,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Staff.ID(childComplexity), true
+	case "Staff.isOnline":
+		if e.ComplexityRoot.Staff.IsOnline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Staff.IsOnline(childComplexity), true
 	case "Staff.name":
 		if e.ComplexityRoot.Staff.Name == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Staff.Name(childComplexity), true
-	case "Staff.isOnline":
-		if e.ComplexityRoot.Staff.Online == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Staff.Online(childComplexity), true
 	case "Staff.role":
-		if e.ComplexityRoot.Staff.SchemaRole == nil {
+		if e.ComplexityRoot.Staff.Role == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Staff.SchemaRole(childComplexity), true
+		return e.ComplexityRoot.Staff.Role(childComplexity), true
 
 	case "User.grade":
 		if e.ComplexityRoot.User.Grade == nil {
@@ -676,7 +675,7 @@ func (ec *executionContext) field_Staff_chats_args(ctx context.Context, rawArgs 
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "status",
 		func(ctx context.Context, v any) ([]model.ChatStatus, error) {
-			return ec.unmarshalNChatStatus2ᚕopfacadeᚋgraphᚋmodelᚐChatStatusᚄ(ctx, v)
+			return ec.unmarshalNChatStatus2ᚕopfacadeᚋmodelᚐChatStatusᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -759,7 +758,7 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 
 // region    **************************** field.gotpl *****************************
 
-func (ec *executionContext) _Chat_id(ctx context.Context, field graphql.CollectedField, obj *view.Chat) (ret graphql.Marshaler) {
+func (ec *executionContext) _Chat_id(ctx context.Context, field graphql.CollectedField, obj *model.Chat) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -782,7 +781,7 @@ func (ec *executionContext) fieldContext_Chat_id(_ context.Context, field graphq
 	return graphql.NewScalarFieldContext("Chat", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Chat_groupId(ctx context.Context, field graphql.CollectedField, obj *view.Chat) (ret graphql.Marshaler) {
+func (ec *executionContext) _Chat_groupId(ctx context.Context, field graphql.CollectedField, obj *model.Chat) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -805,7 +804,7 @@ func (ec *executionContext) fieldContext_Chat_groupId(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Chat", field, false, false, "String")
 }
 
-func (ec *executionContext) _Chat_title(ctx context.Context, field graphql.CollectedField, obj *view.Chat) (ret graphql.Marshaler) {
+func (ec *executionContext) _Chat_title(ctx context.Context, field graphql.CollectedField, obj *model.Chat) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -828,7 +827,7 @@ func (ec *executionContext) fieldContext_Chat_title(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Chat", field, false, false, "String")
 }
 
-func (ec *executionContext) _Chat_status(ctx context.Context, field graphql.CollectedField, obj *view.Chat) (ret graphql.Marshaler) {
+func (ec *executionContext) _Chat_status(ctx context.Context, field graphql.CollectedField, obj *model.Chat) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -837,11 +836,11 @@ func (ec *executionContext) _Chat_status(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Chat_status(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.SchemaStatus, nil
+			return obj.Status, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.ChatStatus) graphql.Marshaler {
-			return ec.marshalNChatStatus2opfacadeᚋgraphᚋmodelᚐChatStatus(ctx, selections, v)
+			return ec.marshalNChatStatus2opfacadeᚋmodelᚐChatStatus(ctx, selections, v)
 		},
 		true,
 		true,
@@ -851,7 +850,7 @@ func (ec *executionContext) fieldContext_Chat_status(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Chat", field, false, false, "ChatStatus")
 }
 
-func (ec *executionContext) _Chat_storedStatus(ctx context.Context, field graphql.CollectedField, obj *view.Chat) (ret graphql.Marshaler) {
+func (ec *executionContext) _Chat_storedStatus(ctx context.Context, field graphql.CollectedField, obj *model.Chat) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -860,7 +859,7 @@ func (ec *executionContext) _Chat_storedStatus(ctx context.Context, field graphq
 			return ec.fieldContext_Chat_storedStatus(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Status, nil
+			return obj.StoredStatus, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -874,7 +873,7 @@ func (ec *executionContext) fieldContext_Chat_storedStatus(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Chat", field, false, false, "String")
 }
 
-func (ec *executionContext) _Chat_address(ctx context.Context, field graphql.CollectedField, obj *view.Chat) (ret graphql.Marshaler) {
+func (ec *executionContext) _Chat_address(ctx context.Context, field graphql.CollectedField, obj *model.Chat) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -897,7 +896,7 @@ func (ec *executionContext) fieldContext_Chat_address(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Chat", field, false, false, "String")
 }
 
-func (ec *executionContext) _Chat_message(ctx context.Context, field graphql.CollectedField, obj *view.Chat) (ret graphql.Marshaler) {
+func (ec *executionContext) _Chat_message(ctx context.Context, field graphql.CollectedField, obj *model.Chat) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -906,7 +905,7 @@ func (ec *executionContext) _Chat_message(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Chat_message(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.LastMessage, nil
+			return obj.Message, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -920,7 +919,7 @@ func (ec *executionContext) fieldContext_Chat_message(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Chat", field, false, false, "String")
 }
 
-func (ec *executionContext) _Chat_createTime(ctx context.Context, field graphql.CollectedField, obj *view.Chat) (ret graphql.Marshaler) {
+func (ec *executionContext) _Chat_createTime(ctx context.Context, field graphql.CollectedField, obj *model.Chat) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -943,7 +942,7 @@ func (ec *executionContext) fieldContext_Chat_createTime(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Chat", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _Chat_user(ctx context.Context, field graphql.CollectedField, obj *view.Chat) (ret graphql.Marshaler) {
+func (ec *executionContext) _Chat_user(ctx context.Context, field graphql.CollectedField, obj *model.Chat) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -952,11 +951,11 @@ func (ec *executionContext) _Chat_user(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_Chat_user(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.User()
+			return obj.User, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *view.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖopfacadeᚋresolversᚋviewᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖopfacadeᚋmodelᚐUser(ctx, selections, v)
 		},
 		true,
 		true,
@@ -966,7 +965,7 @@ func (ec *executionContext) fieldContext_Chat_user(_ context.Context, field grap
 	fc = &graphql.FieldContext{
 		Object:     "Chat",
 		Field:      field,
-		IsMethod:   true,
+		IsMethod:   false,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
@@ -975,7 +974,7 @@ func (ec *executionContext) fieldContext_Chat_user(_ context.Context, field grap
 	return fc, nil
 }
 
-func (ec *executionContext) _Chat_staff(ctx context.Context, field graphql.CollectedField, obj *view.Chat) (ret graphql.Marshaler) {
+func (ec *executionContext) _Chat_staff(ctx context.Context, field graphql.CollectedField, obj *model.Chat) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -984,11 +983,11 @@ func (ec *executionContext) _Chat_staff(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Chat_staff(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Staff()
+			return obj.Staff, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *view.Staff) graphql.Marshaler {
-			return ec.marshalOStaff2ᚖopfacadeᚋresolversᚋviewᚐStaff(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Staff) graphql.Marshaler {
+			return ec.marshalOStaff2ᚖopfacadeᚋmodelᚐStaff(ctx, selections, v)
 		},
 		true,
 		false,
@@ -998,7 +997,7 @@ func (ec *executionContext) fieldContext_Chat_staff(_ context.Context, field gra
 	fc = &graphql.FieldContext{
 		Object:     "Chat",
 		Field:      field,
-		IsMethod:   true,
+		IsMethod:   false,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Staff(ctx, field)
@@ -1019,8 +1018,8 @@ func (ec *executionContext) _Query_me(ctx context.Context, field graphql.Collect
 			return ec.Resolvers.Query().Me(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *view.Staff) graphql.Marshaler {
-			return ec.marshalNStaff2ᚖopfacadeᚋresolversᚋviewᚐStaff(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Staff) graphql.Marshaler {
+			return ec.marshalNStaff2ᚖopfacadeᚋmodelᚐStaff(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1052,8 +1051,8 @@ func (ec *executionContext) _Query_staff(ctx context.Context, field graphql.Coll
 			return ec.Resolvers.Query().Staff(ctx, fc.Args["id"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *view.Staff) graphql.Marshaler {
-			return ec.marshalOStaff2ᚖopfacadeᚋresolversᚋviewᚐStaff(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Staff) graphql.Marshaler {
+			return ec.marshalOStaff2ᚖopfacadeᚋmodelᚐStaff(ctx, selections, v)
 		},
 		true,
 		false,
@@ -1159,7 +1158,7 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Staff_id(ctx context.Context, field graphql.CollectedField, obj *view.Staff) (ret graphql.Marshaler) {
+func (ec *executionContext) _Staff_id(ctx context.Context, field graphql.CollectedField, obj *model.Staff) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1182,7 +1181,7 @@ func (ec *executionContext) fieldContext_Staff_id(_ context.Context, field graph
 	return graphql.NewScalarFieldContext("Staff", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Staff_name(ctx context.Context, field graphql.CollectedField, obj *view.Staff) (ret graphql.Marshaler) {
+func (ec *executionContext) _Staff_name(ctx context.Context, field graphql.CollectedField, obj *model.Staff) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1205,7 +1204,7 @@ func (ec *executionContext) fieldContext_Staff_name(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Staff", field, false, false, "String")
 }
 
-func (ec *executionContext) _Staff_role(ctx context.Context, field graphql.CollectedField, obj *view.Staff) (ret graphql.Marshaler) {
+func (ec *executionContext) _Staff_role(ctx context.Context, field graphql.CollectedField, obj *model.Staff) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1214,11 +1213,11 @@ func (ec *executionContext) _Staff_role(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Staff_role(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.SchemaRole, nil
+			return obj.Role, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.StaffRole) graphql.Marshaler {
-			return ec.marshalNStaffRole2opfacadeᚋgraphᚋmodelᚐStaffRole(ctx, selections, v)
+			return ec.marshalNStaffRole2opfacadeᚋmodelᚐStaffRole(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1228,7 +1227,7 @@ func (ec *executionContext) fieldContext_Staff_role(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Staff", field, false, false, "StaffRole")
 }
 
-func (ec *executionContext) _Staff_isOnline(ctx context.Context, field graphql.CollectedField, obj *view.Staff) (ret graphql.Marshaler) {
+func (ec *executionContext) _Staff_isOnline(ctx context.Context, field graphql.CollectedField, obj *model.Staff) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1237,7 +1236,7 @@ func (ec *executionContext) _Staff_isOnline(ctx context.Context, field graphql.C
 			return ec.fieldContext_Staff_isOnline(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Online, nil
+			return obj.IsOnline, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
@@ -1251,7 +1250,7 @@ func (ec *executionContext) fieldContext_Staff_isOnline(_ context.Context, field
 	return graphql.NewScalarFieldContext("Staff", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _Staff_chats(ctx context.Context, field graphql.CollectedField, obj *view.Staff) (ret graphql.Marshaler) {
+func (ec *executionContext) _Staff_chats(ctx context.Context, field graphql.CollectedField, obj *model.Staff) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1264,8 +1263,8 @@ func (ec *executionContext) _Staff_chats(ctx context.Context, field graphql.Coll
 			return ec.Resolvers.Staff().Chats(ctx, obj, fc.Args["status"].([]model.ChatStatus))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []view.Chat) graphql.Marshaler {
-			return ec.marshalNChat2ᚕopfacadeᚋresolversᚋviewᚐChatᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Chat) graphql.Marshaler {
+			return ec.marshalNChat2ᚕopfacadeᚋmodelᚐChatᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1295,7 +1294,7 @@ func (ec *executionContext) fieldContext_Staff_chats(ctx context.Context, field 
 	return fc, nil
 }
 
-func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *view.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1318,7 +1317,7 @@ func (ec *executionContext) fieldContext_User_id(_ context.Context, field graphq
 	return graphql.NewScalarFieldContext("User", field, false, false, "ID")
 }
 
-func (ec *executionContext) _User_nickName(ctx context.Context, field graphql.CollectedField, obj *view.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_nickName(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1341,7 +1340,7 @@ func (ec *executionContext) fieldContext_User_nickName(_ context.Context, field 
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
-func (ec *executionContext) _User_icon(ctx context.Context, field graphql.CollectedField, obj *view.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_icon(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1364,7 +1363,7 @@ func (ec *executionContext) fieldContext_User_icon(_ context.Context, field grap
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
-func (ec *executionContext) _User_grade(ctx context.Context, field graphql.CollectedField, obj *view.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_grade(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1373,7 +1372,7 @@ func (ec *executionContext) _User_grade(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_User_grade(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Grade()
+			return obj.Grade, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *domain.Grade) graphql.Marshaler {
@@ -1387,7 +1386,7 @@ func (ec *executionContext) fieldContext_User_grade(_ context.Context, field gra
 	fc = &graphql.FieldContext{
 		Object:     "User",
 		Field:      field,
-		IsMethod:   true,
+		IsMethod:   false,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_UserGrade(ctx, field)
@@ -2548,7 +2547,7 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 var chatImplementors = []string{"Chat"}
 
-func (ec *executionContext) _Chat(ctx context.Context, sel ast.SelectionSet, obj *view.Chat) graphql.Marshaler {
+func (ec *executionContext) _Chat(ctx context.Context, sel ast.SelectionSet, obj *model.Chat) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -2688,7 +2687,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 
 var staffImplementors = []string{"Staff"}
 
-func (ec *executionContext) _Staff(ctx context.Context, sel ast.SelectionSet, obj *view.Staff) graphql.Marshaler {
+func (ec *executionContext) _Staff(ctx context.Context, sel ast.SelectionSet, obj *model.Staff) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, staffImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -2742,7 +2741,7 @@ func (ec *executionContext) _Staff(ctx context.Context, sel ast.SelectionSet, ob
 
 var userImplementors = []string{"User"}
 
-func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *view.User) graphql.Marshaler {
+func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *model.User) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -3207,15 +3206,15 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
-func (ec *executionContext) marshalNChat2opfacadeᚋresolversᚋviewᚐChat(ctx context.Context, sel ast.SelectionSet, v view.Chat) graphql.Marshaler {
+func (ec *executionContext) marshalNChat2opfacadeᚋmodelᚐChat(ctx context.Context, sel ast.SelectionSet, v model.Chat) graphql.Marshaler {
 	return ec._Chat(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNChat2ᚕopfacadeᚋresolversᚋviewᚐChatᚄ(ctx context.Context, sel ast.SelectionSet, v []view.Chat) graphql.Marshaler {
+func (ec *executionContext) marshalNChat2ᚕopfacadeᚋmodelᚐChatᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Chat) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNChat2opfacadeᚋresolversᚋviewᚐChat(ctx, sel, v[i])
+		return ec.marshalNChat2opfacadeᚋmodelᚐChat(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -3227,23 +3226,43 @@ func (ec *executionContext) marshalNChat2ᚕopfacadeᚋresolversᚋviewᚐChat�
 	return ret
 }
 
-func (ec *executionContext) unmarshalNChatStatus2opfacadeᚋgraphᚋmodelᚐChatStatus(ctx context.Context, v any) (model.ChatStatus, error) {
-	var res model.ChatStatus
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNChatStatus2opfacadeᚋmodelᚐChatStatus(ctx context.Context, v any) (model.ChatStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNChatStatus2opfacadeᚋmodelᚐChatStatus[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNChatStatus2opfacadeᚋgraphᚋmodelᚐChatStatus(ctx context.Context, sel ast.SelectionSet, v model.ChatStatus) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNChatStatus2opfacadeᚋmodelᚐChatStatus(ctx context.Context, sel ast.SelectionSet, v model.ChatStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNChatStatus2opfacadeᚋmodelᚐChatStatus[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ChatStatus!")
+	}
+	return res
 }
 
-func (ec *executionContext) unmarshalNChatStatus2ᚕopfacadeᚋgraphᚋmodelᚐChatStatusᚄ(ctx context.Context, v any) ([]model.ChatStatus, error) {
+var (
+	unmarshalNChatStatus2opfacadeᚋmodelᚐChatStatus = map[string]model.ChatStatus{
+		"WAIT":    model.ChatStatusWait,
+		"SERVICE": model.ChatStatusService,
+		"CLOSED":  model.ChatStatusClosed,
+		"UNKNOWN": model.ChatStatusUnknown,
+	}
+	marshalNChatStatus2opfacadeᚋmodelᚐChatStatus = map[model.ChatStatus]string{
+		model.ChatStatusWait:    "WAIT",
+		model.ChatStatusService: "SERVICE",
+		model.ChatStatusClosed:  "CLOSED",
+		model.ChatStatusUnknown: "UNKNOWN",
+	}
+)
+
+func (ec *executionContext) unmarshalNChatStatus2ᚕopfacadeᚋmodelᚐChatStatusᚄ(ctx context.Context, v any) ([]model.ChatStatus, error) {
 	vSlice := graphql.CoerceList(v)
 	var err error
 	res := make([]model.ChatStatus, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNChatStatus2opfacadeᚋgraphᚋmodelᚐChatStatus(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNChatStatus2opfacadeᚋmodelᚐChatStatus(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -3251,11 +3270,11 @@ func (ec *executionContext) unmarshalNChatStatus2ᚕopfacadeᚋgraphᚋmodelᚐC
 	return res, nil
 }
 
-func (ec *executionContext) marshalNChatStatus2ᚕopfacadeᚋgraphᚋmodelᚐChatStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ChatStatus) graphql.Marshaler {
+func (ec *executionContext) marshalNChatStatus2ᚕopfacadeᚋmodelᚐChatStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ChatStatus) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNChatStatus2opfacadeᚋgraphᚋmodelᚐChatStatus(ctx, sel, v[i])
+		return ec.marshalNChatStatus2opfacadeᚋmodelᚐChatStatus(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -3309,7 +3328,7 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
-func (ec *executionContext) marshalNStaff2ᚖopfacadeᚋresolversᚋviewᚐStaff(ctx context.Context, sel ast.SelectionSet, v *view.Staff) graphql.Marshaler {
+func (ec *executionContext) marshalNStaff2ᚖopfacadeᚋmodelᚐStaff(ctx context.Context, sel ast.SelectionSet, v *model.Staff) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Staff!")
 		return graphql.Null
@@ -3317,15 +3336,31 @@ func (ec *executionContext) marshalNStaff2ᚖopfacadeᚋresolversᚋviewᚐStaff
 	return ec._Staff(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNStaffRole2opfacadeᚋgraphᚋmodelᚐStaffRole(ctx context.Context, v any) (model.StaffRole, error) {
-	var res model.StaffRole
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNStaffRole2opfacadeᚋmodelᚐStaffRole(ctx context.Context, v any) (model.StaffRole, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNStaffRole2opfacadeᚋmodelᚐStaffRole[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNStaffRole2opfacadeᚋgraphᚋmodelᚐStaffRole(ctx context.Context, sel ast.SelectionSet, v model.StaffRole) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNStaffRole2opfacadeᚋmodelᚐStaffRole(ctx context.Context, sel ast.SelectionSet, v model.StaffRole) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNStaffRole2opfacadeᚋmodelᚐStaffRole[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "StaffRole!")
+	}
+	return res
 }
+
+var (
+	unmarshalNStaffRole2opfacadeᚋmodelᚐStaffRole = map[string]model.StaffRole{
+		"OP":    model.StaffRoleOP,
+		"ADMIN": model.StaffRoleAdmin,
+	}
+	marshalNStaffRole2opfacadeᚋmodelᚐStaffRole = map[model.StaffRole]string{
+		model.StaffRoleOP:    "OP",
+		model.StaffRoleAdmin: "ADMIN",
+	}
+)
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
@@ -3341,7 +3376,7 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 	return res
 }
 
-func (ec *executionContext) marshalNUser2ᚖopfacadeᚋresolversᚋviewᚐUser(ctx context.Context, sel ast.SelectionSet, v *view.User) graphql.Marshaler {
+func (ec *executionContext) marshalNUser2ᚖopfacadeᚋmodelᚐUser(ctx context.Context, sel ast.SelectionSet, v *model.User) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "User!")
 		return graphql.Null
@@ -3529,7 +3564,7 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
-func (ec *executionContext) marshalOStaff2ᚖopfacadeᚋresolversᚋviewᚐStaff(ctx context.Context, sel ast.SelectionSet, v *view.Staff) graphql.Marshaler {
+func (ec *executionContext) marshalOStaff2ᚖopfacadeᚋmodelᚐStaff(ctx context.Context, sel ast.SelectionSet, v *model.Staff) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -67,45 +67,55 @@ func (t *trackingWriter) Write(p []byte) (int, error) {
 
 func (t *trackingWriter) Unwrap() http.ResponseWriter { return t.ResponseWriter }
 
-// BufferBody reads up to limit+1 bytes of the request body before next
+// ReadBody reads the request body whole, up to limit bytes, before next
 // runs, so that a slow client spends its time here, under the server's
-// ReadTimeout, and not under the work's deadline. next sees the same body
-// it would have read: the buffered bytes, then the rest of the original
-// body. Deciding what an oversized body means is next's business.
+// ReadTimeout, and not under the work's deadline. next finds the bytes
+// with Body, and reads them again from r.Body if it must.
 //
-// A body that cannot be read (the read timeout passed, the client went
-// away mid-body) is a bad request: unreadable answers it and next never
-// runs. The server has cancelled the request's context by then, so next
-// would meet the deadline's answer, not the read error.
-func BufferBody(limit int64, unreadable Answer, next http.Handler) http.Handler {
+// A body over the limit, declared or sent, is answered by tooLarge
+// without reading on. A body that cannot be read (the read timeout
+// passed, the client went away mid-body) is answered by unreadable: the
+// server has cancelled the request's context by then. Either way next
+// never runs.
+func ReadBody(limit int64, tooLarge, unreadable Answer, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// A declared length over the limit is next's to refuse unread.
-		if r.Body == nil || r.Body == http.NoBody || r.ContentLength > limit {
-			next.ServeHTTP(w, r)
+		if r.ContentLength > limit {
+			tooLarge(w, r)
 			return
 		}
-		buf, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-		if err != nil {
-			unreadable(w, r)
-			return
+		var b []byte
+		if r.Body != nil && r.Body != http.NoBody {
+			var err error
+			b, err = io.ReadAll(io.LimitReader(r.Body, limit+1))
+			switch {
+			case err != nil:
+				unreadable(w, r)
+				return
+			case int64(len(b)) > limit:
+				tooLarge(w, r)
+				return
+			}
 		}
-		var rest io.Reader = r.Body
-		if int64(len(buf)) <= limit {
-			rest = eofReader{}
-		}
-		r.Body = readCloser{io.MultiReader(bytes.NewReader(buf), rest), r.Body}
+		r.Body = &readBody{Reader: bytes.NewReader(b), bytes: b}
 		next.ServeHTTP(w, r)
 	})
 }
 
-type eofReader struct{}
-
-func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
-
-type readCloser struct {
-	io.Reader
-	io.Closer
+// Body returns the body ReadBody read; nil when it did not run.
+func Body(r *http.Request) []byte {
+	if b, ok := r.Body.(*readBody); ok {
+		return b.bytes
+	}
+	return nil
 }
+
+// readBody is a request body read whole.
+type readBody struct {
+	*bytes.Reader
+	bytes []byte
+}
+
+func (*readBody) Close() error { return nil }
 
 // Deadline runs next under a context that ends after timeout, so every
 // database call it makes is cancelled then. Some waits do not watch the

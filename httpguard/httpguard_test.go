@@ -21,27 +21,50 @@ func answerWith(code int, body string) Answer {
 	}
 }
 
-func TestBufferBodyKeepsTheBody(t *testing.T) {
+func TestReadBody(t *testing.T) {
 	for _, body := range []string{"", "short", strings.Repeat("x", 10), strings.Repeat("y", 11), strings.Repeat("z", 1000)} {
-		var got string
-		var err error
-		h := BufferBody(10, answerWith(400, "unreadable"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			var b []byte
-			b, err = io.ReadAll(r.Body)
-			got = string(b)
+		var got, again string
+		ran := false
+		h := ReadBody(10, answerWith(413, "too large"), answerWith(400, "unreadable"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ran = true
+			got = string(Body(r))
+			b, _ := io.ReadAll(r.Body)
+			again = string(b)
 		}))
-		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/", strings.NewReader(body)))
-		if err != nil || got != body {
-			t.Fatalf("body of %d bytes: got %d bytes, %v", len(body), len(got), err)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("POST", "/", strings.NewReader(body)))
+		if len(body) > 10 {
+			if ran || rec.Code != 413 {
+				t.Fatalf("body of %d bytes over a limit of 10: ran %v, %d %s", len(body), ran, rec.Code, rec.Body)
+			}
+			continue
+		}
+		if !ran || got != body || again != body {
+			t.Fatalf("body of %d bytes: Body %q, read again %q", len(body), got, again)
 		}
 	}
 }
 
-// TestBufferBodyUnreadable checks that a body that fails to read is
+// TestReadBodyDeclaredTooLarge checks that a declared length over the
+// limit is refused before anything is read.
+func TestReadBodyDeclaredTooLarge(t *testing.T) {
+	h := ReadBody(10, answerWith(413, "too large"), answerWith(400, "unreadable"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Error("the handler ran on a body over the limit")
+	}))
+	r := httptest.NewRequest("POST", "/", iotest.ErrReader(errors.New("read")))
+	r.ContentLength = 11
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	if rec.Code != 413 {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+}
+
+// TestReadBodyUnreadable checks that a body that fails to read is
 // answered by the front door's answer and never reaches the handler.
-func TestBufferBodyUnreadable(t *testing.T) {
+func TestReadBodyUnreadable(t *testing.T) {
 	broken := io.MultiReader(strings.NewReader("abc"), iotest.ErrReader(errors.New("connection reset")))
-	h := BufferBody(10, answerWith(400, "unreadable"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := ReadBody(10, answerWith(413, "too large"), answerWith(400, "unreadable"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t.Error("the handler ran on an unreadable body")
 	}))
 	rec := httptest.NewRecorder()

@@ -11,8 +11,8 @@ import (
 )
 
 // FuzzReadParams feeds readParams arbitrary query strings, Content-Types
-// and bodies: it must never panic, and must answer either parameters or
-// one of the contract's errors for a body (参数错误, 请求过大).
+// and bodies within the limit: it must never panic, and must answer
+// either parameters or the contract's error for a body (参数错误).
 func FuzzReadParams(f *testing.F) {
 	const maxBody = 1 << 10
 	f.Add("", "application/x-www-form-urlencoded", []byte("apiVersion=01&client=b2736195b38346639463ee889d6b8ff4&token=o0001403351be22c648efa24c20e842fd7351&sign=98a1e4ee75534faa59c7cffaa81d98db"))
@@ -33,21 +33,15 @@ func FuzzReadParams(f *testing.F) {
 			Body:          io.NopCloser(bytes.NewReader(body)),
 			ContentLength: int64(len(body)),
 		}
-		params, e := readParams(r, maxBody)
+		if len(body) > maxBody {
+			return // the guard answers 请求过大 unread
+		}
+		params, e := readParams(r, body)
 		if e != nil {
-			switch {
-			case e.Code == 413 && e.Message == errTooLarge.Message:
-				if len(body) <= maxBody {
-					t.Fatalf("请求过大 for a body of %d bytes", len(body))
-				}
-			case e.Code == 400 && strings.HasPrefix(e.Message, errParams.Message):
-			default:
+			if e.Code != 400 || !strings.HasPrefix(e.Message, errParams.Message) {
 				t.Fatalf("error outside the contract: %+v", e)
 			}
 			return
-		}
-		if len(body) > maxBody {
-			t.Fatalf("a body of %d bytes was accepted", len(body))
 		}
 		if params == nil {
 			t.Fatal("nil parameters without an error")

@@ -1,22 +1,28 @@
 package legacy
 
 import (
+	"context"
 	"net/http"
-	"time"
 
 	"opfacade/httpguard"
 )
 
-// Protect puts the HTTP-level guards in front of next, the handler with
-// its middlewares: a panic anywhere in it answers 系统错误 (code 500) and
-// logs its stack; the body is read before the work starts, so a slow
-// client spends the server's read timeout and not the work's, and a body
-// that cannot be read is 参数错误; and the work is bounded by timeout,
-// past which the client gets 服务繁忙 (code 503) without waiting for the
-// database.
-func (h *Handler) Protect(timeout time.Duration, next http.Handler) http.Handler {
-	next = httpguard.Deadline(timeout, h.cfg.Log, h.answer(errUnavailable), next)
-	next = httpguard.BufferBody(h.cfg.MaxBody, h.unreadable, next)
+// guarded puts the HTTP-level guards in front of the handler: a panic
+// anywhere answers 系统错误 (code 500) and logs its stack; the body is
+// read whole before the work starts, so a slow client spends the server's
+// read timeout and not the work's (a body over the limit is 请求过大, one
+// that cannot be read 参数错误); and the work, the request's context
+// prepared, is bounded by the timeout, past which the client gets 服务繁忙
+// (code 503) without waiting for the database.
+func (h *Handler) guarded() http.Handler {
+	var next http.Handler = h
+	if prepare := h.cfg.Prepare; prepare != nil {
+		next = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h.ServeHTTP(w, r.WithContext(prepare(r.Context())))
+		})
+	}
+	next = httpguard.Deadline(h.cfg.Timeout, h.cfg.Log, h.answer(errUnavailable), next)
+	next = httpguard.ReadBody(h.cfg.MaxBody, h.refuseBody(errTooLarge), h.refuseBody(errParams.withReason("the body could not be read")), next)
 	return httpguard.Recover(h.cfg.Log, h.answer(errInternal), next)
 }
 
@@ -24,12 +30,17 @@ func (h *Handler) answer(e apiError) httpguard.Answer {
 	return func(w http.ResponseWriter, _ *http.Request) { h.write(w, e, nil) }
 }
 
-// unreadable answers a request whose body could not be read with the
+// refuseBody answers a request whose body the guard refused with the
 // contract's first failing check: the method, then the body.
-func (h *Handler) unreadable(w http.ResponseWriter, r *http.Request) {
-	e := errParams.withReason("the body could not be read")
-	if r.Method != http.MethodPost {
-		e = errMethod
+func (h *Handler) refuseBody(e apiError) httpguard.Answer {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			h.write(w, errMethod, nil)
+			return
+		}
+		h.write(w, e, nil)
 	}
-	h.write(w, e, nil)
 }
+
+// prepareFunc gives a request what the resolvers find in its context.
+type prepareFunc = func(context.Context) context.Context

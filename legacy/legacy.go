@@ -1,37 +1,42 @@
 // Package legacy serves the platform's v2 REST path, POST /op/v2/receives,
 // for the OP consoles written against the old API. It renders the output
-// of the GraphQL resolvers in the original JSON shape: the adapter runs one
-// fixed operation (receives.graphql) through the same executable schema,
-// in-process, and queries nothing itself beyond the caller checks.
-// CONTRACT.md of the old platform defines every byte it answers.
+// of the GraphQL resolvers in the original JSON shape: it calls the
+// resolvers that the GraphQL operation staff(id) { isOnline chats {…} }
+// calls, in the same order and over the same request loaders, and writes
+// the v2 envelope from the Go values they return; it queries nothing
+// itself beyond the caller checks. CONTRACT.md of the old platform
+// defines every byte it answers.
 package legacy
 
 import (
 	"context"
 	_ "embed"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"runtime/debug"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql"
-
-	"opfacade/auth"
 	"opfacade/domain"
-	"opfacade/store"
+	"opfacade/httpguard"
+	"opfacade/model"
 )
 
 // Store is what the caller checks read.
 type Store interface {
-	ClientByID(ctx context.Context, id string) (store.Client, error)
+	ClientByID(ctx context.Context, id string) (domain.Client, error)
 	StaffByToken(ctx context.Context, token string) (domain.Staff, error)
+}
+
+// Resolvers are the GraphQL resolvers the adapter renders: Query.staff,
+// then Staff.chats with the users' grades.
+type Resolvers interface {
+	StaffByID(ctx context.Context, id string) (*model.Staff, error)
+	Chats(ctx context.Context, s *model.Staff, statuses []model.ChatStatus, withGrades bool) ([]model.Chat, error)
 }
 
 // Config is what the adapter needs.
 type Config struct {
-	Schema graphql.ExecutableSchema
-	Store  Store
+	Resolvers Resolvers
+	Store     Store
 	// CheckSign checks request signatures; off only for development.
 	CheckSign bool
 	// ServicePhone and HostName fill the envelope's foot.
@@ -43,43 +48,41 @@ type Config struct {
 	Now func() time.Time
 	// MaxBody bounds a request body; 64 KiB when 0.
 	MaxBody int64
+	// Timeout bounds a request's work, database included; 5s when 0.
+	Timeout time.Duration
+	// Prepare gives each request what the resolvers find in its context
+	// (the request's loaders, say), under the deadline; nil leaves it as
+	// it is.
+	Prepare prepareFunc
 	Log     *slog.Logger
 }
 
-// Handler serves POST /op/v2/receives.
+// Handler serves POST /op/v2/receives behind its guards (see guarded).
 type Handler struct {
-	cfg      Config
-	receives *operation
+	cfg Config
 }
 
-// New checks the fixed operation against the schema and returns the handler.
-func New(cfg Config) (*Handler, error) {
+// New returns the v2 path, guarded.
+func New(cfg Config) http.Handler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 64 << 10
 	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 5 * time.Second
+	}
 	if cfg.Zone == nil {
 		cfg.Zone = time.UTC
 	}
-	op, err := newOperation(cfg.Schema, receivesQuery, cfg.Log)
-	if err != nil {
-		return nil, fmt.Errorf("legacy: receives.graphql: %w", err)
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{cfg: cfg, receives: op}, nil
+	return (&Handler{cfg: cfg}).guarded()
 }
 
-//go:embed receives.graphql
-var receivesQuery string
-
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	defer func() {
-		if p := recover(); p != nil {
-			h.cfg.Log.ErrorContext(r.Context(), "panic in legacy handler", "panic", p, "stack", string(debug.Stack()))
-			h.write(w, errInternal, nil)
-		}
-	}()
 	data, e := h.serve(r)
 	if e != nil {
 		h.write(w, *e, nil)
@@ -88,13 +91,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.write(w, success, data)
 }
 
-// serve runs the checks in the contract's order: method, body size, body
-// parse, apiVersion, signature, token, staffId.
+// serve runs the checks in the contract's order: method, body size (the
+// guard's), body parse, apiVersion, signature, token, staffId.
 func (h *Handler) serve(r *http.Request) (*receivesData, *apiError) {
 	if r.Method != http.MethodPost {
 		return nil, &errMethod
 	}
-	params, e := readParams(r, h.cfg.MaxBody)
+	params, e := readParams(r, httpguard.Body(r))
 	if e != nil {
 		return nil, e
 	}
@@ -116,7 +119,7 @@ func (h *Handler) serve(r *http.Request) (*receivesData, *apiError) {
 	if staffID == "" {
 		staffID = caller.ID
 	}
-	return h.runReceives(auth.WithStaff(ctx, caller), staffID)
+	return h.receives(domain.WithCaller(ctx, caller), staffID)
 }
 
 func (h *Handler) checkSign(ctx context.Context, params map[string]string) *apiError {
@@ -129,7 +132,7 @@ func (h *Handler) checkSign(ctx context.Context, params map[string]string) *apiE
 		return &errSign
 	case err != nil:
 		return h.fail(ctx, err)
-	case client.Enabled == 0 || !validSign(params, client.Secret):
+	case !client.Enabled || !validSign(params, client.Secret):
 		return &errSign
 	}
 	return nil

@@ -4,27 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"net/url"
 )
 
 // readParams collects the request's parameters from the query string and
-// the body (form or JSON object); a name in the body wins over the same
-// name in the query string. It reads at most maxBody bytes of body.
-func readParams(r *http.Request, maxBody int64) (map[string]string, *apiError) {
-	if r.ContentLength > maxBody {
-		return nil, &errTooLarge
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil {
-		e := errParams.withReason("the body could not be read")
-		return nil, &e
-	}
-	if int64(len(body)) > maxBody {
-		return nil, &errTooLarge
-	}
+// body, the body as the guard read it (form or JSON object); a name in
+// the body wins over the same name in the query string.
+func readParams(r *http.Request, body []byte) (map[string]string, *apiError) {
 	query, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		e := errParams.withReason("malformed query string")

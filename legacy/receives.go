@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"time"
+
+	"opfacade/model"
 )
 
 // The shapes of the v2 response. Member names, nulls and number formats
@@ -44,51 +46,46 @@ type (
 	}
 )
 
-// receivesResult is the data of receives.graphql.
-type receivesResult struct {
-	Staff *struct {
-		IsOnline bool
-		Chats    []struct {
-			ID, GroupID, Title, StoredStatus, Address, Message string
-			CreateTime                                         time.Time
-			User                                               struct {
-				ID       string
-				NickName *string
-				Icon     string
-				Grade    struct{ ChatCount, OrderCount, ServiceCount int }
-			}
-		}
-	}
-}
-
-// runReceives runs receives.graphql for staffID and renders the v2 data.
-func (h *Handler) runReceives(ctx context.Context, staffID string) (*receivesData, *apiError) {
-	var res receivesResult
-	if err := h.receives.run(ctx, map[string]any{"staffId": staffID}, &res); err != nil {
+// receives renders what the resolvers answer for the GraphQL operation
+// staff(id: $staffID) { isOnline chats(status: [SERVICE]) { … user {
+// … grade { … } } } }, called as gqlgen's executor calls them.
+func (h *Handler) receives(ctx context.Context, staffID string) (*receivesData, *apiError) {
+	staff, err := h.cfg.Resolvers.StaffByID(ctx, staffID)
+	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
-	if res.Staff == nil {
+	if staff == nil {
 		return nil, &errNoStaff
 	}
-	data := &receivesData{IsOnline: res.Staff.IsOnline, Chats: make([]chat, len(res.Staff.Chats))}
-	for i, c := range res.Staff.Chats {
-		data.Chats[i] = chat{
-			UserID:                c.User.ID,
-			UserIcon:              c.User.Icon,
-			ChatID:                c.ID,
-			NickName:              c.User.NickName,
-			Message:               c.Message,
-			GroupID:               c.GroupID,
-			Title:                 c.Title,
-			Status:                c.StoredStatus,
-			Address:               c.Address,
-			CreateTime:            c.CreateTime.Format(time.DateTime), // yyyy-MM-dd HH:mm:ss in its own offset: the stored wall clock
-			UserGradeChatCount:    c.User.Grade.ChatCount,
-			UserGradeOrderCount:   c.User.Grade.OrderCount,
-			UserGradeServiceCount: c.User.Grade.ServiceCount,
-		}
+	chats, err := h.cfg.Resolvers.Chats(ctx, staff, []model.ChatStatus{model.ChatStatusService}, true)
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	data := &receivesData{IsOnline: staff.IsOnline, Chats: make([]chat, len(chats))}
+	for i, c := range chats {
+		data.Chats[i] = receivesChat(c)
 	}
 	return data, nil
+}
+
+// receivesChat is a chat in the v2 shape. Every chat the resolver lists
+// has its user, and the user their grade, as asked.
+func receivesChat(c model.Chat) chat {
+	return chat{
+		UserID:                c.User.ID,
+		UserIcon:              c.User.Icon,
+		ChatID:                c.ID,
+		NickName:              c.User.NickName,
+		Message:               c.Message,
+		GroupID:               c.GroupID,
+		Title:                 c.Title,
+		Status:                c.StoredStatus,
+		Address:               c.Address,
+		CreateTime:            c.CreateTime.Format(time.DateTime), // yyyy-MM-dd HH:mm:ss in its own offset: the stored wall clock
+		UserGradeChatCount:    c.User.Grade.ChatCount,
+		UserGradeOrderCount:   c.User.Grade.OrderCount,
+		UserGradeServiceCount: c.User.Grade.ServiceCount,
+	}
 }
 
 // write sends the envelope: always HTTP 200, the outcome in code; UTF-8 as

@@ -1,6 +1,7 @@
 // Package loader batches the per-row lookups of one request into a few SQL
-// statements. A request's loaders travel in its context: Middleware builds
-// them, For finds them.
+// statements. A request's loaders travel in its context: each request
+// gets fresh ones (New, With), so nothing cached outlives the request or
+// leaks between callers; For finds them.
 //
 // Resolvers that already hold rows prime the loaders (see Prime*), so the
 // common paths never wait for a batching window; the short window below
@@ -9,7 +10,6 @@ package loader
 
 import (
 	"context"
-	"net/http"
 	"time"
 
 	"github.com/vikstrous/dataloadgen"
@@ -56,20 +56,12 @@ func With(ctx context.Context, l *Loaders) context.Context {
 	return context.WithValue(ctx, ctxKey{}, l)
 }
 
-// For returns the request's loaders. It panics when Middleware did not
-// run: that is a wiring bug, not a runtime condition.
+// For returns the request's loaders. It panics when none were put in the
+// context: that is a wiring bug, not a runtime condition.
 func For(ctx context.Context) *Loaders {
 	l, ok := ctx.Value(ctxKey{}).(*Loaders)
 	if !ok {
-		panic("loader: no loaders in context; wrap the handler with loader.Middleware")
+		panic("loader: no loaders in context; give each request loader.With(ctx, loader.New(store))")
 	}
 	return l
-}
-
-// Middleware gives every request its own loaders, so nothing cached
-// outlives the request or leaks between callers.
-func Middleware(s Store, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(With(r.Context(), New(s))))
-	})
 }

@@ -276,7 +276,7 @@ func TestPrimedValuesCostNoQuery(t *testing.T) {
 	}
 }
 
-func TestForWithoutMiddlewarePanicsAsAWiringBug(t *testing.T) {
+func TestForWithoutLoadersPanicsAsAWiringBug(t *testing.T) {
 	defer func() {
 		if recover() == nil {
 			t.Fatal("For without loaders in the context must panic")

@@ -3,45 +3,42 @@ package resolvers
 import (
 	"context"
 
-	"github.com/99designs/gqlgen/graphql"
-
 	"opfacade/domain"
-	"opfacade/graph/model"
 	"opfacade/loader"
-	"opfacade/resolvers/view"
-	"opfacade/store"
+	"opfacade/model"
 )
 
-// chats lists an OP's chats in one statement that also reads their users,
-// and primes the request's loaders with what it read: the users, and the
-// OP. When the query asks for the users' grades, it reads them all in one
-// more statement and primes those too. The chats' relations then find
-// their values in the loaders and never wait for a batching window.
-func (r *Resolver) chats(ctx context.Context, s *view.Staff, statuses []model.ChatStatus) ([]view.Chat, error) {
+// Chats lists the OP's chats with the given statuses, each with its user
+// and OP filled in, and the users' grades when withGrades is set: one
+// statement for the chats and their users, one more for all the grades.
+// The GraphQL field asks for grades when the operation selects them; the
+// legacy adapter always does.
+//
+// The relations are filled in here, for the whole list at once, rather
+// than by a resolver per chat: gqlgen runs each resolver field in a
+// goroutine of its own, and a chat list is the one place where a request
+// meets many objects. What is read primes the request's loaders, so any
+// later lookup of these users, grades or OP costs no statement.
+func (r *Resolver) Chats(ctx context.Context, s *model.Staff, statuses []model.ChatStatus, withGrades bool) ([]model.Chat, error) {
 	chats, users, err := r.Store.ChatsByStaff(ctx, s.ID, chatFilter(statuses))
 	if err != nil {
 		return nil, err
 	}
 	l := loader.For(ctx)
-	l.Staff.Prime(s.ID, s.Staff)
-	out := make([]view.Chat, len(chats))
+	out := make([]model.Chat, len(chats))
+	byID := make(map[string]*model.User, len(users))
 	ids := make([]string, 0, len(users))
-	seen := make(map[string]bool, len(users))
-	staff := loadStaff(ctx, l, s.ID) // every chat listed is this OP's
 	for i, c := range chats {
-		out[i] = view.Chat{
-			Chat:         c,
-			SchemaStatus: chatStatus(c.Status),
-			LoadUser:     r.loadUser(ctx, l, c.UserID),
-			LoadStaff:    staff,
-		}
-		if u := users[i]; !seen[u.ID] {
-			seen[u.ID] = true
+		u := byID[c.UserID]
+		if u == nil {
+			u = r.user(users[i])
+			byID[u.ID] = u
 			ids = append(ids, u.ID)
-			l.Users.Prime(u.ID, u)
+			l.Users.Prime(u.ID, users[i])
 		}
+		out[i] = chatModel(c, u, s) // every chat listed is this OP's
 	}
-	if len(ids) == 0 || !graphql.FieldRequested(ctx, "user.grade") {
+	if !withGrades || len(ids) == 0 {
 		return out, nil
 	}
 	grades, err := r.Store.GradesByUserIDs(ctx, ids)
@@ -50,13 +47,32 @@ func (r *Resolver) chats(ctx context.Context, s *view.Staff, statuses []model.Ch
 	}
 	for id, g := range grades {
 		l.Grades.Prime(id, g)
+		if u := byID[id]; u != nil {
+			u.Grade = &g
+		}
 	}
 	return out, nil
 }
 
+// chatModel is c as the schema shows it, with its user and OP.
+func chatModel(c domain.Chat, u *model.User, s *model.Staff) model.Chat {
+	return model.Chat{
+		ID:           c.ID,
+		GroupID:      c.GroupID,
+		Title:        c.Title,
+		Status:       chatStatus(c.Status),
+		StoredStatus: c.Status,
+		Address:      c.Address,
+		Message:      c.LastMessage,
+		CreateTime:   c.CreateTime,
+		User:         u,
+		Staff:        s,
+	}
+}
+
 // chatFilter maps the schema's statuses to stored ones.
-func chatFilter(statuses []model.ChatStatus) store.ChatFilter {
-	var f store.ChatFilter
+func chatFilter(statuses []model.ChatStatus) domain.ChatFilter {
+	var f domain.ChatFilter
 	for _, st := range statuses {
 		switch st {
 		case model.ChatStatusWait:

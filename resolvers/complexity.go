@@ -2,7 +2,7 @@ package resolvers
 
 import (
 	"opfacade/graph"
-	"opfacade/graph/model"
+	"opfacade/model"
 )
 
 // What fields cost when the GraphQL endpoint measures an operation

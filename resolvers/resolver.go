@@ -1,19 +1,17 @@
-// Package resolvers answers the schema's fields from the store, through the
-// request's dataloaders. The GraphQL endpoint and the legacy v2 adapter
-// both run these resolvers, so they show the same data.
+// Package resolvers answers the schema's fields from the store. The
+// GraphQL endpoint and the legacy v2 adapter both run these resolvers,
+// so they show the same data.
 package resolvers
 
 import (
 	"context"
 
 	"opfacade/domain"
-	"opfacade/store"
 )
 
-// Store is what the root resolvers read directly; nested fields go
-// through the loaders.
+// Store is what the resolvers read.
 type Store interface {
-	ChatsByStaff(ctx context.Context, staffID string, f store.ChatFilter) ([]domain.Chat, []domain.User, error)
+	ChatsByStaff(ctx context.Context, staffID string, f domain.ChatFilter) ([]domain.Chat, []domain.User, error)
 	StaffByIDs(ctx context.Context, ids []string) (map[string]domain.Staff, error)
 	GradesByUserIDs(ctx context.Context, ids []string) (map[string]domain.Grade, error)
 }

@@ -8,23 +8,24 @@ package resolvers
 import (
 	"context"
 	"opfacade/graph"
-	"opfacade/graph/model"
-	"opfacade/resolvers/view"
+	"opfacade/model"
+
+	"github.com/99designs/gqlgen/graphql"
 )
 
 // Me is the resolver for the me field.
-func (r *queryResolver) Me(ctx context.Context) (*view.Staff, error) {
+func (r *queryResolver) Me(ctx context.Context) (*model.Staff, error) {
 	return r.me(ctx)
 }
 
 // Staff is the resolver for the staff field.
-func (r *queryResolver) Staff(ctx context.Context, id string) (*view.Staff, error) {
-	return r.staff(ctx, id)
+func (r *queryResolver) Staff(ctx context.Context, id string) (*model.Staff, error) {
+	return r.StaffByID(ctx, id)
 }
 
 // Chats is the resolver for the chats field.
-func (r *staffResolver) Chats(ctx context.Context, obj *view.Staff, status []model.ChatStatus) ([]view.Chat, error) {
-	return r.chats(ctx, obj, status)
+func (r *staffResolver) Chats(ctx context.Context, obj *model.Staff, status []model.ChatStatus) ([]model.Chat, error) {
+	return r.Resolver.Chats(ctx, obj, status, graphql.FieldRequested(ctx, "user.grade"))
 }
 
 // Query returns graph.QueryResolver implementation.

@@ -3,31 +3,25 @@ package resolvers
 import (
 	"context"
 
-	"opfacade/auth"
 	"opfacade/domain"
-	"opfacade/graph/model"
 	"opfacade/loader"
-	"opfacade/resolvers/view"
+	"opfacade/model"
 )
 
-func (r *Resolver) me(ctx context.Context) (*view.Staff, error) {
-	caller, err := auth.Caller(ctx)
+// me is the OP the request runs on behalf of.
+func (r *Resolver) me(ctx context.Context) (*model.Staff, error) {
+	caller, err := domain.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
 	loader.For(ctx).Staff.Prime(caller.ID, caller)
-	return staffView(caller), nil
+	return staffModel(caller), nil
 }
 
-// staffView is s as the schema shows it.
-func staffView(s domain.Staff) *view.Staff {
-	return &view.Staff{Staff: s, SchemaRole: staffRole(s.Role)}
-}
-
-// staff returns the OP with this id, if the caller may see them: an ADMIN
-// sees every OP, anyone else only themself.
-func (r *Resolver) staff(ctx context.Context, id string) (*view.Staff, error) {
-	caller, err := auth.Caller(ctx)
+// StaffByID answers Query.staff: the OP with this id, if the caller may see them: an ADMIN
+// sees every OP, anyone else only themself. Nil when there is none.
+func (r *Resolver) StaffByID(ctx context.Context, id string) (*model.Staff, error) {
+	caller, err := domain.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -37,6 +31,8 @@ func (r *Resolver) staff(ctx context.Context, id string) (*view.Staff, error) {
 	if !caller.IsAdmin() {
 		return nil, domain.Errorf(domain.EFORBIDDEN, "only an ADMIN may look at another OP")
 	}
+	// Read at once rather than through the loader, whose batching window
+	// nothing else would join.
 	found, err := r.Store.StaffByIDs(ctx, []string{id})
 	if err != nil {
 		return nil, err
@@ -46,19 +42,12 @@ func (r *Resolver) staff(ctx context.Context, id string) (*view.Staff, error) {
 		return nil, nil
 	}
 	loader.For(ctx).Staff.Prime(s.ID, s)
-	return staffView(s), nil
+	return staffModel(s), nil
 }
 
-// loadStaff is the OP serving a chat, read from the request's loader when
-// the query asks for them.
-func loadStaff(ctx context.Context, l *loader.Loaders, staffID string) func() (*view.Staff, error) {
-	return func() (*view.Staff, error) {
-		s, err := l.Staff.Load(ctx, staffID)
-		if err != nil {
-			return nil, ignoreNotFound(err)
-		}
-		return staffView(s), nil
-	}
+// staffModel is s as the schema shows them.
+func staffModel(s domain.Staff) *model.Staff {
+	return &model.Staff{ID: s.ID, Name: s.Name, Role: staffRole(s.Role), IsOnline: s.Online}
 }
 
 // staffRole maps a stored role to the schema's enum. An unknown stored
@@ -67,5 +56,5 @@ func staffRole(r domain.Role) model.StaffRole {
 	if r == domain.RoleAdmin {
 		return model.StaffRoleAdmin
 	}
-	return model.StaffRoleOp
+	return model.StaffRoleOP
 }

@@ -40,8 +40,7 @@ func (s *Store) StaffByToken(ctx context.Context, token string) (domain.Staff, e
 	return rows[0].staff(), nil
 }
 
-// Client is an app allowed to call the legacy v2 API.
-type Client struct {
+type clientRow struct {
 	ID      string `db:"client_id"`
 	Secret  string `db:"client_secret"`
 	Enabled int    `db:"enabled"`
@@ -51,16 +50,17 @@ const clientByID = `SELECT client_id, client_secret, enabled FROM api_client WHE
 
 // ClientByID returns the API client with exactly this id (byte for byte,
 // as StaffByToken), or ENOTFOUND.
-func (s *Store) ClientByID(ctx context.Context, id string) (Client, error) {
-	var rows []Client
+func (s *Store) ClientByID(ctx context.Context, id string) (domain.Client, error) {
+	var rows []clientRow
 	if err := s.selectRows(ctx, "client by id", &rows, clientByID, id); err != nil {
-		return Client{}, err
+		return domain.Client{}, err
 	}
-	rows = exactly(rows, id, func(c Client) string { return c.ID })
+	rows = exactly(rows, id, func(c clientRow) string { return c.ID })
 	if len(rows) == 0 {
-		return Client{}, domain.Errorf(domain.ENOTFOUND, "unknown client")
+		return domain.Client{}, domain.Errorf(domain.ENOTFOUND, "unknown client")
 	}
-	return rows[0], nil
+	r := rows[0]
+	return domain.Client{ID: r.ID, Secret: r.Secret, Enabled: r.Enabled != 0}, nil
 }
 
 // exactly keeps the rows whose key is want byte for byte. Lookups by a

@@ -11,15 +11,6 @@ import (
 	"opfacade/domain"
 )
 
-// ChatFilter selects an OP's chats by status.
-type ChatFilter struct {
-	// Statuses are stored statuses to include, e.g. domain.ChatService.
-	Statuses []string
-	// Unknown also includes chats whose status is none of
-	// domain.KnownChatStatuses.
-	Unknown bool
-}
-
 // chatsByStaff reads create_time as text: the SQLite driver would try
 // several layouts on each DATETIME (failing, and allocating an error, on
 // the first ones), where readDateTime tries the one the platform writes.
@@ -32,7 +23,7 @@ ORDER BY c.create_time DESC, %[2]s ASC`
 // ChatsByStaff returns the OP's chats that match f, newest first (ties by
 // the bytes of the chat id, on every engine), with the users they name:
 // one per chat, in chat order.
-func (s *Store) ChatsByStaff(ctx context.Context, staffID string, f ChatFilter) ([]domain.Chat, []domain.User, error) {
+func (s *Store) ChatsByStaff(ctx context.Context, staffID string, f domain.ChatFilter) ([]domain.Chat, []domain.User, error) {
 	query, args, err := s.chatsQuery(staffID, f)
 	if err != nil || query == "" {
 		return []domain.Chat{}, nil, err
@@ -68,19 +59,19 @@ func (s *Store) ChatsByStaff(ctx context.Context, staffID string, f ChatFilter) 
 
 // chatsQuery is the statement ChatsByStaff runs and its arguments; ""
 // when f selects no chats.
-func (s *Store) chatsQuery(staffID string, f ChatFilter) (string, []any, error) {
-	where, args, err := f.where()
-	if err != nil || where == "" {
+func (s *Store) chatsQuery(staffID string, f domain.ChatFilter) (string, []any, error) {
+	cond, args, err := statusCondition(f)
+	if err != nil || cond == "" {
 		return "", nil, err
 	}
-	return fmt.Sprintf(chatsByStaff, where, s.bytewise("c.chat_id")), append([]any{staffID}, args...), nil
+	return fmt.Sprintf(chatsByStaff, cond, s.bytewise("c.chat_id")), append([]any{staffID}, args...), nil
 }
 
-// where builds the status condition. Its text depends only on how many
+// statusCondition builds the WHERE condition on status. Its text depends only on how many
 // distinct statuses are asked for, rounded up to a power of two, and on
 // Unknown: however a client repeats or orders statuses, the store
 // prepares one of a handful of statements.
-func (f ChatFilter) where() (string, []any, error) {
+func statusCondition(f domain.ChatFilter) (string, []any, error) {
 	var conds []string
 	var args []any
 	if statuses := distinct(f.Statuses); len(statuses) > 0 {

@@ -41,8 +41,8 @@ func TestMySQLPlansUseTheIndexes(t *testing.T) {
 		t.Fatalf("users of %s: %v", op.StaffID, err)
 	}
 	marks, ids := inList(users)
-	service, serviceArgs, _ := s.chatsQuery(op.StaffID, ChatFilter{Statuses: []string{domain.ChatService}})
-	every, everyArgs, _ := s.chatsQuery(op.StaffID, ChatFilter{Statuses: domain.KnownChatStatuses, Unknown: true})
+	service, serviceArgs, _ := s.chatsQuery(op.StaffID, domain.ChatFilter{Statuses: []string{domain.ChatService}})
+	every, everyArgs, _ := s.chatsQuery(op.StaffID, domain.ChatFilter{Statuses: domain.KnownChatStatuses, Unknown: true})
 	tests := []struct {
 		name  string
 		query string

@@ -22,7 +22,7 @@ func TestStatementTextsBounded(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	texts := map[string]bool{}
 	for n := range 500 {
-		f := ChatFilter{Unknown: r.IntN(2) == 0}
+		f := domain.ChatFilter{Unknown: r.IntN(2) == 0}
 		for range n {
 			f.Statuses = append(f.Statuses, domain.KnownChatStatuses[r.IntN(len(domain.KnownChatStatuses))])
 		}
@@ -40,7 +40,7 @@ func TestStatementTextsBounded(t *testing.T) {
 	if len(texts) > 7 {
 		t.Errorf("%d chat statements for 500 status lists; want at most 7", len(texts))
 	}
-	if _, _, err := s.chatsQuery("op", ChatFilter{Statuses: statuses}); err != nil {
+	if _, _, err := s.chatsQuery("op", domain.ChatFilter{Statuses: statuses}); err != nil {
 		t.Errorf("a status the platform may add is refused: %v", err)
 	}
 

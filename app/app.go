@@ -1,0 +1,118 @@
+// Package app builds the facade from a configuration: the store, the
+// resolvers over it, both front doors (GraphQL and the legacy v2 path),
+// the playground and the health endpoints, mounted on one handler. The
+// server, the tests and the benchmarks all build it here, so there is one
+// copy of the wiring and of its defaults.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"opfacade/api"
+	"opfacade/legacy"
+	"opfacade/loader"
+	"opfacade/resolvers"
+	"opfacade/store"
+)
+
+// Config is everything the facade is built from. The zero values of the
+// optional fields take the defaults below.
+type Config struct {
+	// DB names the database: a SQLite file path or file: URI, or a
+	// mysql:// DSN (see store.Open).
+	DB string
+	// Store tunes the connection pool; its Zone, Now and Log are those
+	// below.
+	Store store.Options
+	// Zone is the platform's time zone; UTC when nil.
+	Zone *time.Location
+	// DefaultIcon is the icon URL of users who have none.
+	DefaultIcon string
+	// ServicePhone and HostName fill the legacy envelope's foot.
+	ServicePhone string
+	HostName     string
+	// CheckSign checks legacy request signatures; off only for development.
+	CheckSign bool
+	// Introspection lets clients (and the playground) read the schema.
+	Introspection bool
+	// Limits bound each request; Timeout bounds legacy ones too.
+	Limits api.Limits
+	// PlaygroundHeaders prefill the playground's headers editor (the demo
+	// token, on demo data).
+	PlaygroundHeaders string
+	// Now is the clock for token expiry and the legacy foot; time.Now
+	// when nil.
+	Now func() time.Time
+	// Log receives what the server logs; nil discards it.
+	Log *slog.Logger
+}
+
+// DefaultIcon is the old deployment's icon for users who have none.
+const DefaultIcon = "http://7xkq6j.com1.z0.glb.clouddn.com/defaultUserIcon.png?attname=&imageView2/1/w/200/h/200&e=1609915298&token=1pd5YXbBmYR7QQqodYuItP927L99-O4qNLAynsmp:DE3Q5PUuDcWv89Nt_2nL_8Q0Njk="
+
+// ServicePhone is the old deployment's service phone, shown in the
+// legacy foot.
+const ServicePhone = "400800400"
+
+// PlatformZone is the platform's time zone: its DATETIMEs are wall-clock
+// times in it.
+const PlatformZone = "Asia/Shanghai"
+
+// Backend is what the facade reads: the store, or in tests and
+// benchmarks a store with faults put in, or rows held in memory.
+type Backend interface {
+	resolvers.Store
+	loader.Store
+	legacy.Store
+	api.TokenChecker
+	// Ready reports whether the database can serve (see store.Ready).
+	Ready(ctx context.Context) error
+}
+
+var _ Backend = (*store.Store)(nil)
+
+// App is the facade over an open store.
+type App struct {
+	Store   *store.Store
+	Handler http.Handler
+}
+
+// Open opens the database cfg names and builds the facade over it.
+func Open(ctx context.Context, cfg Config) (*App, error) {
+	cfg = cfg.withDefaults()
+	sopt := cfg.Store
+	sopt.Zone, sopt.Now, sopt.Log = cfg.Zone, cfg.Now, cfg.Log
+	st, err := store.Open(ctx, cfg.DB, sopt)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	return &App{Store: st, Handler: Handler(st, cfg)}, nil
+}
+
+// Close closes the database.
+func (a *App) Close() error { return a.Store.Close() }
+
+// withDefaults fills in what c leaves at zero.
+func (c Config) withDefaults() Config {
+	if c.Zone == nil {
+		c.Zone = time.UTC
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	if c.DefaultIcon == "" {
+		c.DefaultIcon = DefaultIcon
+	}
+	if c.ServicePhone == "" {
+		c.ServicePhone = ServicePhone
+	}
+	c.Limits = c.Limits.WithDefaults()
+	return c
+}

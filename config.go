@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -13,7 +12,6 @@ import (
 
 	"opfacade/api"
 	"opfacade/app"
-	"opfacade/store"
 )
 
 // config is everything the server can be told at start: the facade's
@@ -24,13 +22,6 @@ type config struct {
 	Addr          string
 	Demo          bool
 	ShutdownGrace time.Duration
-}
-
-// storeOptions are the store's options as configured, logging to log.
-func (c config) storeOptions(log *slog.Logger) store.Options {
-	o := c.Store
-	o.Zone, o.Now, o.Log = c.Zone, c.Now, log
-	return o
 }
 
 func parseConfig(args []string, getenv func(string) string, usage io.Writer) (config, error) {

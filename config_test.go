@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"io"
@@ -12,6 +13,10 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"opfacade/app"
+	"opfacade/app/apptest"
+	"opfacade/store"
 )
 
 // TestConfigFromEnvironment sets each FACADE_* variable alone and checks
@@ -143,4 +148,45 @@ func TestConfigFromEnvironment(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHarnessConfigIsTheDefault holds apptest.Config, which the tests of
+// the other packages build their servers from, to what the command builds
+// from -db alone: those tests run the facade as it is deployed.
+func TestHarnessConfigIsTheDefault(t *testing.T) {
+	const db = "/data/facade.db"
+	cfg, err := parseConfig([]string{"-db", db}, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := cmp.Options{
+		cmp.Comparer(func(a, b *time.Location) bool { return a.String() == b.String() }),
+		cmp.Comparer(func(a, b func() time.Time) bool { return a == nil && b == nil }),
+	}
+	if d := cmp.Diff(cfg.Config, apptest.Config(t, db), same); d != "" {
+		t.Errorf("apptest.Config differs from the command's defaults (-command +apptest):\n%s", d)
+	}
+}
+
+// TestStorePoolFlags opens the facade as run does, from the pool flags:
+// they reach the store's pool. (app's TestStorePoolSettings holds the pool
+// to its settings, and to its defaults.)
+func TestStorePoolFlags(t *testing.T) {
+	apptest.EachEngine(t, func(t *testing.T, e apptest.Engine) {
+		cfg, err := parseConfig([]string{"-db", e.NewDB(t), "-db-max-open", "7", "-db-max-idle", "3", "-db-conn-lifetime", "90s"}, func(string) string { return "" }, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := app.Open(context.Background(), cfg.Config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		if got, want := a.Store.Pool(), (store.Pool{MaxOpen: 7, MaxIdle: 3, ConnMaxLifetime: 90 * time.Second}); got != want {
+			t.Errorf("pool = %+v, want %+v", got, want)
+		}
+		if got := a.Store.DB().Stats().MaxOpenConnections; got != 7 {
+			t.Errorf("MaxOpenConnections = %d, want 7", got)
+		}
+	})
 }

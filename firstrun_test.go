@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"opfacade/app/apptest"
 	"opfacade/store"
 )
 
@@ -75,7 +76,7 @@ func TestFirstRun(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "demo.db")
 	banner, base, stop := startRun(t, "-db", db)
 	text := strings.Join(banner, "\n")
-	for _, want := range []string{"playground:   " + base + "/", "Demo data was created", "Demo token (OP 小李): " + tokenLi} {
+	for _, want := range []string{"playground:   " + base + "/", "Demo data was created", "Demo token (OP 小李): " + apptest.TokenLi} {
 		if !strings.Contains(text, want) {
 			t.Errorf("banner lacks %q:\n%s", want, text)
 		}
@@ -101,7 +102,7 @@ func TestFirstRun(t *testing.T) {
 	// The demo data has more than the fixture: other OPs with chats.
 	q := url.Values{"query": {`{ me { name chats { id } } }`}}
 	req, _ := http.NewRequest(http.MethodGet, base+"/query?"+q.Encode(), nil)
-	req.Header.Set("Authorization", "Bearer "+tokenLi)
+	req.Header.Set("Authorization", "Bearer "+apptest.TokenLi)
 	req.Header.Set("Content-Type", "application/json")
 	res, err = http.DefaultClient.Do(req)
 	if err != nil {

@@ -8,15 +8,16 @@ import (
 	"strings"
 	"testing"
 
+	"opfacade/app/apptest"
 	"opfacade/store"
 )
 
 // emptyDB names a database with no tables: a SQLite file that does not
 // exist yet, or a fresh MySQL database.
-func emptyDB(t *testing.T, e engine) string {
+func emptyDB(t *testing.T, e apptest.Engine) string {
 	t.Helper()
-	if e.name == "mysql" {
-		return newEmptyMySQLDB(t, "CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci")
+	if e.Name == "mysql" {
+		return apptest.NewEmptyMySQLDB(t, "CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci")
 	}
 	return filepath.Join(t.TempDir(), "new.db")
 }
@@ -52,7 +53,7 @@ func TestInitDB(t *testing.T) {
 	if got := strings.Join(legacyTables, " "); got != "op_staff app_user op_chat user_order service_order api_client op_token" {
 		t.Fatalf("legacy tables read from the schema: %s", got)
 	}
-	eachEngine(t, func(t *testing.T, e engine) {
+	apptest.EachEngine(t, func(t *testing.T, e apptest.Engine) {
 		t.Run("fixture, then refuses a second time", func(t *testing.T) {
 			db := emptyDB(t, e)
 			out, err := initDBCmd(t, "-db", db, "-data", "fixture")
@@ -63,16 +64,16 @@ func TestInitDB(t *testing.T) {
 				"created tables: op_staff, app_user, op_chat, user_order, service_order, api_client, op_token\n",
 				"loaded the example fixture\n",
 				"rows: op_staff 3, app_user 5, op_chat 7, user_order 4, service_order 3, api_client 2, op_token 4\n",
-				"token of OP 小李:  " + tokenLi,
-				"legacy v2 client: " + clientID,
+				"token of OP 小李:  " + apptest.TokenLi,
+				"legacy v2 client: " + apptest.ClientID,
 			} {
 				if !strings.Contains(out, want) {
 					t.Errorf("output lacks %q:\n%s", want, out)
 				}
 			}
-			srv := newServer(t, testConfig(t, db), store.Options{})
-			res, raw := srv.graphql(t, tokenLi, `{ me { name chats { id } } }`, nil)
-			assertJSON(t, `{"me":{"name":"小李","chats":[{"id":"u0001d68d5da979194a4b831097de49db3dd2"},{"id":"u00010b2345fc76de44d5813389f2345647e8"},{"id":"u00014cd5a734bb77459bbac5362728848107"},{"id":"u00011e67202dd8fa4b0eb03d99d9b2513070"}]}}`, res.Data)
+			srv := apptest.NewServer(t, apptest.Config(t, db))
+			res, raw := srv.GraphQL(t, apptest.TokenLi, `{ me { name chats { id } } }`, nil)
+			apptest.AssertJSON(t, `{"me":{"name":"小李","chats":[{"id":"u0001d68d5da979194a4b831097de49db3dd2"},{"id":"u00010b2345fc76de44d5813389f2345647e8"},{"id":"u00014cd5a734bb77459bbac5362728848107"},{"id":"u00011e67202dd8fa4b0eb03d99d9b2513070"}]}}`, res.Data)
 			if len(res.Errors) > 0 {
 				t.Fatalf("errors: %s", raw)
 			}
@@ -123,11 +124,11 @@ func TestInitDB(t *testing.T) {
 			if err != nil {
 				t.Fatalf("init-db: %v\n%s", err, out)
 			}
-			if !strings.Contains(out, "generated demo data\n") || !strings.Contains(out, "legacy v2 client: "+clientID) {
+			if !strings.Contains(out, "generated demo data\n") || !strings.Contains(out, "legacy v2 client: "+apptest.ClientID) {
 				t.Errorf("output:\n%s", out)
 			}
-			srv := newServer(t, testConfig(t, db), store.Options{})
-			if res, raw := srv.graphql(t, demoToken, `{ me { name } }`, nil); len(res.Errors) > 0 {
+			srv := apptest.NewServer(t, apptest.Config(t, db))
+			if res, raw := srv.GraphQL(t, demoToken, `{ me { name } }`, nil); len(res.Errors) > 0 {
 				t.Errorf("the demo token: %s", raw)
 			}
 		})
@@ -136,7 +137,7 @@ func TestInitDB(t *testing.T) {
 			if _, err := initDBCmd(t, "-db", db, "-data", "prod"); err == nil || !strings.Contains(err.Error(), "demo, fixture or none") {
 				t.Errorf("want an error listing the data sets, got %v", err)
 			}
-			if e.name == "sqlite" {
+			if e.Name == "sqlite" {
 				if _, err := os.Stat(db); !os.IsNotExist(err) {
 					t.Errorf("a refused init-db created %s", db)
 				}
@@ -148,8 +149,8 @@ func TestInitDB(t *testing.T) {
 // TestInitDBNeedsUTF8MB4 refuses a MySQL database whose tables would not
 // hold the legacy text, before creating any table.
 func TestInitDBNeedsUTF8MB4(t *testing.T) {
-	needMySQL(t)
-	db := newEmptyMySQLDB(t, "CHARACTER SET latin1")
+	apptest.NeedMySQL(t)
+	db := apptest.NewEmptyMySQLDB(t, "CHARACTER SET latin1")
 	_, err := initDBCmd(t, "-db", db)
 	if err == nil || !strings.Contains(err.Error(), "utf8mb4") {
 		t.Fatalf("want a refusal asking for utf8mb4, got %v", err)

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"opfacade/app/apptest"
 )
 
 // eventually polls cond until it holds, failing the test after a
@@ -35,10 +37,10 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // connections meanwhile, that run returns nil, and that the database is
 // closed.
 func TestGracefulShutdown(t *testing.T) {
-	path := newSQLiteDB(t, fixtureScripts(t)...)
+	path := apptest.NewSQLiteDB(t, apptest.FixtureScripts()...)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stdout, stderr := &lockedBuffer{}, &lockedBuffer{}
+	stdout, stderr := &apptest.LockedBuffer{}, &apptest.LockedBuffer{}
 	errc := make(chan error, 1)
 	go func() {
 		errc <- run(ctx, []string{"-addr", "127.0.0.1:0", "-db", path, "-shutdown-grace", "30s"}, func(string) string { return "" }, stdout, stderr)
@@ -74,7 +76,7 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	defer conn.Close()
 	fmt.Fprintf(conn, "POST /query HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nAuthorization: Bearer %s\r\nContent-Length: %d\r\n\r\n%s",
-		addr, tokenLi, len(body), body[:10])
+		addr, apptest.TokenLi, len(body), body[:10])
 	// A connection dialed after it has been served, so the server has
 	// accepted this one (it accepts in order) and is tracking it.
 	healthy()

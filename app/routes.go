@@ -41,8 +41,7 @@ func Handler(b Backend, cfg Config) http.Handler {
 		HostName:     cfg.HostName,
 		Zone:         cfg.Zone,
 		Now:          cfg.Now,
-		MaxBody:      cfg.Limits.MaxBody,
-		Timeout:      cfg.Limits.Timeout,
+		Timeout:      cfg.Limits.Timeout, // the body limit is the contract's 64 KiB, whatever -max-body says
 		Prepare:      prepare,
 		Log:          log,
 	}))

@@ -53,7 +53,7 @@ targets=(
 	"./legacy FuzzReadParams 2000"
 	"./legacy FuzzSign 2000"
 	"./scalar FuzzDateTime 2000"
-	". FuzzGraphQL 200"
+	"./api FuzzGraphQL 200"
 )
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -77,7 +77,7 @@ func TestUncachedStatementsClosed(t *testing.T) {
 			}
 			defer s.Close()
 			before := preparedOnServer(t, s)
-			const n = maxCachedStatements + 200
+			const n = maxCachedStatements + 2000
 			for i := range n {
 				var got []int
 				err := s.read(ctx, "test", fmt.Sprintf("SELECT %d + ? AS n", i), []any{1}, func(rows *sqlx.Rows) error {
@@ -90,7 +90,10 @@ func TestUncachedStatementsClosed(t *testing.T) {
 			if c := s.CachedStatements(); c != maxCachedStatements {
 				t.Errorf("%d statements cached, want the bound, %d", c, maxCachedStatements)
 			}
-			if after := preparedOnServer(t, s); after-before > maxCachedStatements+10 {
+			// The count is the whole server's, and other packages' tests
+			// run beside this one: the margin allows for their stores,
+			// far below the 2,000 a leak would add.
+			if after := preparedOnServer(t, s); after-before > maxCachedStatements+400 {
 				t.Errorf("the server holds %d prepared statements after %d distinct ones, %d before; want at most the %d cached", after, n, before, maxCachedStatements)
 			}
 		})

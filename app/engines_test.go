@@ -1,27 +1,18 @@
-package main
+package app_test
 
 import (
 	"context"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 
+	"opfacade/app/apptest"
 	"opfacade/domain"
 	"opfacade/legacydb"
-	"opfacade/store"
 )
 
 // The tests of this file hold the facade to answering the same on MySQL as
 // on SQLite, and on two replicas.
-
-// needMySQL skips t when MYSQL_TEST_DSN is not set.
-func needMySQL(t testing.TB) {
-	t.Helper()
-	if os.Getenv("MYSQL_TEST_DSN") == "" {
-		t.Skip("MYSQL_TEST_DSN is not set: skipping this MariaDB/MySQL test (set it to e.g. root@tcp(127.0.0.1:3306)/test)")
-	}
-}
 
 // withParams appends DSN parameters ("a=b&c=d") to a mysql:// DSN.
 func withParams(dsn, params string) string {
@@ -47,25 +38,25 @@ INSERT INTO op_chat (chat_id, user_id, staff_id, group_id, title, status, addres
   ('tie-newer', 'u-1', 's-tie', 'g', '', 'Service', '', '', '2016-01-01 10:00:01');`
 
 func TestGraphQLChatTiesInByteOrder(t *testing.T) {
-	eachEngine(t, func(t *testing.T, e engine) {
-		srv := newServer(t, testConfig(t, e.newDB(t, tieScript)), store.Options{})
-		res, raw := srv.graphql(t, "tok-tie", `{ me { chats { id } } }`, nil)
+	apptest.EachEngine(t, func(t *testing.T, e apptest.Engine) {
+		srv := apptest.NewServer(t, apptest.Config(t, e.NewDB(t, tieScript)))
+		res, raw := srv.GraphQL(t, "tok-tie", `{ me { chats { id } } }`, nil)
 		if len(res.Errors) > 0 {
 			t.Fatalf("errors: %s", raw)
 		}
 		// Newest first; ties by the bytes of the id: B (0x42) < _ (0x5f) < a < f < é (0xc3 0xa9).
-		assertJSON(t, `{"me":{"chats":[{"id":"tie-newer"},{"id":"tie-B"},{"id":"tie-_"},{"id":"tie-a"},{"id":"tie-f"},{"id":"tie-é"}]}}`, res.Data)
+		apptest.AssertJSON(t, `{"me":{"chats":[{"id":"tie-newer"},{"id":"tie-B"},{"id":"tie-_"},{"id":"tie-a"},{"id":"tie-f"},{"id":"tie-é"}]}}`, res.Data)
 	})
 }
 
 func TestCredentialsMatchExactly(t *testing.T) {
-	eachEngine(t, func(t *testing.T, e engine) {
-		srv := newServer(t, testConfig(t, e.newDB(t, fixtureScripts(t)...)), store.Options{})
+	apptest.EachEngine(t, func(t *testing.T, e apptest.Engine) {
+		srv := apptest.NewServer(t, apptest.Config(t, e.NewDB(t, apptest.FixtureScripts()...)))
 		for _, tok := range []string{
-			strings.ToUpper(tokenLi),
-			strings.Replace(tokenLi, "be22c", "bE22c", 1), // one letter's case
+			strings.ToUpper(apptest.TokenLi),
+			strings.Replace(apptest.TokenLi, "be22c", "bE22c", 1), // one letter's case
 		} {
-			res, raw := srv.graphql(t, tok, `{ me { id } }`, nil)
+			res, raw := srv.GraphQL(t, tok, `{ me { id } }`, nil)
 			if len(res.Errors) != 1 || res.Errors[0].Extensions["code"] != "UNAUTHENTICATED" || string(res.Data) != "null" && len(res.Data) != 0 {
 				t.Errorf("token %s: want UNAUTHENTICATED and no data, got %s", tok, raw)
 			}
@@ -73,18 +64,18 @@ func TestCredentialsMatchExactly(t *testing.T) {
 		// HTTP trims header values, so trailing spaces are tried on the store:
 		// MySQL's PAD SPACE collations would match them.
 		ctx := context.Background()
-		if _, err := srv.store.StaffByToken(ctx, tokenLi+" "); domain.Code(err) != domain.EUNAUTHENTICATED {
+		if _, err := srv.Store.StaffByToken(ctx, apptest.TokenLi+" "); domain.Code(err) != domain.EUNAUTHENTICATED {
 			t.Errorf("token with a trailing space: want EUNAUTHENTICATED, got %v", err)
 		}
-		if _, err := srv.store.StaffByToken(ctx, tokenLi); err != nil {
+		if _, err := srv.Store.StaffByToken(ctx, apptest.TokenLi); err != nil {
 			t.Errorf("the exact token: %v", err)
 		}
-		for _, id := range []string{strings.ToUpper(clientID), clientID + " "} {
-			if _, err := srv.store.ClientByID(ctx, id); domain.Code(err) != domain.ENOTFOUND {
+		for _, id := range []string{strings.ToUpper(apptest.ClientID), apptest.ClientID + " "} {
+			if _, err := srv.Store.ClientByID(ctx, id); domain.Code(err) != domain.ENOTFOUND {
 				t.Errorf("client %q: want ENOTFOUND, got %v", id, err)
 			}
 		}
-		if c, err := srv.store.ClientByID(ctx, clientID); err != nil || c.Secret != clientSecret {
+		if c, err := srv.Store.ClientByID(ctx, apptest.ClientID); err != nil || c.Secret != apptest.ClientSecret {
 			t.Errorf("the exact client id: %+v, %v", c, err)
 		}
 	})
@@ -93,20 +84,20 @@ func TestCredentialsMatchExactly(t *testing.T) {
 // TestMySQLTimesWhateverTheDSNSays reads the stored wall clock in the
 // platform's zone whatever the DSN's author wrote about times.
 func TestMySQLTimesWhateverTheDSNSays(t *testing.T) {
-	needMySQL(t)
-	db := newMySQLDB(t, fixtureScripts(t)...)
+	apptest.NeedMySQL(t)
+	db := apptest.NewMySQLDB(t, apptest.FixtureScripts()...)
 	for _, params := range []string{
 		"loc=Local&parseTime=false",
 		"loc=America%2FNew_York&parseTime=false",
 		"parseTime=true&loc=Asia%2FTokyo&time_zone=%27-07%3A00%27",
 	} {
 		t.Run(params, func(t *testing.T) {
-			srv := newServer(t, testConfig(t, withParams(db, params)), store.Options{})
-			res, raw := srv.graphql(t, tokenLi, `{ me { chats { id createTime } } }`, nil)
+			srv := apptest.NewServer(t, apptest.Config(t, withParams(db, params)))
+			res, raw := srv.GraphQL(t, apptest.TokenLi, `{ me { chats { id createTime } } }`, nil)
 			if len(res.Errors) > 0 {
 				t.Fatalf("errors: %s", raw)
 			}
-			assertJSON(t, `{"me":{"chats":[
+			apptest.AssertJSON(t, `{"me":{"chats":[
 			  {"id":"u0001d68d5da979194a4b831097de49db3dd2","createTime":"2016-01-06T10:59:12+08:00"},
 			  {"id":"u00010b2345fc76de44d5813389f2345647e8","createTime":"2015-12-02T18:12:57+08:00"},
 			  {"id":"u00014cd5a734bb77459bbac5362728848107","createTime":"2015-12-02T11:15:33+08:00"},
@@ -124,17 +115,17 @@ func TestGraphQLEmojiNickname(t *testing.T) {
 INSERT INTO op_token (token, staff_id, expire_time) VALUES ('tok-emoji', 's-emoji', '2099-01-01 00:00:00');
 INSERT INTO app_user (user_id, nick_name, icon_url, create_time) VALUES ('u-emoji', '` + nick + `', NULL, '2015-01-01 00:00:00');
 INSERT INTO op_chat (chat_id, user_id, staff_id, group_id, title, status, address, last_message, create_time) VALUES ('c-emoji', 'u-emoji', 's-emoji', 'g', '🔧 维修', 'Service', '', '好的👌', '2016-01-01 10:00:00');`
-	eachEngine(t, func(t *testing.T, e engine) {
-		db := e.newDB(t, script)
-		if e.name == "mysql" {
+	apptest.EachEngine(t, func(t *testing.T, e apptest.Engine) {
+		db := e.NewDB(t, script)
+		if e.Name == "mysql" {
 			db = withParams(db, "charset=latin1")
 		}
-		srv := newServer(t, testConfig(t, db), store.Options{})
-		res, raw := srv.graphql(t, "tok-emoji", `{ me { name chats { title message user { nickName } } } }`, nil)
+		srv := apptest.NewServer(t, apptest.Config(t, db))
+		res, raw := srv.GraphQL(t, "tok-emoji", `{ me { name chats { title message user { nickName } } } }`, nil)
 		if len(res.Errors) > 0 {
 			t.Fatalf("errors: %s", raw)
 		}
-		assertJSON(t, `{"me":{"name":"表情😀","chats":[{"title":"🔧 维修","message":"好的👌","user":{"nickName":"`+nick+`"}}]}}`, res.Data)
+		apptest.AssertJSON(t, `{"me":{"name":"表情😀","chats":[{"title":"🔧 维修","message":"好的👌","user":{"nickName":"`+nick+`"}}]}}`, res.Data)
 	})
 }
 
@@ -142,40 +133,40 @@ INSERT INTO op_chat (chat_id, user_id, staff_id, group_id, title, status, addres
 // do in production: every answer, GraphQL and legacy v2, is the same, byte
 // for byte.
 func TestMySQLReplicasAgree(t *testing.T) {
-	needMySQL(t)
-	db := newMySQLDB(t, fixtureScripts(t)...)
-	gen := generateDemo(t, db)
+	apptest.NeedMySQL(t)
+	db := apptest.NewMySQLDB(t, apptest.FixtureScripts()...)
+	gen := apptest.GenerateDemo(t, db)
 	// The legacy foot carries the clock and the host: both stopped alike.
-	a := newServer(t, legacyConfig(t, db), store.Options{})
-	b := newServer(t, legacyConfig(t, db), store.Options{})
+	a := apptest.NewServer(t, apptest.Config(t, db, apptest.LegacyExample))
+	b := apptest.NewServer(t, apptest.Config(t, db, apptest.LegacyExample))
 	compareAnswers(t, "replica a", a, "replica b", b, agreementQueries(gen), legacyAgreement(gen))
 }
 
 // TestEnginesAgree loads the same rows into SQLite and MySQL: every answer,
 // GraphQL and legacy v2, is the same, byte for byte.
 func TestEnginesAgree(t *testing.T) {
-	needMySQL(t)
-	lite := newSQLiteDB(t, append(fixtureScripts(t), tieScript)...)
-	my := newMySQLDB(t, append(fixtureScripts(t), tieScript)...)
-	gen := generateDemo(t, lite)
-	if g := generateDemo(t, my); g.Staff[len(g.Staff)-1].Token != gen.Staff[len(gen.Staff)-1].Token {
+	apptest.NeedMySQL(t)
+	lite := apptest.NewSQLiteDB(t, append(apptest.FixtureScripts(), tieScript)...)
+	my := apptest.NewMySQLDB(t, append(apptest.FixtureScripts(), tieScript)...)
+	gen := apptest.GenerateDemo(t, lite)
+	if g := apptest.GenerateDemo(t, my); g.Staff[len(g.Staff)-1].Token != gen.Staff[len(gen.Staff)-1].Token {
 		t.Fatal("the generator made different rows")
 	}
-	a := newServer(t, legacyConfig(t, lite), store.Options{})
-	b := newServer(t, legacyConfig(t, my), store.Options{})
+	a := apptest.NewServer(t, apptest.Config(t, lite, apptest.LegacyExample))
+	b := apptest.NewServer(t, apptest.Config(t, my, apptest.LegacyExample))
 	compareAnswers(t, "sqlite", a, "mysql", b,
-		append(agreementQueries(gen), agreementQuery{"ties", "tok-tie", meChatsQuery}),
-		append(legacyAgreement(gen), signed("tok-tie")))
+		append(agreementQueries(gen), agreementQuery{"ties", "tok-tie", apptest.MeChatsQuery}),
+		append(legacyAgreement(gen), apptest.Signed("tok-tie")))
 }
 
 // compareAnswers asks a and b the same GraphQL queries and legacy requests
 // and reports every answer that differs by a byte.
-func compareAnswers(t *testing.T, aName string, a *testServer, bName string, b *testServer, queries []agreementQuery, legacyReqs []url.Values) {
+func compareAnswers(t *testing.T, aName string, a *apptest.Server, bName string, b *apptest.Server, queries []agreementQuery, legacyReqs []url.Values) {
 	t.Helper()
 	succeeded := 0 // so that agreeing on errors alone does not pass
 	for _, q := range queries {
-		res, ra := a.graphql(t, q.token, q.query, nil)
-		_, rb := b.graphql(t, q.token, q.query, nil)
+		res, ra := a.GraphQL(t, q.token, q.query, nil)
+		_, rb := b.GraphQL(t, q.token, q.query, nil)
 		if string(ra) != string(rb) {
 			t.Errorf("GraphQL %s: the answers differ:\n  %s: %s\n  %s: %s", q.name, aName, ra, bName, rb)
 		}
@@ -188,8 +179,8 @@ func compareAnswers(t *testing.T, aName string, a *testServer, bName string, b *
 	}
 	succeeded = 0
 	for _, params := range legacyReqs {
-		res, ra := a.legacyForm(t, params)
-		_, rb := b.legacyForm(t, params)
+		res, ra := a.LegacyForm(t, params)
+		_, rb := b.LegacyForm(t, params)
 		if string(ra) != string(rb) {
 			t.Errorf("legacy v2 %s: the answers differ:\n  %s: %s\n  %s: %s", params.Encode(), aName, ra, bName, rb)
 		}
@@ -202,35 +193,20 @@ func compareAnswers(t *testing.T, aName string, a *testServer, bName string, b *
 	}
 }
 
-// generateDemo adds legacydb's demo rows to the database at dsn.
-func generateDemo(t testing.TB, dsn string) legacydb.Generated {
-	t.Helper()
-	st, err := store.Open(context.Background(), dsn, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	gen, err := legacydb.Generate(context.Background(), st.DB().DB, legacydb.DemoSizes(), 7)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return gen
-}
-
 type agreementQuery struct{ name, token, query string }
 
 // agreementQueries are the main query as each fixture and generated OP, an
 // ADMIN's look at every OP's chats of every status, and some errors.
 func agreementQueries(gen legacydb.Generated) []agreementQuery {
 	qs := []agreementQuery{
-		{"小李", tokenLi, meChatsQuery},
-		{"小王 every status", tokenWang, strings.Replace(meChatsQuery, "chats {", "chats(status: [WAIT, SERVICE, CLOSED, UNKNOWN]) {", 1)},
-		{"expired", tokenExpired, meChatsQuery},
-		{"forbidden", tokenLi, `{ staff(id: "` + staffWang + `") { id } }`},
+		{"小李", apptest.TokenLi, apptest.MeChatsQuery},
+		{"小王 every status", apptest.TokenWang, strings.Replace(apptest.MeChatsQuery, "chats {", "chats(status: [WAIT, SERVICE, CLOSED, UNKNOWN]) {", 1)},
+		{"expired", apptest.TokenExpired, apptest.MeChatsQuery},
+		{"forbidden", apptest.TokenLi, `{ staff(id: "` + apptest.StaffWang + `") { id } }`},
 	}
 	for _, s := range gen.Staff {
-		qs = append(qs, agreementQuery{s.Name + " " + s.StaffID, s.Token, meChatsQuery})
-		qs = append(qs, agreementQuery{"admin on " + s.StaffID, tokenAdmin,
+		qs = append(qs, agreementQuery{s.Name + " " + s.StaffID, s.Token, apptest.MeChatsQuery})
+		qs = append(qs, agreementQuery{"admin on " + s.StaffID, apptest.TokenAdmin,
 			`{ staff(id: "` + s.StaffID + `") { id name role isOnline chats(status: [WAIT, SERVICE, CLOSED, UNKNOWN]) { id status storedStatus createTime user { id nickName icon grade { chatCount orderCount serviceCount } } } } }`})
 	}
 	return qs
@@ -240,14 +216,14 @@ func agreementQueries(gen legacydb.Generated) []agreementQuery {
 // own chats, an ADMIN's look at each OP, and some refusals.
 func legacyAgreement(gen legacydb.Generated) []url.Values {
 	reqs := []url.Values{
-		signed(tokenLi),
-		signed(tokenWang),
-		signed(tokenExpired),
-		signed(strings.ToUpper(tokenLi)),
-		signed(tokenLi, "staffId", staffWang),
+		apptest.Signed(apptest.TokenLi),
+		apptest.Signed(apptest.TokenWang),
+		apptest.Signed(apptest.TokenExpired),
+		apptest.Signed(strings.ToUpper(apptest.TokenLi)),
+		apptest.Signed(apptest.TokenLi, "staffId", apptest.StaffWang),
 	}
 	for _, s := range gen.Staff {
-		reqs = append(reqs, signed(s.Token), signed(tokenAdmin, "staffId", s.StaffID))
+		reqs = append(reqs, apptest.Signed(s.Token), apptest.Signed(apptest.TokenAdmin, "staffId", s.StaffID))
 	}
 	return reqs
 }

@@ -1,4 +1,4 @@
-package main
+package app_test
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"opfacade/store"
+	"opfacade/app/apptest"
 )
 
 var loadTime = flag.Duration("load-time", 10*time.Second, "how long TestLoad runs (at most 30s)")
@@ -38,7 +38,7 @@ func TestLoad(t *testing.T) {
 		t.Skip("a load test; -short skips it")
 	}
 	dur := min(*loadTime, 30*time.Second)
-	srv := newServer(t, legacyConfig(t, newSQLiteDB(t, fixtureScripts(t)...)), store.Options{})
+	srv := apptest.NewServer(t, apptest.Config(t, apptest.NewSQLiteDB(t, apptest.FixtureScripts()...), apptest.LegacyExample))
 	kinds := loadKinds(t, srv)
 
 	client := &http.Client{
@@ -108,7 +108,7 @@ func TestLoad(t *testing.T) {
 	if totalFailures > 0 {
 		t.Fatalf("%d wrong answers; first: %s", totalFailures, strings.Join(firstErrs, "\n"))
 	}
-	if logs := srv.logs.String(); strings.Contains(logs, "panic") {
+	if logs := srv.Logs.String(); strings.Contains(logs, "panic") {
 		t.Fatalf("a panic under load:\n%.2000s", logs)
 	}
 	// Loose bounds: a leak grows with the requests, which are many.
@@ -153,7 +153,7 @@ func send(c *http.Client, base string, k loadKind) error {
 	return k.check(res.StatusCode, body)
 }
 
-func loadKinds(t *testing.T, srv *testServer) []loadKind {
+func loadKinds(t *testing.T, srv *apptest.Server) []loadKind {
 	gqlPost := func(token, body string, extra ...string) func(string) *http.Request {
 		return func(base string) *http.Request {
 			req, _ := http.NewRequest("POST", base+"/query", strings.NewReader(body))
@@ -199,7 +199,7 @@ func loadKinds(t *testing.T, srv *testServer) []loadKind {
 	}
 	gqlError := func(wantStatus int, wantCode string) func(int, []byte) error {
 		return func(status int, body []byte) error {
-			var res gqlResponse
+			var res apptest.GraphQLResponse
 			if err := json.Unmarshal(body, &res); err != nil {
 				return fmt.Errorf("HTTP %d, not JSON: %.200s", status, body)
 			}
@@ -211,14 +211,14 @@ func loadKinds(t *testing.T, srv *testServer) []loadKind {
 	}
 	legacyCode := func(want int) func(int, []byte) error {
 		return func(status int, body []byte) error {
-			var res legacyResponse
+			var res apptest.LegacyResponse
 			if err := json.Unmarshal(body, &res); err != nil || status != 200 || res.Code != want || string(res.Data) != "null" {
 				return fmt.Errorf("HTTP %d %.300s, want code %d", status, body, want)
 			}
 			return nil
 		}
 	}
-	wrongSign := signed(tokenLi)
+	wrongSign := apptest.Signed(apptest.TokenLi)
 	wrongSign.Set("sign", "0123456789abcdef0123456789abcdef")
 	var bomb strings.Builder
 	bomb.WriteString("{ me { ...F30 } } fragment F0 on Staff { id }\n")
@@ -227,7 +227,7 @@ func loadKinds(t *testing.T, srv *testServer) []loadKind {
 	}
 	get := func(base string) *http.Request {
 		req, _ := http.NewRequest("GET", base+"/query?"+url.Values{"query": {`{ me { id name chats { id title } } }`}}.Encode(), nil)
-		req.Header.Set("Authorization", "Bearer "+tokenWang)
+		req.Header.Set("Authorization", "Bearer "+apptest.TokenWang)
 		req.Header.Set("Apollo-Require-Preflight", "true")
 		return req
 	}
@@ -237,36 +237,36 @@ func loadKinds(t *testing.T, srv *testServer) []loadKind {
 		kinds = append(kinds, loadKind{name, req, check})
 	}
 	// Valid.
-	add("graphql me chats (小李)", gqlQuery(tokenLi, meChatsQuery, nil), exactly(gqlQuery(tokenLi, meChatsQuery, nil)))
-	add("graphql me chats (小王)", gqlQuery(tokenWang, meChatsQuery, nil), exactly(gqlQuery(tokenWang, meChatsQuery, nil)))
-	add("graphql ADMIN staff", gqlQuery(tokenAdmin, staffQ, map[string]any{"id": staffLi}), exactly(gqlQuery(tokenAdmin, staffQ, map[string]any{"id": staffLi})))
+	add("graphql me chats (小李)", gqlQuery(apptest.TokenLi, apptest.MeChatsQuery, nil), exactly(gqlQuery(apptest.TokenLi, apptest.MeChatsQuery, nil)))
+	add("graphql me chats (小王)", gqlQuery(apptest.TokenWang, apptest.MeChatsQuery, nil), exactly(gqlQuery(apptest.TokenWang, apptest.MeChatsQuery, nil)))
+	add("graphql ADMIN staff", gqlQuery(apptest.TokenAdmin, staffQ, map[string]any{"id": apptest.StaffLi}), exactly(gqlQuery(apptest.TokenAdmin, staffQ, map[string]any{"id": apptest.StaffLi})))
 	add("graphql GET", get, exactly(get))
-	add("legacy receives (小李)", legacyForm(signed(tokenLi)), exactly(legacyForm(signed(tokenLi))))
-	add("legacy ADMIN for 小王", legacyForm(signed(tokenAdmin, "staffId", staffWang)), exactly(legacyForm(signed(tokenAdmin, "staffId", staffWang))))
+	add("legacy receives (小李)", legacyForm(apptest.Signed(apptest.TokenLi)), exactly(legacyForm(apptest.Signed(apptest.TokenLi))))
+	add("legacy ADMIN for 小王", legacyForm(apptest.Signed(apptest.TokenAdmin, "staffId", apptest.StaffWang)), exactly(legacyForm(apptest.Signed(apptest.TokenAdmin, "staffId", apptest.StaffWang))))
 	// Invalid.
 	add("graphql unknown token", gqlQuery("nope", `{ me { id } }`, nil), gqlError(200, "UNAUTHENTICATED"))
-	add("graphql forbidden", gqlQuery(tokenLi, staffQ, map[string]any{"id": staffWang}), gqlError(200, "FORBIDDEN"))
-	add("graphql unknown field", gqlQuery(tokenLi, `{ me { nope } }`, nil), gqlError(422, "GRAPHQL_VALIDATION_FAILED"))
+	add("graphql forbidden", gqlQuery(apptest.TokenLi, staffQ, map[string]any{"id": apptest.StaffWang}), gqlError(200, "FORBIDDEN"))
+	add("graphql unknown field", gqlQuery(apptest.TokenLi, `{ me { nope } }`, nil), gqlError(422, "GRAPHQL_VALIDATION_FAILED"))
 	add("legacy wrong sign", legacyForm(wrongSign), legacyCode(403))
-	add("legacy expired token", legacyForm(signed(tokenExpired)), legacyCode(401))
+	add("legacy expired token", legacyForm(apptest.Signed(apptest.TokenExpired)), legacyCode(401))
 	add("legacy GET", func(base string) *http.Request {
 		req, _ := http.NewRequest("GET", base+"/op/v2/receives", nil)
 		return req
 	}, legacyCode(405))
 	// Hostile.
-	add("graphql injection id", gqlQuery(tokenAdmin, staffQ, map[string]any{"id": "' OR '1'='1"}), exactly(gqlQuery(tokenAdmin, staffQ, map[string]any{"id": "' OR '1'='1"})))
-	add("legacy injection staffId", legacyForm(signed(tokenAdmin, "staffId", "'; DROP TABLE op_chat; --")), legacyCode(404))
-	add("graphql deep", gqlQuery(tokenLi, nested(6), nil), gqlError(422, "DEPTH_LIMIT_EXCEEDED"))
-	add("graphql fragment bomb", gqlQuery(tokenLi, bomb.String(), nil), gqlError(422, "TOO_MANY_FIELDS"))
-	add("graphql chats in chats", gqlQuery(tokenLi, `{ me { chats { staff { chats { id } } } } }`, nil), gqlError(422, "COMPLEXITY_LIMIT_EXCEEDED"))
-	add("graphql token flood", gqlQuery(tokenLi, "{ me { "+strings.Repeat("id ", 4100)+"} }", nil), gqlError(422, "TOKEN_LIMIT_EXCEEDED"))
-	add("graphql 100 KiB body", gqlPost(tokenLi, `{"query":"`+strings.Repeat(" ", 100<<10)+`{ me { id } }"}`), gqlError(413, "PAYLOAD_TOO_LARGE"))
-	add("graphql batch", gqlPost(tokenLi, `[{"query":"{ me { id } }"}]`), gqlError(400, "BATCHING_NOT_SUPPORTED"))
-	add("graphql malformed JSON", gqlPost(tokenLi, `{"query":`), gqlError(400, "BAD_REQUEST"))
+	add("graphql injection id", gqlQuery(apptest.TokenAdmin, staffQ, map[string]any{"id": "' OR '1'='1"}), exactly(gqlQuery(apptest.TokenAdmin, staffQ, map[string]any{"id": "' OR '1'='1"})))
+	add("legacy injection staffId", legacyForm(apptest.Signed(apptest.TokenAdmin, "staffId", "'; DROP TABLE op_chat; --")), legacyCode(404))
+	add("graphql deep", gqlQuery(apptest.TokenLi, apptest.NestedQuery(6), nil), gqlError(422, "DEPTH_LIMIT_EXCEEDED"))
+	add("graphql fragment bomb", gqlQuery(apptest.TokenLi, bomb.String(), nil), gqlError(422, "TOO_MANY_FIELDS"))
+	add("graphql chats in chats", gqlQuery(apptest.TokenLi, `{ me { chats { staff { chats { id } } } } }`, nil), gqlError(422, "COMPLEXITY_LIMIT_EXCEEDED"))
+	add("graphql token flood", gqlQuery(apptest.TokenLi, "{ me { "+strings.Repeat("id ", 4100)+"} }", nil), gqlError(422, "TOKEN_LIMIT_EXCEEDED"))
+	add("graphql 100 KiB body", gqlPost(apptest.TokenLi, `{"query":"`+strings.Repeat(" ", 100<<10)+`{ me { id } }"}`), gqlError(413, "PAYLOAD_TOO_LARGE"))
+	add("graphql batch", gqlPost(apptest.TokenLi, `[{"query":"{ me { id } }"}]`), gqlError(400, "BATCHING_NOT_SUPPORTED"))
+	add("graphql malformed JSON", gqlPost(apptest.TokenLi, `{"query":`), gqlError(400, "BAD_REQUEST"))
 	add("graphql text/plain (CSRF)", func(base string) *http.Request {
 		req, _ := http.NewRequest("POST", base+"/query", strings.NewReader(`{"query":"{ me { id } }"}`))
 		req.Header.Set("Content-Type", "text/plain")
-		req.Header.Set("Authorization", "Bearer "+tokenLi)
+		req.Header.Set("Authorization", "Bearer "+apptest.TokenLi)
 		return req
 	}, gqlError(400, "CSRF_PREVENTED"))
 	add("legacy 100 KiB body", legacyForm(url.Values{"x": {strings.Repeat("a", 100<<10)}}), legacyCode(413))

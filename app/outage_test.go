@@ -1,9 +1,7 @@
-package main
+package app_test
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -13,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"opfacade/app"
+	"opfacade/app/apptest"
 	"opfacade/store"
 )
 
@@ -31,18 +31,18 @@ func withAddr(t testing.TB, dsn, addr string) string {
 }
 
 func TestStorePoolSettings(t *testing.T) {
-	eachEngine(t, func(t *testing.T, e engine) {
-		db := e.newDB(t)
+	apptest.EachEngine(t, func(t *testing.T, e apptest.Engine) {
+		db := e.NewDB(t)
+		// The command's flags -db-max-open, -db-max-idle and
+		// -db-conn-lifetime set these (its TestStorePoolFlags).
 		t.Run("configured", func(t *testing.T) {
-			cfg, err := parseConfig([]string{"-db", db, "-db-max-open", "7", "-db-max-idle", "3", "-db-conn-lifetime", "90s"}, func(string) string { return "" }, io.Discard)
-			if err != nil {
-				t.Fatal(err)
-			}
-			srv := newServer(t, cfg, cfg.storeOptions(nil))
-			if got, want := srv.store.Pool(), (store.Pool{MaxOpen: 7, MaxIdle: 3, ConnMaxLifetime: 90 * time.Second}); got != want {
+			srv := apptest.NewServer(t, apptest.Config(t, db, func(c *app.Config) {
+				c.Store = store.Options{MaxOpenConns: 7, MaxIdleConns: 3, ConnMaxLifetime: 90 * time.Second}
+			}))
+			if got, want := srv.Store.Pool(), (store.Pool{MaxOpen: 7, MaxIdle: 3, ConnMaxLifetime: 90 * time.Second}); got != want {
 				t.Errorf("pool = %+v, want %+v", got, want)
 			}
-			sqlDB := srv.store.DB()
+			sqlDB := srv.Store.DB()
 			if got := sqlDB.Stats().MaxOpenConnections; got != 7 {
 				t.Errorf("MaxOpenConnections = %d, want 7", got)
 			}
@@ -67,23 +67,22 @@ func TestStorePoolSettings(t *testing.T) {
 			}
 		})
 		t.Run("defaults", func(t *testing.T) {
-			cfg := testConfig(t, db)
-			srv := newServer(t, cfg, cfg.storeOptions(nil))
+			srv := apptest.NewServer(t, apptest.Config(t, db))
 			want := store.Pool{MaxOpen: 32, MaxIdle: 32, ConnMaxLifetime: 5 * time.Minute}
-			if e.name == "sqlite" {
+			if e.Name == "sqlite" {
 				n := max(4, 2*runtime.NumCPU())
 				want = store.Pool{MaxOpen: n, MaxIdle: n}
 			}
-			if got := srv.store.Pool(); got != want {
+			if got := srv.Store.Pool(); got != want {
 				t.Errorf("pool = %+v, want %+v", got, want)
 			}
-			if got := srv.store.DB().Stats().MaxOpenConnections; got != want.MaxOpen {
+			if got := srv.Store.DB().Stats().MaxOpenConnections; got != want.MaxOpen {
 				t.Errorf("MaxOpenConnections = %d, want %d", got, want.MaxOpen)
 			}
 		})
 		t.Run("idle never above open", func(t *testing.T) {
-			srv := newServer(t, testConfig(t, db), store.Options{MaxOpenConns: 2, MaxIdleConns: 10})
-			if got := srv.store.Pool(); got.MaxOpen != 2 || got.MaxIdle != 2 {
+			srv := apptest.NewServer(t, apptest.Config(t, db, func(c *app.Config) { c.Store = store.Options{MaxOpenConns: 2, MaxIdleConns: 10} }))
+			if got := srv.Store.Pool(); got.MaxOpen != 2 || got.MaxIdle != 2 {
 				t.Errorf("pool = %+v, want 2 open and 2 idle", got)
 			}
 		})
@@ -191,8 +190,8 @@ func (p *tcpProxy) close() {
 	p.wg.Wait()
 }
 
-// get fetches path from the server and returns the status code.
-func (s *testServer) get(t testing.TB, path string) int {
+// getStatus fetches path from the server and returns the status code.
+func getStatus(t testing.TB, s *apptest.Server, path string) int {
 	t.Helper()
 	res, err := s.Client().Get(s.URL + path)
 	if err != nil {
@@ -207,40 +206,40 @@ func (s *testServer) get(t testing.TB, path string) int {
 // between GraphQL answers SERVICE_UNAVAILABLE and /readyz 503; afterwards
 // the same server answers as before.
 func TestMySQLOutage(t *testing.T) {
-	needMySQL(t)
-	db := newMySQLDB(t, fixtureScripts(t)...)
+	apptest.NeedMySQL(t)
+	db := apptest.NewMySQLDB(t, apptest.FixtureScripts()...)
 	cfg, err := store.MySQLConfig(db)
 	if err != nil {
 		t.Fatal(err)
 	}
 	proxy := startProxy(t, cfg.Addr)
 	// A refused connection fails at once; timeout bounds a silent network.
-	srv := newServer(t, testConfig(t, withParams(withAddr(t, db, proxy.addr), "timeout=2s")), store.Options{})
+	srv := apptest.NewServer(t, apptest.Config(t, withParams(withAddr(t, db, proxy.addr), "timeout=2s")))
 
-	res, before := srv.graphql(t, tokenLi, meChatsQuery, nil)
+	res, before := srv.GraphQL(t, apptest.TokenLi, apptest.MeChatsQuery, nil)
 	if len(res.Errors) > 0 {
 		t.Fatalf("before the outage: %s", before)
 	}
-	if code := srv.get(t, "/readyz"); code != http.StatusOK {
+	if code := getStatus(t, srv, "/readyz"); code != http.StatusOK {
 		t.Fatalf("/readyz before the outage: %d", code)
 	}
 
 	unavailable := func(t *testing.T) {
 		for range 50 {
-			if res, raw := srv.graphql(t, tokenLi, meChatsQuery, nil); len(res.Errors) == 0 {
+			if res, raw := srv.GraphQL(t, apptest.TokenLi, apptest.MeChatsQuery, nil); len(res.Errors) == 0 {
 				t.Fatalf("served during the outage: %s", raw)
 			}
 		}
-		for _, q := range []string{meChatsQuery, `{ staff(id: "` + staffWang + `") { id } }`} {
-			res, raw := srv.graphql(t, tokenLi, q, nil)
+		for _, q := range []string{apptest.MeChatsQuery, `{ staff(id: "` + apptest.StaffWang + `") { id } }`} {
+			res, raw := srv.GraphQL(t, apptest.TokenLi, q, nil)
 			if len(res.Errors) != 1 || res.Errors[0].Extensions["code"] != "SERVICE_UNAVAILABLE" || len(res.Data) != 0 && string(res.Data) != "null" {
 				t.Errorf("want one SERVICE_UNAVAILABLE error and no data, got %s", raw)
 			}
 		}
-		if code := srv.get(t, "/readyz"); code != http.StatusServiceUnavailable {
+		if code := getStatus(t, srv, "/readyz"); code != http.StatusServiceUnavailable {
 			t.Errorf("/readyz: %d, want 503", code)
 		}
-		if code := srv.get(t, "/healthz"); code != http.StatusOK {
+		if code := getStatus(t, srv, "/healthz"); code != http.StatusOK {
 			t.Errorf("/healthz: %d, want 200", code)
 		}
 	}
@@ -263,19 +262,19 @@ func TestMySQLOutage(t *testing.T) {
 	})
 
 	proxy.open(t)
-	res, after := srv.graphql(t, tokenLi, meChatsQuery, nil)
+	res, after := srv.GraphQL(t, apptest.TokenLi, apptest.MeChatsQuery, nil)
 	if len(res.Errors) > 0 {
 		t.Fatalf("after the outage: %s", after)
 	}
 	if string(after) != string(before) {
 		t.Errorf("after the outage the answer differs:\n got %s\nwant %s", after, before)
 	}
-	if code := srv.get(t, "/readyz"); code != http.StatusOK {
+	if code := getStatus(t, srv, "/readyz"); code != http.StatusOK {
 		t.Errorf("/readyz after the outage: %d, want 200", code)
 	}
 	// Over a hundred failed requests: the outage is logged when it starts
 	// and when it ends, not once a request.
-	logs := srv.logs.String()
+	logs := srv.Logs.String()
 	if n := strings.Count(logs, "level=ERROR"); n != 1 {
 		t.Errorf("%d ERROR lines for one outage; want 1:\n%s", n, logs)
 	}
@@ -284,71 +283,5 @@ func TestMySQLOutage(t *testing.T) {
 	}
 	if !strings.Contains(logs, "database available again") {
 		t.Errorf("the log does not say the database is back:\n%s", logs)
-	}
-}
-
-// TestRunStartsWhileMySQLIsDown starts the real command against a MySQL
-// address where nothing listens: it serves, warns, and says it is not
-// ready. It needs no MySQL server.
-func TestRunStartsWhileMySQLIsDown(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := ln.Addr().String()
-	_ = ln.Close()
-
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	stdout, banner := io.Pipe()
-	stderr := &lockedBuffer{}
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-db", "mysql://facade:s3cret@tcp(" + dead + ")/legacy?timeout=2s"}, func(string) string { return "" }, banner, stderr)
-		_ = banner.Close()
-	}()
-	sc := bufio.NewScanner(stdout)
-	if !sc.Scan() {
-		t.Fatalf("no banner; run: %v; log: %s", <-done, stderr)
-	}
-	first := sc.Text()
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
-	if strings.Contains(first, "s3cret") {
-		t.Errorf("the banner shows the database password: %s", first)
-	}
-	i, j := strings.Index(first, "(http://"), strings.LastIndex(first, ")")
-	if i < 0 || j < i {
-		t.Fatalf("banner without an address: %s", first)
-	}
-	base := first[i+1 : j]
-	if !strings.Contains(stderr.String(), "the database does not answer") {
-		t.Errorf("no warning at start; log: %s", stderr)
-	}
-	res, err := http.Get(base + "/readyz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = res.Body.Close()
-	if res.StatusCode != http.StatusServiceUnavailable {
-		t.Errorf("/readyz: %d, want 503", res.StatusCode)
-	}
-	req, _ := http.NewRequest(http.MethodPost, base+"/query", strings.NewReader(`{"query":"{ me { id } }"}`))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+tokenLi)
-	res, err = http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, _ := io.ReadAll(res.Body)
-	_ = res.Body.Close()
-	if !strings.Contains(string(raw), `"code":"SERVICE_UNAVAILABLE"`) {
-		t.Errorf("want SERVICE_UNAVAILABLE, got %s", raw)
-	}
-	if strings.Contains(stderr.String(), "s3cret") {
-		t.Errorf("the log shows the database password: %s", stderr)
-	}
-	cancel()
-	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-		t.Errorf("run: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package app_test
 
 import (
 	"bufio"
@@ -13,37 +13,20 @@ import (
 	"testing"
 	"time"
 
+	"opfacade/app"
+	"opfacade/app/apptest"
 	"opfacade/domain"
 	"opfacade/store"
 )
+
+// The tests of this file hold both front doors, mounted side by side, to
+// answering in their own terms when a request goes wrong on its way in.
 
 // envelopeAnswer is the part of a legacy envelope these tests read.
 type envelopeAnswer struct {
 	Code    int             `json:"code"`
 	Message string          `json:"message"`
 	Data    json.RawMessage `json:"data"`
-}
-
-// wantGraphQLError checks an error answer of the GraphQL front door: the
-// status, a JSON Content-Type, one error with code and no data.
-func wantGraphQLError(t testing.TB, res *http.Response, raw []byte, status int, code string) {
-	t.Helper()
-	if res.StatusCode != status {
-		t.Errorf("HTTP %d, want %d: %s", res.StatusCode, status, raw)
-	}
-	if ct := res.Header.Get("Content-Type"); ct != "application/json" {
-		t.Errorf("Content-Type %q, want application/json: %s", ct, raw)
-	}
-	var out gqlResponse
-	if err := json.Unmarshal(raw, &out); err != nil {
-		t.Fatalf("not JSON: %v: %s", err, raw)
-	}
-	if len(out.Errors) != 1 || out.Errors[0].Extensions["code"] != code {
-		t.Fatalf("want one %s error, got %s", code, raw)
-	}
-	if len(out.Data) != 0 && string(out.Data) != "null" {
-		t.Fatalf("want no data, got %s", raw)
-	}
 }
 
 // wantEnvelope checks a legacy answer: HTTP 200 and the envelope's code,
@@ -67,15 +50,15 @@ func wantEnvelope(t testing.TB, res *http.Response, raw []byte, code int, messag
 // each front door answers a bad request in its own terms, not the 503 of
 // a deadline the server's cancelling the request would set off.
 func TestUnreadableBody(t *testing.T) {
-	srv := newServerOver(t, testConfig(t, newSQLiteDB(t, fixtureScripts(t)...)), store.Options{},
-		func(st *store.Store) backend { return st },
+	srv := apptest.NewServerOver(t, apptest.Config(t, apptest.NewSQLiteDB(t, apptest.FixtureScripts()...)),
+		func(st *store.Store) app.Backend { return st },
 		func(s *http.Server) { s.ReadTimeout = 300 * time.Millisecond })
 	doors := []struct {
 		name, path, contentType, partial string
 		check                            func(t testing.TB, res *http.Response, raw []byte)
 	}{
 		{"graphql", "/query", "application/json", `{"query":"`, func(t testing.TB, res *http.Response, raw []byte) {
-			wantGraphQLError(t, res, raw, http.StatusBadRequest, "BAD_REQUEST")
+			apptest.WantGraphQLError(t, res, raw, http.StatusBadRequest, "BAD_REQUEST")
 		}},
 		{"legacy", "/op/v2/receives", "application/x-www-form-urlencoded", "token=o000", func(t testing.TB, res *http.Response, raw []byte) {
 			wantEnvelope(t, res, raw, 400, "参数错误")
@@ -128,73 +111,6 @@ func sendPartialBody(t *testing.T, addr, path, contentType, partial string, stal
 	return res, raw
 }
 
-// TestUnsupportedTransport checks that a request no GraphQL transport
-// serves is answered as JSON with a code, as every other error: a method
-// other than GET and POST is 405 (checked first, so even one a CSRF check
-// would refuse), a POST body that is not JSON 415, unless it is one a
-// browser may send cross-site, which stays CSRF_PREVENTED.
-func TestUnsupportedTransport(t *testing.T) {
-	srv := newServer(t, testConfig(t, newSQLiteDB(t, fixtureScripts(t)...)), store.Options{})
-	const body = `{"query":"{ me { id } }"}`
-	tests := []struct {
-		name, method, contentType, body string
-		header                          map[string]string
-		status                          int
-		code                            string // "" when the query must run
-	}{
-		{"application/graphql", "POST", "application/graphql", `{ me { id } }`, nil, 415, "UNSUPPORTED_MEDIA_TYPE"},
-		{"application/jsonx", "POST", "application/jsonx", body, nil, 415, "UNSUPPORTED_MEDIA_TYPE"},
-		{"a Content-Type that does not parse", "POST", "application/json;;", body, nil, 415, "UNSUPPORTED_MEDIA_TYPE"},
-		{"text/plain with a preflight header", "POST", "text/plain", body, map[string]string{"Apollo-Require-Preflight": "true"}, 415, "UNSUPPORTED_MEDIA_TYPE"},
-		{"text/plain", "POST", "text/plain", body, nil, 400, "CSRF_PREVENTED"},
-		{"PUT", "PUT", "application/json", body, nil, 405, "METHOD_NOT_ALLOWED"},
-		{"PUT without Content-Type", "PUT", "", body, nil, 405, "METHOD_NOT_ALLOWED"},
-		{"DELETE", "DELETE", "", "", nil, 405, "METHOD_NOT_ALLOWED"},
-		{"PATCH", "PATCH", "application/json", body, nil, 405, "METHOD_NOT_ALLOWED"},
-		{"OPTIONS", "OPTIONS", "", "", nil, 405, "METHOD_NOT_ALLOWED"},
-		// gqlgen's HTTP transports refuse a request that asks to upgrade
-		// the protocol; the server ignores the header instead.
-		{"POST with Upgrade: h2c", "POST", "application/json", body, map[string]string{"Upgrade": "h2c", "Connection": "Upgrade"}, 200, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			req, _ := http.NewRequest(tt.method, srv.URL+"/query", strings.NewReader(tt.body))
-			req.Header.Set("Authorization", "Bearer "+tokenLi)
-			if tt.contentType != "" {
-				req.Header.Set("Content-Type", tt.contentType)
-			}
-			for k, v := range tt.header {
-				req.Header.Set(k, v)
-			}
-			res, raw := doRequest(t, srv.Client(), req)
-			if tt.code == "" {
-				if res.StatusCode != 200 || !strings.Contains(string(raw), staffLi) {
-					t.Fatalf("HTTP %d: %s", res.StatusCode, raw)
-				}
-				return
-			}
-			wantGraphQLError(t, res, raw, tt.status, tt.code)
-			if allow := res.Header.Get("Allow"); tt.status == 405 && allow != "GET, POST" {
-				t.Errorf("Allow %q, want GET, POST", allow)
-			}
-		})
-	}
-}
-
-func doRequest(t testing.TB, c *http.Client, req *http.Request) (*http.Response, []byte) {
-	t.Helper()
-	res, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res, raw
-}
-
 // lateTokenStore finds a token's OP and then holds on to it until the
 // request's context ends: the deadline passes after the token check. It
 // sends the goroutine that asked, the one that goes on with the work, on
@@ -216,13 +132,15 @@ func (s lateTokenStore) StaffByToken(ctx context.Context, token string) (domain.
 // answer that the service is busy, and nothing panics on the way, also
 // after the deadline answered.
 func TestDeadlineAfterTheTokenCheck(t *testing.T) {
-	eachEngine(t, func(t *testing.T, e engine) {
-		db := e.newDB(t, fixtureScripts(t)...)
-		cfg := testConfig(t, db, func(c *config) {
+	apptest.EachEngine(t, func(t *testing.T, e apptest.Engine) {
+		db := e.NewDB(t, apptest.FixtureScripts()...)
+		cfg := apptest.Config(t, db, func(c *app.Config) {
 			c.Limits.Timeout = 200 * time.Millisecond
 			c.CheckSign = false
 		})
-		gql := func(res *http.Response, raw []byte) { wantGraphQLError(t, res, raw, 503, "SERVICE_UNAVAILABLE") }
+		gql := func(res *http.Response, raw []byte) {
+			apptest.WantGraphQLError(t, res, raw, 503, "SERVICE_UNAVAILABLE")
+		}
 		tests := []struct {
 			name  string
 			req   func(base string) *http.Request
@@ -245,7 +163,7 @@ func TestDeadlineAfterTheTokenCheck(t *testing.T) {
 				return req
 			}, gql},
 			{"legacy", func(base string) *http.Request {
-				req, _ := http.NewRequest("POST", base+"/op/v2/receives", strings.NewReader(url.Values{"token": {tokenLi}}.Encode()))
+				req, _ := http.NewRequest("POST", base+"/op/v2/receives", strings.NewReader(url.Values{"token": {apptest.TokenLi}}.Encode()))
 				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 				return req
 			}, func(res *http.Response, raw []byte) { wantEnvelope(t, res, raw, 503, "服务繁忙") }},
@@ -253,15 +171,15 @@ func TestDeadlineAfterTheTokenCheck(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				workers := make(chan string, 1)
-				srv := newServerOver(t, cfg, store.Options{}, func(st *store.Store) backend { return lateTokenStore{st, workers} })
+				srv := apptest.NewServerOver(t, cfg, func(st *store.Store) app.Backend { return lateTokenStore{st, workers} })
 				req := tt.req(srv.URL)
-				req.Header.Set("Authorization", "Bearer "+tokenLi)
-				res, raw := doRequest(t, srv.Client(), req)
+				req.Header.Set("Authorization", "Bearer "+apptest.TokenLi)
+				res, raw := srv.Do(t, req)
 				tt.check(res, raw)
 				// The deadline may answer before the work ends: wait for
 				// its goroutine to end before reading the log.
 				waitGoroutineEnds(<-workers)
-				if logs := srv.logs.String(); strings.Contains(logs, "panic") {
+				if logs := srv.Logs.String(); strings.Contains(logs, "panic") {
 					t.Fatalf("the log shows a panic:\n%s", logs)
 				}
 			})

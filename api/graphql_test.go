@@ -1,31 +1,47 @@
-package main
+package api_test
 
 import (
+	"bytes"
 	"encoding/json"
-	"fmt"
+	"flag"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"opfacade/app"
-	"opfacade/store"
+	"opfacade/app/apptest"
 )
 
-const meChatsQuery = `query MyChats {
-  me {
-    id name role isOnline
-    chats {
-      id groupId title status storedStatus address message createTime
-      user { id nickName icon grade { chatCount orderCount serviceCount } }
-      staff { id name }
-    }
-  }
-}`
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// golden compares got, a JSON document, with testdata/name as JSON values,
+// or rewrites the file with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		var v any
+		if err := json.Unmarshal(got, &v); err != nil {
+			t.Fatal(err)
+		}
+		var pretty bytes.Buffer
+		enc := json.NewEncoder(&pretty)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(v)
+		if err := os.WriteFile(path, pretty.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	apptest.SameJSONFile(t, path, got)
+}
 
 func TestGraphQLMeChatsGolden(t *testing.T) {
-	eachEngine(t, func(t *testing.T, e engine) {
-		srv := newServer(t, testConfig(t, e.newDB(t, fixtureScripts(t)...)), store.Options{})
-		res, raw := srv.graphql(t, tokenLi, meChatsQuery, nil)
+	apptest.EachEngine(t, func(t *testing.T, e apptest.Engine) {
+		srv := apptest.NewServer(t, apptest.Config(t, e.NewDB(t, apptest.FixtureScripts()...)))
+		res, raw := srv.GraphQL(t, apptest.TokenLi, apptest.MeChatsQuery, nil)
 		if len(res.Errors) > 0 {
 			t.Fatalf("errors: %s", raw)
 		}
@@ -34,8 +50,8 @@ func TestGraphQLMeChatsGolden(t *testing.T) {
 }
 
 func TestGraphQLAuth(t *testing.T) {
-	eachEngine(t, func(t *testing.T, e engine) {
-		srv := newServer(t, testConfig(t, e.newDB(t, fixtureScripts(t)...)), store.Options{})
+	apptest.EachEngine(t, func(t *testing.T, e apptest.Engine) {
+		srv := apptest.NewServer(t, apptest.Config(t, e.NewDB(t, apptest.FixtureScripts()...)))
 		tests := []struct {
 			name     string
 			header   string // Authorization header; "" sends none
@@ -44,20 +60,20 @@ func TestGraphQLAuth(t *testing.T) {
 		}{
 			{"no token", "", `{ me { id } }`, "UNAUTHENTICATED"},
 			{"unknown token", "Bearer nope", `{ me { id } }`, "UNAUTHENTICATED"},
-			{"expired token", "Bearer " + tokenExpired, `{ me { id } }`, "UNAUTHENTICATED"},
-			{"token of no OP", "Bearer " + tokenGhost, `{ me { id } }`, "UNAUTHENTICATED"},
-			{"not a bearer", "Basic " + tokenLi, `{ me { id } }`, "UNAUTHENTICATED"},
+			{"expired token", "Bearer " + apptest.TokenExpired, `{ me { id } }`, "UNAUTHENTICATED"},
+			{"token of no OP", "Bearer " + apptest.TokenGhost, `{ me { id } }`, "UNAUTHENTICATED"},
+			{"not a bearer", "Basic " + apptest.TokenLi, `{ me { id } }`, "UNAUTHENTICATED"},
 			{"empty bearer", "Bearer ", `{ me { id } }`, "UNAUTHENTICATED"},
 			{"introspection and data", "", `{ __typename me { id } }`, "UNAUTHENTICATED"},
 			{"data behind a fragment", "", `query { ...F } fragment F on Query { me { id } }`, "UNAUTHENTICATED"},
-			{"valid token", "Bearer " + tokenLi, `{ me { id } }`, ""},
-			{"scheme in any case", "bearer " + tokenLi, `{ me { id } }`, ""},
+			{"valid token", "Bearer " + apptest.TokenLi, `{ me { id } }`, ""},
+			{"scheme in any case", "bearer " + apptest.TokenLi, `{ me { id } }`, ""},
 			{"introspection needs no token", "", `{ __schema { queryType { name } } }`, ""},
 			{"typename needs no token", "", `{ __typename }`, ""},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				res, raw := srv.graphqlAuth(t, tt.header, tt.query, nil)
+				res, raw := srv.GraphQLAuth(t, tt.header, tt.query, nil)
 				if tt.wantCode == "" {
 					if len(res.Errors) > 0 || string(res.Data) == "null" {
 						t.Fatalf("want data, got %s", raw)
@@ -70,7 +86,7 @@ func TestGraphQLAuth(t *testing.T) {
 				if len(res.Data) != 0 && string(res.Data) != "null" {
 					t.Fatalf("want no data, got %s", raw)
 				}
-				if strings.Contains(string(raw), tokenLi) {
+				if strings.Contains(string(raw), apptest.TokenLi) {
 					t.Fatalf("the response repeats the token: %s", raw)
 				}
 			})
@@ -79,8 +95,8 @@ func TestGraphQLAuth(t *testing.T) {
 }
 
 func TestGraphQLStaffAccess(t *testing.T) {
-	eachEngine(t, func(t *testing.T, e engine) {
-		srv := newServer(t, testConfig(t, e.newDB(t, fixtureScripts(t)...)), store.Options{})
+	apptest.EachEngine(t, func(t *testing.T, e apptest.Engine) {
+		srv := apptest.NewServer(t, apptest.Config(t, e.NewDB(t, apptest.FixtureScripts()...)))
 		const q = `query($id: ID!) { staff(id: $id) { id name role } }`
 		tests := []struct {
 			name     string
@@ -89,18 +105,18 @@ func TestGraphQLStaffAccess(t *testing.T) {
 			want     string // data, as JSON
 			wantCode string
 		}{
-			{"OP looks at themself", tokenLi, staffLi, `{"staff":{"id":"` + staffLi + `","name":"小李","role":"OP"}}`, ""},
-			{"OP looks at another OP", tokenLi, staffWang, `{"staff":null}`, "FORBIDDEN"},
-			{"OP looks at an id that does not exist", tokenLi, "nobody", `{"staff":null}`, "FORBIDDEN"},
-			{"ADMIN looks at another OP", tokenAdmin, staffWang, `{"staff":{"id":"` + staffWang + `","name":"小王","role":"OP"}}`, ""},
-			{"ADMIN looks at themself", tokenAdmin, staffAdmin, `{"staff":{"id":"` + staffAdmin + `","name":"张主管","role":"ADMIN"}}`, ""},
-			{"ADMIN looks for no one", tokenAdmin, "nobody", `{"staff":null}`, ""},
-			{"ADMIN sends an injection-shaped id", tokenAdmin, "x' OR '1'='1", `{"staff":null}`, ""},
+			{"OP looks at themself", apptest.TokenLi, apptest.StaffLi, `{"staff":{"id":"` + apptest.StaffLi + `","name":"小李","role":"OP"}}`, ""},
+			{"OP looks at another OP", apptest.TokenLi, apptest.StaffWang, `{"staff":null}`, "FORBIDDEN"},
+			{"OP looks at an id that does not exist", apptest.TokenLi, "nobody", `{"staff":null}`, "FORBIDDEN"},
+			{"ADMIN looks at another OP", apptest.TokenAdmin, apptest.StaffWang, `{"staff":{"id":"` + apptest.StaffWang + `","name":"小王","role":"OP"}}`, ""},
+			{"ADMIN looks at themself", apptest.TokenAdmin, apptest.StaffAdmin, `{"staff":{"id":"` + apptest.StaffAdmin + `","name":"张主管","role":"ADMIN"}}`, ""},
+			{"ADMIN looks for no one", apptest.TokenAdmin, "nobody", `{"staff":null}`, ""},
+			{"ADMIN sends an injection-shaped id", apptest.TokenAdmin, "x' OR '1'='1", `{"staff":null}`, ""},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				res, raw := srv.graphql(t, tt.token, q, map[string]any{"id": tt.id})
-				assertJSON(t, tt.want, res.Data)
+				res, raw := srv.GraphQL(t, tt.token, q, map[string]any{"id": tt.id})
+				apptest.AssertJSON(t, tt.want, res.Data)
 				if tt.wantCode == "" {
 					if len(res.Errors) > 0 {
 						t.Fatalf("unexpected errors: %s", raw)
@@ -116,8 +132,8 @@ func TestGraphQLStaffAccess(t *testing.T) {
 }
 
 func TestGraphQLChats(t *testing.T) {
-	eachEngine(t, func(t *testing.T, e engine) {
-		srv := newServer(t, testConfig(t, e.newDB(t, fixtureScripts(t)...)), store.Options{})
+	apptest.EachEngine(t, func(t *testing.T, e apptest.Engine) {
+		srv := apptest.NewServer(t, apptest.Config(t, e.NewDB(t, apptest.FixtureScripts()...)))
 		tests := []struct {
 			name  string
 			token string
@@ -126,57 +142,57 @@ func TestGraphQLChats(t *testing.T) {
 		}{
 			{
 				"a user with no app_user row still resolves",
-				tokenWang, `{ me { chats { id user { id nickName icon grade { chatCount orderCount serviceCount } } } } }`,
+				apptest.TokenWang, `{ me { chats { id user { id nickName icon grade { chatCount orderCount serviceCount } } } } }`,
 				`{"me":{"chats":[
 			  {"id":"u0001eeee0000000000000000000000000001","user":{"id":"u0001dddd00000000000000000000000orphan","nickName":null,"icon":"` + app.DefaultIcon + `","grade":{"chatCount":1,"orderCount":0,"serviceCount":0}}},
 			  {"id":"u00017c3d4e5f60718293a4b5c6d7e8f9a0b1","user":{"id":"u0001e5b1f07a9c2d4e6f8a0b1c2d3e4f5a61","nickName":"老陈","icon":"` + app.DefaultIcon + `","grade":{"chatCount":2,"orderCount":1,"serviceCount":0}}}]}}`,
 			},
 			{
 				"an unknown stored status is UNKNOWN, never an error",
-				tokenWang, `{ me { chats(status: [UNKNOWN]) { id title status storedStatus } } }`,
+				apptest.TokenWang, `{ me { chats(status: [UNKNOWN]) { id title status storedStatus } } }`,
 				`{"me":{"chats":[{"id":"u0001eeee0000000000000000000000000002","title":"转接中","status":"UNKNOWN","storedStatus":"Transfer"}]}}`,
 			},
 			{
 				"statuses combine",
-				tokenWang, `{ me { chats(status: [SERVICE, UNKNOWN]) { id status } } }`,
+				apptest.TokenWang, `{ me { chats(status: [SERVICE, UNKNOWN]) { id status } } }`,
 				`{"me":{"chats":[{"id":"u0001eeee0000000000000000000000000001","status":"SERVICE"},{"id":"u0001eeee0000000000000000000000000002","status":"UNKNOWN"},{"id":"u00017c3d4e5f60718293a4b5c6d7e8f9a0b1","status":"SERVICE"}]}}`,
 			},
 			{
 				"closed chats on request",
-				tokenLi, `{ me { chats(status: [CLOSED]) { id title status message staff { name } } } }`,
+				apptest.TokenLi, `{ me { chats(status: [CLOSED]) { id title status message staff { name } } } }`,
 				`{"me":{"chats":[{"id":"u00015a1b2c3d4e5f60718293a4b5c6d7e8f9","title":"空调维修","status":"CLOSED","message":"谢谢，已经修好了","staff":{"name":"小李"}}]}}`,
 			},
 			{
 				"no statuses, no chats",
-				tokenLi, `{ me { chats(status: []) { id } } }`,
+				apptest.TokenLi, `{ me { chats(status: []) { id } } }`,
 				`{"me":{"chats":[]}}`,
 			},
 			{
 				"an OP with no chats",
-				tokenZhao, `{ me { name isOnline chats { id } } }`,
+				apptest.TokenZhao, `{ me { name isOnline chats { id } } }`,
 				`{"me":{"name":"小赵","isOnline":true,"chats":[]}}`,
 			},
 			{
 				"an ADMIN sees another OP's chats",
-				tokenAdmin, `{ staff(id: "` + staffLi + `") { chats { id } } }`,
+				apptest.TokenAdmin, `{ staff(id: "` + apptest.StaffLi + `") { chats { id } } }`,
 				`{"staff":{"chats":[{"id":"u0001d68d5da979194a4b831097de49db3dd2"},{"id":"u00010b2345fc76de44d5813389f2345647e8"},{"id":"u00014cd5a734bb77459bbac5362728848107"},{"id":"u00011e67202dd8fa4b0eb03d99d9b2513070"}]}}`,
 			},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				res, raw := srv.graphql(t, tt.token, tt.query, nil)
+				res, raw := srv.GraphQL(t, tt.token, tt.query, nil)
 				if len(res.Errors) > 0 {
 					t.Fatalf("unexpected errors: %s", raw)
 				}
-				assertJSON(t, tt.want, res.Data)
+				apptest.AssertJSON(t, tt.want, res.Data)
 			})
 		}
 	})
 }
 
 func TestGraphQLTimeZone(t *testing.T) {
-	eachEngine(t, func(t *testing.T, e engine) {
-		db := e.newDB(t, fixtureScripts(t)...)
+	apptest.EachEngine(t, func(t *testing.T, e apptest.Engine) {
+		db := e.NewDB(t, apptest.FixtureScripts()...)
 		tests := []struct {
 			zone string
 			want string
@@ -191,8 +207,8 @@ func TestGraphQLTimeZone(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				srv := newServer(t, testConfig(t, db, func(c *config) { c.Zone = zone }), store.Options{})
-				res, raw := srv.graphql(t, tokenLi, `{ me { chats { createTime } } }`, nil)
+				srv := apptest.NewServer(t, apptest.Config(t, db, func(c *app.Config) { c.Zone = zone }))
+				res, raw := srv.GraphQL(t, apptest.TokenLi, `{ me { chats { createTime } } }`, nil)
 				var data struct {
 					Me struct{ Chats []struct{ CreateTime string } }
 				}
@@ -211,14 +227,14 @@ func TestGraphQLTimeZone(t *testing.T) {
 // runs for OPs with 1, 20 and 500 chats: it must not grow with the chats.
 func TestGraphQLStatementsConstant(t *testing.T) {
 	const q = `{ me { chats { id user { nickName grade { chatCount orderCount serviceCount } } staff { id } } } }`
-	eachEngine(t, func(t *testing.T, e engine) {
+	apptest.EachEngine(t, func(t *testing.T, e apptest.Engine) {
 		var counts []int64
 		for _, n := range []int{1, 20, 500} {
-			db := e.newDB(t, opWithChats(n))
-			srv := newServer(t, testConfig(t, db), store.Options{})
-			before := srv.store.Statements()
-			res, raw := srv.graphql(t, "tok-many", q, nil)
-			got := srv.store.Statements() - before
+			db := e.NewDB(t, apptest.OPWithChats(n))
+			srv := apptest.NewServer(t, apptest.Config(t, db))
+			before := srv.Store.Statements()
+			res, raw := srv.GraphQL(t, "tok-many", q, nil)
+			got := srv.Store.Statements() - before
 			var data struct {
 				Me struct {
 					Chats []struct {
@@ -268,13 +284,13 @@ func TestGraphQLGradesHoweverAsked(t *testing.T) {
 		{"included by a variable", `query($g: Boolean!) { me { chats { user { grade @include(if: $g) { chatCount orderCount } } } } }`, map[string]any{"g": true}, 3},
 		{"skipped by a variable", `query($g: Boolean!) { me { chats { user { grade @skip(if: $g) { chatCount orderCount } } } } }`, map[string]any{"g": true}, 2},
 	}
-	eachEngine(t, func(t *testing.T, e engine) {
-		srv := newServer(t, testConfig(t, e.newDB(t, opWithChats(20))), store.Options{})
+	apptest.EachEngine(t, func(t *testing.T, e apptest.Engine) {
+		srv := apptest.NewServer(t, apptest.Config(t, e.NewDB(t, apptest.OPWithChats(20))))
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				before := srv.store.Statements()
-				res, raw := srv.graphql(t, "tok-many", tt.query, tt.vars)
-				if got := srv.store.Statements() - before; got != tt.statements {
+				before := srv.Store.Statements()
+				res, raw := srv.GraphQL(t, "tok-many", tt.query, tt.vars)
+				if got := srv.Store.Statements() - before; got != tt.statements {
 					t.Errorf("%d statements, want %d", got, tt.statements)
 				}
 				if len(res.Errors) > 0 {
@@ -293,36 +309,4 @@ func TestGraphQLGradesHoweverAsked(t *testing.T) {
 			})
 		}
 	})
-}
-
-// opWithChats is a script for one OP (token tok-many) serving n chats, each
-// with its own user who has two orders.
-func opWithChats(n int) string {
-	var b strings.Builder
-	b.WriteString(`INSERT INTO op_staff (staff_id, staff_name, online, role, update_time) VALUES ('s-many', '多多', 1, 'OP', '2016-01-01 00:00:00');
-INSERT INTO op_token (token, staff_id, expire_time) VALUES ('tok-many', 's-many', '2099-01-01 00:00:00');
-`)
-	for i := range n {
-		fmt.Fprintf(&b, "INSERT INTO app_user (user_id, nick_name, icon_url, create_time) VALUES ('u-%d', 'n%d', NULL, '2015-01-01 00:00:00');\n", i, i)
-		fmt.Fprintf(&b, "INSERT INTO op_chat (chat_id, user_id, staff_id, group_id, title, status, address, last_message, create_time) VALUES ('c-%05d', 'u-%d', 's-many', 'g', '', 'Service', '', '', '2016-01-01 %02d:%02d:00');\n", i, i, i/60%24, i%60)
-		fmt.Fprintf(&b, "INSERT INTO user_order (order_id, user_id, amount_fen, status, create_time) VALUES ('o-%d-a', 'u-%d', 1, 'Paid', '2016-01-01 00:00:00'), ('o-%d-b', 'u-%d', 1, 'Paid', '2016-01-01 00:00:00');\n", i, i, i, i)
-	}
-	return b.String()
-}
-
-// assertJSON compares two JSON documents as values.
-func assertJSON(t *testing.T, want string, got json.RawMessage) {
-	t.Helper()
-	var w, g any
-	if err := json.Unmarshal([]byte(want), &w); err != nil {
-		t.Fatalf("bad want JSON: %v", err)
-	}
-	if err := json.Unmarshal(got, &g); err != nil {
-		t.Fatalf("bad got JSON: %v: %s", err, got)
-	}
-	wb, _ := json.Marshal(w)
-	gb, _ := json.Marshal(g)
-	if string(wb) != string(gb) {
-		t.Errorf("data mismatch\n got: %s\nwant: %s", gb, wb)
-	}
 }

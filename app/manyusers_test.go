@@ -1,4 +1,4 @@
-package main
+package app_test
 
 import (
 	"encoding/json"
@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"opfacade/store"
+	"opfacade/app/apptest"
 )
 
 // manyUsersOP is an OP ('s-wide', token 'tok-wide') with n chats in
@@ -33,7 +33,7 @@ func manyUsersOP(n int) (script string, grades map[string][3]int, nicks map[stri
 		created := time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute).Format(time.DateTime)
 		chats = append(chats, fmt.Sprintf("('c-wide-%05d', '%s', 's-wide', 'g%d', '', 'Service', '', '', '%s')", i, u, i, created))
 		for k := range i % 3 {
-			chats = append(chats, fmt.Sprintf("('c-wide-%05d-%d', '%s', '%s', 'g', '', 'Closed', '', '', '2015-06-01 00:00:00')", i, k, u, staffWang))
+			chats = append(chats, fmt.Sprintf("('c-wide-%05d-%d', '%s', '%s', 'g', '', 'Closed', '', '', '2015-06-01 00:00:00')", i, k, u, apptest.StaffWang))
 		}
 		for k := range i % 4 {
 			orders = append(orders, fmt.Sprintf("('o-wide-%05d-%d', '%s', 100, 'Paid', '2015-06-01 00:00:00')", i, k, u))
@@ -68,11 +68,11 @@ INSERT INTO op_token (token, staff_id, expire_time) VALUES ('tok-wide', 's-wide'
 func TestOPWithMoreUsersThanAnINList(t *testing.T) {
 	const n = 1300
 	script, grades, nicks := manyUsersOP(n)
-	eachEngine(t, func(t *testing.T, e engine) {
-		srv := newServer(t, legacyConfig(t, e.newDB(t, append(fixtureScripts(t), script)...)), store.Options{})
-		before := srv.store.Statements()
-		res, raw := srv.graphql(t, "tok-wide", `{ me { chats { id user { id nickName grade { chatCount orderCount serviceCount } } } } }`, nil)
-		t.Logf("GraphQL: %d statements for %d chats", srv.store.Statements()-before, n)
+	apptest.EachEngine(t, func(t *testing.T, e apptest.Engine) {
+		srv := apptest.NewServer(t, apptest.Config(t, e.NewDB(t, append(apptest.FixtureScripts(), script)...), apptest.LegacyExample))
+		before := srv.Store.Statements()
+		res, raw := srv.GraphQL(t, "tok-wide", `{ me { chats { id user { id nickName grade { chatCount orderCount serviceCount } } } } }`, nil)
+		t.Logf("GraphQL: %d statements for %d chats", srv.Store.Statements()-before, n)
 		if len(res.Errors) > 0 {
 			t.Fatalf("errors: %.500s", raw)
 		}
@@ -88,7 +88,7 @@ func TestOPWithMoreUsersThanAnINList(t *testing.T) {
 				}
 			}
 		}
-		if err := strictJSON(res.Data, &g); err != nil {
+		if err := apptest.StrictJSON(res.Data, &g); err != nil {
 			t.Fatalf("data: %v: %.300s", err, res.Data)
 		}
 		if len(g.Me.Chats) != n {
@@ -110,7 +110,7 @@ func TestOPWithMoreUsersThanAnINList(t *testing.T) {
 		}
 
 		// The legacy path reads the same through the same resolvers.
-		lres, lraw := srv.legacyForm(t, signed("tok-wide"))
+		lres, lraw := srv.LegacyForm(t, apptest.Signed("tok-wide"))
 		if lres.Code != 200 {
 			t.Fatalf("legacy: %.300s", lraw)
 		}

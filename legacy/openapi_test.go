@@ -1,4 +1,4 @@
-package main
+package legacy_test
 
 import (
 	"bytes"
@@ -13,14 +13,14 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 
+	"opfacade/app/apptest"
 	"opfacade/legacy"
-	"opfacade/store"
 )
 
 // TestLegacyOpenAPI loads the served OpenAPI description, validates it, and
 // checks real responses of the legacy path, success and errors, against it.
 func TestLegacyOpenAPI(t *testing.T) {
-	srv := newServer(t, legacyConfig(t, newSQLiteDB(t, fixtureScripts(t)...)), store.Options{})
+	srv := apptest.NewServer(t, apptest.Config(t, apptest.NewSQLiteDB(t, apptest.FixtureScripts()...), apptest.LegacyExample))
 	res, err := srv.Client().Get(srv.URL + "/op/v2/openapi.json")
 	if err != nil {
 		t.Fatal(err)
@@ -42,14 +42,14 @@ func TestLegacyOpenAPI(t *testing.T) {
 	route := &routers.Route{Spec: doc, Path: "/op/v2/receives", PathItem: path, Method: http.MethodPost, Operation: path.Post}
 
 	requests := map[string]url.Values{
-		"success":         signed(tokenLi),
-		"no chats":        signed(tokenZhao),
-		"orphan user":     signed(tokenAdmin, "staffId", staffWang),
-		"wrong sign":      sign(url.Values{"client": {clientID}, "token": {tokenLi}}, "wrong"),
-		"expired token":   signed(tokenExpired),
-		"forbidden":       signed(tokenLi, "staffId", staffWang),
-		"no such OP":      signed(tokenAdmin, "staffId", "nobody"),
-		"bad api version": signed(tokenLi, "apiVersion", "02"),
+		"success":         apptest.Signed(apptest.TokenLi),
+		"no chats":        apptest.Signed(apptest.TokenZhao),
+		"orphan user":     apptest.Signed(apptest.TokenAdmin, "staffId", apptest.StaffWang),
+		"wrong sign":      apptest.Sign(url.Values{"client": {apptest.ClientID}, "token": {apptest.TokenLi}}, "wrong"),
+		"expired token":   apptest.Signed(apptest.TokenExpired),
+		"forbidden":       apptest.Signed(apptest.TokenLi, "staffId", apptest.StaffWang),
+		"no such OP":      apptest.Signed(apptest.TokenAdmin, "staffId", "nobody"),
+		"bad api version": apptest.Signed(apptest.TokenLi, "apiVersion", "02"),
 	}
 	for name, params := range requests {
 		t.Run(name, func(t *testing.T) {

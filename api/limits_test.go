@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"bytes"
@@ -12,36 +12,17 @@ import (
 	"testing"
 
 	"opfacade/api"
-	"opfacade/store"
+	"opfacade/app"
+	"opfacade/app/apptest"
 )
-
-// rawDo sends a request with the given headers and body and returns the
-// status and body, whatever they are.
-func (s *testServer) rawDo(t testing.TB, method, target string, header map[string]string, body io.Reader) (int, []byte) {
-	t.Helper()
-	req, err := http.NewRequest(method, s.URL+target, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	res, err := s.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	return res.StatusCode, raw
-}
 
 // postQuery POSTs one operation as JSON with a bearer token and returns
 // the status and the decoded answer.
-func (s *testServer) postQuery(t testing.TB, token, query string) (int, gqlResponse, []byte) {
+func postQuery(t testing.TB, s *apptest.Server, token, query string) (int, apptest.GraphQLResponse, []byte) {
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query})
-	status, raw := s.rawDo(t, http.MethodPost, "/query", map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + token}, bytes.NewReader(body))
-	var out gqlResponse
+	status, raw := s.RawDo(t, http.MethodPost, "/query", map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + token}, bytes.NewReader(body))
+	var out apptest.GraphQLResponse
 	if err := json.Unmarshal(raw, &out); err != nil {
 		t.Fatalf("HTTP %d, not JSON: %v: %s", status, err, raw)
 	}
@@ -50,7 +31,7 @@ func (s *testServer) postQuery(t testing.TB, token, query string) (int, gqlRespo
 
 // wantOneError checks that an answer is exactly one error with code, no
 // data, and the wanted HTTP status.
-func wantOneError(t testing.TB, status int, res gqlResponse, raw []byte, wantStatus int, wantCode string) {
+func wantOneError(t testing.TB, status int, res apptest.GraphQLResponse, raw []byte, wantStatus int, wantCode string) {
 	t.Helper()
 	if status != wantStatus {
 		t.Errorf("HTTP %d, want %d: %.300s", status, wantStatus, raw)
@@ -63,17 +44,8 @@ func wantOneError(t testing.TB, status int, res gqlResponse, raw []byte, wantSta
 	}
 }
 
-// nested returns a query that nests Staff.chats.staff n times.
-func nested(n int) string {
-	q := "id"
-	for range n {
-		q = "chats { staff { " + q + " } }"
-	}
-	return "{ me { " + q + " } }"
-}
-
 func TestGraphQLDocumentLimits(t *testing.T) {
-	srv := newServer(t, testConfig(t, newSQLiteDB(t, fixtureScripts(t)...)), store.Options{})
+	srv := apptest.NewServer(t, apptest.Config(t, apptest.NewSQLiteDB(t, apptest.FixtureScripts()...)))
 	aliases := func(n int) string {
 		var b strings.Builder
 		b.WriteString("{ ")
@@ -96,18 +68,18 @@ func TestGraphQLDocumentLimits(t *testing.T) {
 		status   int
 		wantCode string
 	}{
-		{"nesting past the depth limit", nested(5), 422, api.CodeDepthLimit},
+		{"nesting past the depth limit", apptest.NestedQuery(5), 422, api.CodeDepthLimit},
 		{"a chat list inside a chat list", `{ me { chats { staff { chats { id } } } } }`, 422, api.CodeComplexityLimit},
 		{"many aliases of one field", aliases(501), 422, api.CodeTooManyFields},
 		{"aliases up to the limit", aliases(500), 200, ""},
 		{"a fragment bomb", bomb.String(), 422, api.CodeTooManyFields},
 		{"a document over the token limit", "{ me { " + strings.Repeat("id ", 4000) + "} }", 422, api.CodeTokenLimit},
 		{"an introspection bomb", `{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }`, 422, "GRAPHQL_VALIDATION_FAILED"},
-		{"the consoles' query, twice", meChatsQuery[len("query MyChats "):len(meChatsQuery)-1] + ` admin: staff(id: "` + staffLi + `") { id name role isOnline chats { id groupId title status storedStatus address message createTime user { id nickName icon grade { chatCount orderCount serviceCount } } staff { id name } } } }`, 200, ""},
+		{"the consoles' query, twice", apptest.MeChatsQuery[len("query MyChats "):len(apptest.MeChatsQuery)-1] + ` admin: staff(id: "` + apptest.StaffLi + `") { id name role isOnline chats { id groupId title status storedStatus address message createTime user { id nickName icon grade { chatCount orderCount serviceCount } } staff { id name } } } }`, 200, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			status, res, raw := srv.postQuery(t, tokenAdmin, tt.query)
+			status, res, raw := postQuery(t, srv, apptest.TokenAdmin, tt.query)
 			if tt.wantCode == "" {
 				if status != 200 || len(res.Errors) > 0 {
 					t.Fatalf("HTTP %d: %.500s", status, raw)
@@ -127,29 +99,31 @@ func TestGraphQLIntrospectionFits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := newServer(t, testConfig(t, newSQLiteDB(t, fixtureScripts(t)...)), store.Options{})
-	status, res, raw := srv.postQuery(t, "", string(q))
+	db := apptest.NewSQLiteDB(t, apptest.FixtureScripts()...)
+	srv := apptest.NewServer(t, apptest.Config(t, db))
+	status, res, raw := postQuery(t, srv, "", string(q))
 	if status != 200 || len(res.Errors) > 0 || !bytes.Contains(res.Data, []byte(`"name":"Staff"`)) {
 		t.Fatalf("HTTP %d: %.500s", status, raw)
 	}
-	// And with the limits tightened below it, each refuses it by name.
+	// And with the limits tightened below it (-max-fields=100,
+	// -max-tokens=100), each refuses it by name.
 	for _, l := range []struct {
-		flag, code string
-	}{{"-max-fields=100", api.CodeTooManyFields}, {"-max-tokens=100", api.CodeTokenLimit}} {
-		cfg, err := parseConfig([]string{"-db", srv.cfgDB(t), l.flag}, func(string) string { return "" }, io.Discard)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tight := newServer(t, cfg, store.Options{})
-		status, res, raw := tight.postQuery(t, "", string(q))
+		tighten func(*app.Config)
+		code    string
+	}{
+		{func(c *app.Config) { c.Limits.MaxFields = 100 }, api.CodeTooManyFields},
+		{func(c *app.Config) { c.Limits.MaxTokens = 100 }, api.CodeTokenLimit},
+	} {
+		tight := apptest.NewServer(t, apptest.Config(t, db, l.tighten))
+		status, res, raw := postQuery(t, tight, "", string(q))
 		wantOneError(t, status, res, raw, 422, l.code)
 	}
 }
 
 func TestGraphQLBodyLimits(t *testing.T) {
-	srv := newServer(t, testConfig(t, newSQLiteDB(t, fixtureScripts(t)...)), store.Options{})
+	srv := apptest.NewServer(t, apptest.Config(t, apptest.NewSQLiteDB(t, apptest.FixtureScripts()...)))
 	big := `{"query":"{ me { id } }","variables":{"pad":"` + strings.Repeat("x", 64<<10) + `"}}`
-	jsonCT := map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + tokenLi}
+	jsonCT := map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + apptest.TokenLi}
 	tests := []struct {
 		name     string
 		body     io.Reader
@@ -164,8 +138,8 @@ func TestGraphQLBodyLimits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			status, raw := srv.rawDo(t, http.MethodPost, "/query", jsonCT, tt.body)
-			var res gqlResponse
+			status, raw := srv.RawDo(t, http.MethodPost, "/query", jsonCT, tt.body)
+			var res apptest.GraphQLResponse
 			if err := json.Unmarshal(raw, &res); err != nil {
 				t.Fatalf("HTTP %d, not JSON: %s", status, raw)
 			}
@@ -174,18 +148,18 @@ func TestGraphQLBodyLimits(t *testing.T) {
 	}
 	// Just under the limit is served.
 	under := `{"query":"{ me { id } }","variables":{"pad":"` + strings.Repeat("x", 64<<10-100) + `"}}`
-	status, raw := srv.rawDo(t, http.MethodPost, "/query", jsonCT, strings.NewReader(under))
-	if status != 200 || !bytes.Contains(raw, []byte(staffLi)) {
+	status, raw := srv.RawDo(t, http.MethodPost, "/query", jsonCT, strings.NewReader(under))
+	if status != 200 || !bytes.Contains(raw, []byte(apptest.StaffLi)) {
 		t.Fatalf("a body under the limit: HTTP %d: %.300s", status, raw)
 	}
 }
 
 func TestGraphQLCSRFPrevention(t *testing.T) {
-	srv := newServer(t, testConfig(t, newSQLiteDB(t, fixtureScripts(t)...)), store.Options{})
+	srv := apptest.NewServer(t, apptest.Config(t, apptest.NewSQLiteDB(t, apptest.FixtureScripts()...)))
 	const q = `{ me { id } }`
 	jsonBody := `{"query":"` + q + `"}`
 	get := "/query?" + url.Values{"query": {q}}.Encode()
-	bearer := "Bearer " + tokenLi
+	bearer := "Bearer " + apptest.TokenLi
 	tests := []struct {
 		name     string
 		method   string
@@ -215,13 +189,13 @@ func TestGraphQLCSRFPrevention(t *testing.T) {
 			for k, v := range tt.header {
 				h[k] = v
 			}
-			status, raw := srv.rawDo(t, tt.method, tt.target, h, strings.NewReader(tt.body))
-			var res gqlResponse
+			status, raw := srv.RawDo(t, tt.method, tt.target, h, strings.NewReader(tt.body))
+			var res apptest.GraphQLResponse
 			if err := json.Unmarshal(raw, &res); err != nil {
 				t.Fatalf("HTTP %d, not JSON: %s", status, raw)
 			}
 			if tt.wantCode == "" {
-				if status != 200 || len(res.Errors) > 0 || !bytes.Contains(res.Data, []byte(staffLi)) {
+				if status != 200 || len(res.Errors) > 0 || !bytes.Contains(res.Data, []byte(apptest.StaffLi)) {
 					t.Fatalf("HTTP %d: %s", status, raw)
 				}
 				return
@@ -231,40 +205,31 @@ func TestGraphQLCSRFPrevention(t *testing.T) {
 	}
 	// A preflight header lets a text/plain POST past the CSRF check, but
 	// the POST transport takes JSON only: nothing runs.
-	status, raw := srv.rawDo(t, "POST", "/query", map[string]string{"Authorization": bearer, "Content-Type": "text/plain", "Apollo-Require-Preflight": "true"}, strings.NewReader(jsonBody))
-	if status != http.StatusUnsupportedMediaType || bytes.Contains(raw, []byte(staffLi)) {
+	status, raw := srv.RawDo(t, "POST", "/query", map[string]string{"Authorization": bearer, "Content-Type": "text/plain", "Apollo-Require-Preflight": "true"}, strings.NewReader(jsonBody))
+	if status != http.StatusUnsupportedMediaType || bytes.Contains(raw, []byte(apptest.StaffLi)) {
 		t.Fatalf("text/plain POST with a preflight header: HTTP %d: %s", status, raw)
 	}
 	// GET runs queries only.
-	status, raw = srv.rawDo(t, "GET", "/query?"+url.Values{"query": {`mutation { x }`}}.Encode(), map[string]string{"Authorization": bearer, "Apollo-Require-Preflight": "true"}, nil)
+	status, raw = srv.RawDo(t, "GET", "/query?"+url.Values{"query": {`mutation { x }`}}.Encode(), map[string]string{"Authorization": bearer, "Apollo-Require-Preflight": "true"}, nil)
 	if status == 200 {
 		t.Fatalf("a mutation over GET: HTTP %d: %s", status, raw)
 	}
 }
 
 func TestGraphQLSuggestionsFollowIntrospection(t *testing.T) {
-	db := newSQLiteDB(t, fixtureScripts(t)...)
+	db := apptest.NewSQLiteDB(t, apptest.FixtureScripts()...)
 	for _, on := range []bool{true, false} {
-		srv := newServer(t, testConfig(t, db, func(c *config) { c.Introspection = on }), store.Options{})
-		_, res, raw := srv.postQuery(t, tokenLi, `{ me { nam } }`)
+		srv := apptest.NewServer(t, apptest.Config(t, db, func(c *app.Config) { c.Introspection = on }))
+		_, res, raw := postQuery(t, srv, apptest.TokenLi, `{ me { nam } }`)
 		if len(res.Errors) != 1 {
 			t.Fatalf("introspection %v: %s", on, raw)
 		}
 		if got := strings.Contains(res.Errors[0].Message, "Did you mean"); got != on {
 			t.Errorf("introspection %v: suggestions shown = %v: %s", on, got, raw)
 		}
-		_, res, raw = srv.postQuery(t, "", `{ __schema { queryType { name } } }`)
+		_, res, raw = postQuery(t, srv, "", `{ __schema { queryType { name } } }`)
 		if got := len(res.Errors) == 0; got != on {
 			t.Errorf("introspection %v: schema readable = %v: %s", on, got, raw)
 		}
 	}
-}
-
-// cfgDB is the -db the server runs on.
-func (s *testServer) cfgDB(t testing.TB) string {
-	t.Helper()
-	if s.db == "" {
-		t.Fatal("server without a database path")
-	}
-	return s.db
 }

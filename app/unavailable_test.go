@@ -1,4 +1,4 @@
-package main
+package app_test
 
 import (
 	"bytes"
@@ -14,6 +14,8 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"opfacade/app"
+	"opfacade/app/apptest"
 	"opfacade/domain"
 	"opfacade/store"
 )
@@ -77,21 +79,21 @@ func (f *failingStore) GradesByUserIDs(ctx context.Context, ids []string) (map[s
 // pass, see the README's error table) and the legacy path 503 服务繁忙,
 // and neither shows the database's words.
 func TestMySQLServerErrorsAnswerUnavailable(t *testing.T) {
-	db := newSQLiteDB(t, fixtureScripts(t)...)
+	db := apptest.NewSQLiteDB(t, apptest.FixtureScripts()...)
 	// An ADMIN asks for 小李's chats with their users' grades: the token,
 	// the OP by id, the chats and the grades are read, in that order; the
 	// legacy request reads its API client first.
-	query := fmt.Sprintf(`{ staff(id: %q) { id chats { id user { grade { chatCount } } } } }`, staffLi)
-	legacyParams := signed(tokenAdmin, "staffId", staffLi)
+	query := fmt.Sprintf(`{ staff(id: %q) { id chats { id user { grade { chatCount } } } } }`, apptest.StaffLi)
+	legacyParams := apptest.Signed(apptest.TokenAdmin, "staffId", apptest.StaffLi)
 	for _, number := range []uint16{1040, 1205, 1213, 1317, 1969, 3024, 2013} {
 		for _, method := range []string{"StaffByToken", "ClientByID", "StaffByIDs", "ChatsByStaff", "GradesByUserIDs"} {
 			t.Run(fmt.Sprintf("%d in %s", number, method), func(t *testing.T) {
 				fs := &failingStore{where: method, number: number}
-				srv := newServerOver(t, legacyConfig(t, db), store.Options{}, func(st *store.Store) backend { fs.Store = st; return fs })
+				srv := apptest.NewServerOver(t, apptest.Config(t, db, apptest.LegacyExample), func(st *store.Store) app.Backend { fs.Store = st; return fs })
 				if method != "ClientByID" { // GraphQL never reads API clients
-					status, raw := srv.rawDo(t, "POST", "/query", map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + tokenAdmin},
+					status, raw := srv.RawDo(t, "POST", "/query", map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + apptest.TokenAdmin},
 						bytes.NewReader(fmt.Appendf(nil, `{"query":%q}`, query)))
-					var res gqlResponse
+					var res apptest.GraphQLResponse
 					if err := json.Unmarshal(raw, &res); err != nil {
 						t.Fatalf("GraphQL: HTTP %d, %v: %s", status, err, raw)
 					}
@@ -106,7 +108,7 @@ func TestMySQLServerErrorsAnswerUnavailable(t *testing.T) {
 						t.Errorf("GraphQL shows the database's error: %s", raw)
 					}
 				}
-				res, raw := srv.legacyForm(t, legacyParams)
+				res, raw := srv.LegacyForm(t, legacyParams)
 				if res.Code != 503 || res.Message != "服务繁忙" || string(res.Data) != "null" {
 					t.Errorf("legacy: %s; want 503 服务繁忙", raw)
 				}
@@ -118,12 +120,12 @@ func TestMySQLServerErrorsAnswerUnavailable(t *testing.T) {
 	}
 	// The same requests succeed when nothing fails: the failures above
 	// were the injected ones.
-	srv := newServerOver(t, legacyConfig(t, db), store.Options{}, func(st *store.Store) backend { return &failingStore{Store: st} })
-	res, raw := srv.graphql(t, tokenAdmin, query, nil)
+	srv := apptest.NewServerOver(t, apptest.Config(t, db, apptest.LegacyExample), func(st *store.Store) app.Backend { return &failingStore{Store: st} })
+	res, raw := srv.GraphQL(t, apptest.TokenAdmin, query, nil)
 	if len(res.Errors) > 0 || !bytes.Contains(raw, []byte(`"chatCount":3`)) {
 		t.Fatalf("GraphQL without a fault: %s", raw)
 	}
-	if l, raw := srv.legacyForm(t, legacyParams); l.Code != 200 {
+	if l, raw := srv.LegacyForm(t, legacyParams); l.Code != 200 {
 		t.Fatalf("legacy without a fault: %s", raw)
 	}
 }
@@ -136,8 +138,8 @@ func TestMySQLServerErrorsAnswerUnavailable(t *testing.T) {
 // Both front doors answer "unavailable" at once, well before the request
 // deadline, and serve again when the lock is gone.
 func TestMariaDBInterruptedStatementsAnswerUnavailable(t *testing.T) {
-	needMySQL(t)
-	db := newMySQLDB(t, fixtureScripts(t)...)
+	apptest.NeedMySQL(t)
+	db := apptest.NewMySQLDB(t, apptest.FixtureScripts()...)
 	cfg, err := mysql.ParseDSN(strings.TrimPrefix(db, "mysql://"))
 	if err != nil {
 		t.Fatal(err)
@@ -158,23 +160,23 @@ func TestMariaDBInterruptedStatementsAnswerUnavailable(t *testing.T) {
 	type outcome struct {
 		gqlStatus int
 		gqlRaw    []byte
-		legacy    legacyResponse
+		legacy    apptest.LegacyResponse
 		legacyRaw []byte
 	}
 	// ask sends both front doors' requests for 小李's chats at once and,
 	// while they wait, runs interrupt; it returns what they answered.
-	ask := func(t *testing.T, srv *testServer, interrupt func(t *testing.T)) outcome {
+	ask := func(t *testing.T, srv *apptest.Server, interrupt func(t *testing.T)) outcome {
 		t.Helper()
 		var out outcome
 		var wg sync.WaitGroup
 		wg.Go(func() {
-			out.gqlStatus, out.gqlRaw = srv.rawDo(t, "POST", "/query", map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + tokenLi},
+			out.gqlStatus, out.gqlRaw = srv.RawDo(t, "POST", "/query", map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + apptest.TokenLi},
 				strings.NewReader(`{"query":"{ me { chats { id } } }"}`))
 		})
 		wg.Go(func() {
-			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/op/v2/receives", strings.NewReader(signed(tokenLi).Encode()))
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/op/v2/receives", strings.NewReader(apptest.Signed(apptest.TokenLi).Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			out.legacy, out.legacyRaw = srv.legacyDo(t, req)
+			out.legacy, out.legacyRaw = srv.LegacyDo(t, req)
 		})
 		interrupt(t)
 		wg.Wait()
@@ -227,8 +229,8 @@ func TestMariaDBInterruptedStatementsAnswerUnavailable(t *testing.T) {
 			if tt.params != "" {
 				dsn = withParams(db, tt.params)
 			}
-			srv := newServer(t, legacyConfig(t, dsn, func(c *config) { c.Limits.Timeout = deadline }), store.Options{})
-			srv.wantServing(t, "before the lock")
+			srv := apptest.NewServer(t, apptest.Config(t, dsn, apptest.LegacyExample, func(c *app.Config) { c.Limits.Timeout = deadline }))
+			wantServing(t, srv, "before the lock")
 			if _, err := lock.ExecContext(ctx, "LOCK TABLES op_chat WRITE"); err != nil {
 				t.Fatal(err)
 			}
@@ -238,7 +240,7 @@ func TestMariaDBInterruptedStatementsAnswerUnavailable(t *testing.T) {
 			if _, err := lock.ExecContext(ctx, "UNLOCK TABLES"); err != nil {
 				t.Fatal(err)
 			}
-			var g gqlResponse
+			var g apptest.GraphQLResponse
 			if err := json.Unmarshal(out.gqlRaw, &g); err != nil || out.gqlStatus != 200 || len(g.Errors) == 0 || g.Errors[0].Extensions["code"] != "SERVICE_UNAVAILABLE" {
 				t.Errorf("GraphQL: HTTP %d %s; want 200 and SERVICE_UNAVAILABLE", out.gqlStatus, out.gqlRaw)
 			}
@@ -248,10 +250,10 @@ func TestMariaDBInterruptedStatementsAnswerUnavailable(t *testing.T) {
 			if took > deadline/2 {
 				t.Errorf("the answers took %v: the request deadline answered, not the database's error", took)
 			}
-			if !strings.Contains(srv.logs.String(), tt.want) {
-				t.Errorf("the log does not show Error %s:\n%s", tt.want, srv.logs.String())
+			if !strings.Contains(srv.Logs.String(), tt.want) {
+				t.Errorf("the log does not show Error %s:\n%s", tt.want, srv.Logs.String())
 			}
-			srv.wantServing(t, "after the lock")
+			wantServing(t, srv, "after the lock")
 		})
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package app_test
 
 import (
 	"bufio"
@@ -13,7 +13,8 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	"opfacade/store"
+	"opfacade/app"
+	"opfacade/app/apptest"
 )
 
 // statusesQuery lists the caller's chats of the given statuses; each list
@@ -47,13 +48,13 @@ func TestStatementsStayBounded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("sends thousands of requests")
 	}
-	eachEngine(t, func(t *testing.T, e engine) {
-		srv := newServer(t, testConfig(t, e.newDB(t, fixtureScripts(t)...)), store.Options{MaxOpenConns: 2})
+	apptest.EachEngine(t, func(t *testing.T, e apptest.Engine) {
+		srv := apptest.NewServer(t, apptest.Config(t, e.NewDB(t, apptest.FixtureScripts()...), func(c *app.Config) { c.Store.MaxOpenConns = 2 }))
 		open := openStatements(t, e)
 		send := func(lists [][]any) {
 			t.Helper()
 			for _, l := range lists {
-				res, raw := srv.graphql(t, tokenLi, statusesQuery, map[string]any{"s": l})
+				res, raw := srv.GraphQL(t, apptest.TokenLi, statusesQuery, map[string]any{"s": l})
 				if len(res.Errors) > 0 {
 					t.Fatalf("errors: %s", raw)
 				}
@@ -69,8 +70,11 @@ func TestStatementsStayBounded(t *testing.T) {
 		openAfter, rssAfter := open(), residentBytes(t)
 		t.Logf("prepared statements %d → %d; resident memory %d MB → %d MB", openBefore, openAfter, rssBefore>>20, rssAfter>>20)
 		// Without the bound, each of the 3,600 requests leaves a statement
-		// open: thousands, and on SQLite hundreds of megabytes.
-		if openAfter-openBefore > 64 {
+		// open: thousands, and on SQLite hundreds of megabytes. The count
+		// is the whole server's, and other packages' tests run beside
+		// this one, each store holding a few dozen: the margin allows for
+		// them, far below what a leak shows.
+		if openAfter-openBefore > 400 {
 			t.Errorf("prepared statements grew from %d to %d over 3,600 requests", openBefore, openAfter)
 		}
 		if grew := rssAfter - rssBefore; grew > 32<<20 {
@@ -83,8 +87,8 @@ func TestStatementsStayBounded(t *testing.T) {
 // the database holds: on MariaDB, the server's Prepared_stmt_count (every
 // client's, so the test compares before and after); on SQLite, zero (the
 // statements live in the process and show in its memory).
-func openStatements(t *testing.T, e engine) func() int {
-	if e.name != "mysql" {
+func openStatements(t *testing.T, e apptest.Engine) func() int {
+	if e.Name != "mysql" {
 		return func() int { return 0 }
 	}
 	cfg, err := mysql.ParseDSN(os.Getenv("MYSQL_TEST_DSN"))

@@ -1,4 +1,4 @@
-package main
+package app_test
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"opfacade/app"
+	"opfacade/app/apptest"
 	"opfacade/domain"
 	"opfacade/store"
 )
@@ -28,9 +30,9 @@ const titlesQuery = `{ me { chats { title } } }`
 
 // fileOf names the file an answer came from: "old", "new", or the answer
 // itself when it is neither.
-func fileOf(t testing.TB, srv *testServer) string {
+func fileOf(t testing.TB, srv *apptest.Server) string {
 	t.Helper()
-	res, raw := srv.graphql(t, tokenLi, titlesQuery, nil)
+	res, raw := srv.GraphQL(t, apptest.TokenLi, titlesQuery, nil)
 	switch {
 	case len(res.Errors) > 0:
 		return string(raw)
@@ -46,9 +48,9 @@ func fileOf(t testing.TB, srv *testServer) string {
 // connections to the old one: from the first request after the move,
 // every answer comes from the new file.
 func TestSQLiteFileReplaced(t *testing.T) {
-	path := newSQLiteDB(t, fixtureScripts(t)...)
-	next := newSQLiteDB(t, append(fixtureScripts(t), `UPDATE op_chat SET title = 'from the new file'`)...)
-	srv := newServer(t, testConfig(t, path), store.Options{})
+	path := apptest.NewSQLiteDB(t, apptest.FixtureScripts()...)
+	next := apptest.NewSQLiteDB(t, append(apptest.FixtureScripts(), `UPDATE op_chat SET title = 'from the new file'`)...)
+	srv := apptest.NewServer(t, apptest.Config(t, path))
 
 	// Every pooled connection opens the old file.
 	var wg sync.WaitGroup
@@ -62,7 +64,7 @@ func TestSQLiteFileReplaced(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if open := srv.store.DB().Stats().OpenConnections; open < 2 {
+	if open := srv.Store.DB().Stats().OpenConnections; open < 2 {
 		t.Fatalf("only %d pooled connections: the test needs several", open)
 	}
 
@@ -85,8 +87,8 @@ func TestSQLiteFileReplaced(t *testing.T) {
 	if counts["new"] != 400 {
 		t.Errorf("after the move, answers by file: %v; want all 400 from the new file", counts)
 	}
-	if !strings.Contains(srv.logs.String(), "the database file was replaced") {
-		t.Errorf("the log does not say the file was replaced:\n%s", srv.logs.String())
+	if !strings.Contains(srv.Logs.String(), "the database file was replaced") {
+		t.Errorf("the log does not say the file was replaced:\n%s", srv.Logs.String())
 	}
 }
 
@@ -96,10 +98,10 @@ func TestSQLiteFileReplaced(t *testing.T) {
 // unrestarted, when the file is mended; no empty database is ever created
 // in its place; and the log says so in a few lines, not one a request.
 func TestSQLiteFileTakenAway(t *testing.T) {
-	path := newSQLiteDB(t, fixtureScripts(t)...)
-	srv := newServer(t, legacyConfig(t, path), store.Options{OutageSummary: time.Hour})
-	srv.wantServing(t, "at first")
-	srv.wantReady(t, http.StatusOK, "at first")
+	path := apptest.NewSQLiteDB(t, apptest.FixtureScripts()...)
+	srv := apptest.NewServer(t, apptest.Config(t, path, apptest.LegacyExample, func(c *app.Config) { c.Store.OutageSummary = time.Hour }))
+	wantServing(t, srv, "at first")
+	wantReady(t, srv, http.StatusOK, "at first")
 	good, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -108,12 +110,12 @@ func TestSQLiteFileTakenAway(t *testing.T) {
 	outage := func(when string, mend func()) {
 		t.Helper()
 		for range 20 {
-			srv.wantUnavailable(t, when)
+			wantUnavailable(t, srv, when)
 		}
-		srv.wantReady(t, http.StatusServiceUnavailable, when)
+		wantReady(t, srv, http.StatusServiceUnavailable, when)
 		mend()
-		srv.wantServing(t, when+", mended")
-		srv.wantReady(t, http.StatusOK, when+", mended")
+		wantServing(t, srv, when+", mended")
+		wantReady(t, srv, http.StatusOK, when+", mended")
 	}
 
 	aside := path + ".aside"
@@ -153,7 +155,7 @@ func TestSQLiteFileTakenAway(t *testing.T) {
 		}
 	})
 
-	logs := srv.logs.String()
+	logs := srv.Logs.String()
 	for _, want := range []string{"no such file or directory", "permission denied", "(database disk image is malformed|file is not a database)"} {
 		if !regexp.MustCompile(want).MatchString(logs) {
 			t.Errorf("the log lacks the cause %q:\n%s", want, logs)
@@ -174,24 +176,24 @@ func TestSQLiteFileTakenAway(t *testing.T) {
 // failures they count add up to every failed statement but the first,
 // which the opening line reports.
 func TestOutageSummed(t *testing.T) {
-	path := newSQLiteDB(t, fixtureScripts(t)...)
-	srv := newServer(t, legacyConfig(t, path), store.Options{OutageSummary: 20 * time.Millisecond})
-	srv.wantServing(t, "at first")
+	path := apptest.NewSQLiteDB(t, apptest.FixtureScripts()...)
+	srv := apptest.NewServer(t, apptest.Config(t, path, apptest.LegacyExample, func(c *app.Config) { c.Store.OutageSummary = 20 * time.Millisecond }))
+	wantServing(t, srv, "at first")
 	if err := os.Rename(path, path+".aside"); err != nil {
 		t.Fatal(err)
 	}
 	// Each probe fails two statements (a token check on each front door).
 	const probes = 10
 	for range probes {
-		srv.wantUnavailable(t, "with the file gone")
+		wantUnavailable(t, srv, "with the file gone")
 		time.Sleep(10 * time.Millisecond)
 	}
 	if err := os.Rename(path+".aside", path); err != nil {
 		t.Fatal(err)
 	}
-	srv.wantServing(t, "with the file back")
+	wantServing(t, srv, "with the file back")
 
-	logs := srv.logs.String()
+	logs := srv.Logs.String()
 	summed := 0
 	for _, m := range regexp.MustCompile(`database still unavailable.*failures=(\d+)`).FindAllStringSubmatch(logs, -1) {
 		summed += atoi(t, m[1])
@@ -209,9 +211,9 @@ func TestOutageSummed(t *testing.T) {
 	}
 }
 
-func (s *testServer) wantReady(t testing.TB, status int, when string) {
+func wantReady(t testing.TB, s *apptest.Server, status int, when string) {
 	t.Helper()
-	res, err := s.boundedClient().Get(s.URL + "/readyz")
+	res, err := boundedClient(s).Get(s.URL + "/readyz")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,12 +274,12 @@ func (s *swappingStore) ChatsByStaff(ctx context.Context, staffID string, f doma
 // statements of one request: the request fails as unavailable rather than
 // answer from both files, and the next is answered from the new file.
 func TestSQLiteFileReplacedMidRequest(t *testing.T) {
-	path := newSQLiteDB(t, fixtureScripts(t)...)
-	next := newSQLiteDB(t, append(fixtureScripts(t), `UPDATE op_chat SET title = 'from the new file'`)...)
-	srv := newServerOver(t, testConfig(t, path), store.Options{}, func(st *store.Store) backend {
+	path := apptest.NewSQLiteDB(t, apptest.FixtureScripts()...)
+	next := apptest.NewSQLiteDB(t, append(apptest.FixtureScripts(), `UPDATE op_chat SET title = 'from the new file'`)...)
+	srv := apptest.NewServerOver(t, apptest.Config(t, path), func(st *store.Store) app.Backend {
 		return &swappingStore{Store: st, path: path, next: next}
 	})
-	res, raw := srv.graphql(t, tokenLi, titlesQuery, nil)
+	res, raw := srv.GraphQL(t, apptest.TokenLi, titlesQuery, nil)
 	if len(res.Errors) != 1 || res.Errors[0].Extensions["code"] != "SERVICE_UNAVAILABLE" || string(res.Data) != "null" {
 		t.Fatalf("the request that saw the file replaced answered %s; want SERVICE_UNAVAILABLE and no data", raw)
 	}

@@ -1,4 +1,4 @@
-package main
+package app_test
 
 import (
 	"bufio"
@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"opfacade/app/apptest"
 	"opfacade/store"
 )
 
@@ -89,24 +90,24 @@ func tableFingerprint(t testing.TB, s *store.Store) string {
 // both front doors: each gets the contract's answer for a value that
 // names nothing, and the tables are as they were.
 func TestHostileInputs(t *testing.T) {
-	eachEngine(t, testHostileInputs)
+	apptest.EachEngine(t, testHostileInputs)
 }
 
-func testHostileInputs(t *testing.T, e engine) {
-	srv := newServer(t, legacyConfig(t, e.newDB(t, fixtureScripts(t)...)), store.Options{})
-	before := tableFingerprint(t, srv.store)
+func testHostileInputs(t *testing.T, e apptest.Engine) {
+	srv := apptest.NewServer(t, apptest.Config(t, e.NewDB(t, apptest.FixtureScripts()...), apptest.LegacyExample))
+	before := tableFingerprint(t, srv.Store)
 
-	gqlVar := func(token, query string, vars map[string]any) gqlResponse {
+	gqlVar := func(token, query string, vars map[string]any) apptest.GraphQLResponse {
 		t.Helper()
 		b, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-		status, raw := srv.rawDo(t, "POST", "/query", map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + token}, bytes.NewReader(b))
-		var res gqlResponse
+		status, raw := srv.RawDo(t, "POST", "/query", map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + token}, bytes.NewReader(b))
+		var res apptest.GraphQLResponse
 		if status != 200 || json.Unmarshal(raw, &res) != nil {
 			t.Fatalf("HTTP %d: %.300s", status, raw)
 		}
 		return res
 	}
-	code := func(res gqlResponse) string {
+	code := func(res apptest.GraphQLResponse) string {
 		if len(res.Errors) == 0 {
 			return ""
 		}
@@ -116,12 +117,12 @@ func testHostileInputs(t *testing.T, e engine) {
 	for _, v := range hostileValues {
 		name := fmt.Sprintf("%.30q", v)
 		// staff(id:) as an ADMIN: nobody has that id.
-		res := gqlVar(tokenAdmin, `query($id: ID!) { staff(id: $id) { id } }`, map[string]any{"id": v})
+		res := gqlVar(apptest.TokenAdmin, `query($id: ID!) { staff(id: $id) { id } }`, map[string]any{"id": v})
 		if code(res) != "" || string(res.Data) != `{"staff":null}` {
 			t.Errorf("GraphQL staff(id: %s) as ADMIN: %s %v", name, res.Data, res.Errors)
 		}
 		// staff(id:) as an OP: someone else, FORBIDDEN.
-		res = gqlVar(tokenLi, `query($id: ID!) { staff(id: $id) { id } }`, map[string]any{"id": v})
+		res = gqlVar(apptest.TokenLi, `query($id: ID!) { staff(id: $id) { id } }`, map[string]any{"id": v})
 		if code(res) != "FORBIDDEN" {
 			t.Errorf("GraphQL staff(id: %s) as OP: %v", name, res.Errors)
 		}
@@ -137,12 +138,12 @@ func testHostileInputs(t *testing.T, e engine) {
 			params   url.Values
 			wantCode int
 		}{
-			{signed(v), 401},
-			{signed(tokenAdmin, "staffId", v), 404},
-			{signed(tokenLi, "staffId", v), 403},
-			{sign(url.Values{"client": {v}, "token": {tokenLi}}, clientSecret), 403},
-			{url.Values{"client": {clientID}, "token": {tokenLi}, "sign": {v}}, 403},
-			{signed(tokenLi, "apiVersion", v), 400},
+			{apptest.Signed(v), 401},
+			{apptest.Signed(apptest.TokenAdmin, "staffId", v), 404},
+			{apptest.Signed(apptest.TokenLi, "staffId", v), 403},
+			{apptest.Sign(url.Values{"client": {v}, "token": {apptest.TokenLi}}, apptest.ClientSecret), 403},
+			{url.Values{"client": {apptest.ClientID}, "token": {apptest.TokenLi}, "sign": {v}}, 403},
+			{apptest.Signed(apptest.TokenLi, "apiVersion", v), 400},
 		}
 		for i, c := range legacyCases {
 			if v == "" && i != 3 && i != 4 { // empty: the defaults apply
@@ -162,7 +163,7 @@ func testHostileInputs(t *testing.T, e engine) {
 					req, _ = http.NewRequest("POST", srv.URL+"/op/v2/receives", strings.NewReader(c.params.Encode()))
 					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 				}
-				lres, raw := srv.legacyDo(t, req)
+				lres, raw := srv.LegacyDo(t, req)
 				want := c.wantCode
 				if asJSON && !validUTF8(v) && (i == 0 || i == 1 || i == 2 || i == 3) {
 					// JSON carries the value with U+FFFD for the invalid
@@ -196,11 +197,11 @@ func testHostileInputs(t *testing.T, e engine) {
 		}
 	}
 
-	if after := tableFingerprint(t, srv.store); after != before {
+	if after := tableFingerprint(t, srv.Store); after != before {
 		t.Fatalf("the tables changed:\nbefore %s\nafter  %s", before, after)
 	}
 	// The server still serves.
-	res := gqlVar(tokenLi, `{ me { id } }`, nil)
+	res := gqlVar(apptest.TokenLi, `{ me { id } }`, nil)
 	if code(res) != "" {
 		t.Fatalf("after the hostile inputs: %v", res.Errors)
 	}
@@ -224,13 +225,13 @@ func validUTF8(v string) bool { return strings.ToValidUTF8(v, "\uFFFD") == v }
 // then looks for the tokens and the client secret in everything the
 // server said: its answers and its log.
 func TestSecretsStayOut(t *testing.T) {
-	eachEngine(t, testSecretsStayOut)
+	apptest.EachEngine(t, testSecretsStayOut)
 }
 
-func testSecretsStayOut(t *testing.T, e engine) {
-	db := e.newDB(t, fixtureScripts(t)...)
-	srv := newServer(t, legacyConfig(t, db), store.Options{})
-	secrets := []string{tokenLi, tokenWang, tokenAdmin, tokenExpired, tokenGhost, clientSecret, "unknown-token-a1b2c3d4e5"}
+func testSecretsStayOut(t *testing.T, e apptest.Engine) {
+	db := e.NewDB(t, apptest.FixtureScripts()...)
+	srv := apptest.NewServer(t, apptest.Config(t, db, apptest.LegacyExample))
+	secrets := []string{apptest.TokenLi, apptest.TokenWang, apptest.TokenAdmin, apptest.TokenExpired, apptest.TokenGhost, apptest.ClientSecret, "unknown-token-a1b2c3d4e5"}
 	var said bytes.Buffer
 	record := func(status int, h http.Header, raw []byte) {
 		fmt.Fprintf(&said, "%d %v %s\n", status, h, raw)
@@ -250,7 +251,7 @@ func testSecretsStayOut(t *testing.T, e engine) {
 	legacyPost := func(params url.Values) {
 		req, _ := http.NewRequest("POST", srv.URL+"/op/v2/receives?"+params.Encode(), strings.NewReader(params.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		res, raw := srv.legacyDo(t, req)
+		res, raw := srv.LegacyDo(t, req)
 		record(res.Code, nil, raw)
 	}
 	round := func() {
@@ -259,26 +260,26 @@ func testSecretsStayOut(t *testing.T, e engine) {
 			gql("Bearer "+tok, `{"query":"{ me { nope } }"}`)
 			gql("Bearer "+tok, `{"query":"{ me { id } ", "variables": {"t": "`+tok+`"}`) // malformed JSON
 			gql("Bearer "+tok, `{"query":"query($id: ID!) { staff(id: $id) { id } }","variables":{"id":"`+tok+`"}}`)
-			legacyPost(signed(tok))
-			legacyPost(signed(tok, "staffId", staffWang))
-			bad := signed(tok)
-			bad.Set("sign", clientSecret)
+			legacyPost(apptest.Signed(tok))
+			legacyPost(apptest.Signed(tok, "staffId", apptest.StaffWang))
+			bad := apptest.Signed(tok)
+			bad.Set("sign", apptest.ClientSecret)
 			legacyPost(bad)
 		}
 	}
 	round()
 	// The same with the database failing: errors that are logged.
-	if _, err := srv.store.DB().Exec("ALTER TABLE app_user RENAME TO app_user_gone"); err != nil {
+	if _, err := srv.Store.DB().Exec("ALTER TABLE app_user RENAME TO app_user_gone"); err != nil {
 		t.Fatal(err)
 	}
 	round()
-	if _, err := srv.store.DB().Exec("ALTER TABLE op_token RENAME TO op_token_gone"); err != nil {
+	if _, err := srv.Store.DB().Exec("ALTER TABLE op_token RENAME TO op_token_gone"); err != nil {
 		t.Fatal(err)
 	}
 	round()
-	logs := srv.logs.String()
+	logs := srv.Logs.String()
 	missing := "no such table" // the database's word for the renamed tables
-	if e.name == "mysql" {
+	if e.Name == "mysql" {
 		missing = "doesn't exist"
 	}
 	if !strings.Contains(logs, missing) {

@@ -1,4 +1,4 @@
-package main
+package app_test
 
 import (
 	"bytes"
@@ -14,6 +14,8 @@ import (
 
 	_ "github.com/mattn/go-sqlite3" // the locking connection of the fault tests
 
+	"opfacade/app"
+	"opfacade/app/apptest"
 	"opfacade/domain"
 	"opfacade/store"
 )
@@ -21,7 +23,7 @@ import (
 // boundedClient is a client whose requests fail the test instead of
 // hanging: the bound is generous, it only catches a request that waits
 // for the database instead of for its deadline.
-func (s *testServer) boundedClient() *http.Client {
+func boundedClient(s *apptest.Server) *http.Client {
 	c := *s.Client()
 	c.Timeout = 30 * time.Second
 	return &c
@@ -29,20 +31,20 @@ func (s *testServer) boundedClient() *http.Client {
 
 // probe asks both front doors for 小李's chats and reports what they
 // answered: the GraphQL error code ("" on success) and the legacy code.
-func (s *testServer) probe(t testing.TB) (gqlCode string, legacyCode int) {
+func probe(t testing.TB, s *apptest.Server) (gqlCode string, legacyCode int) {
 	t.Helper()
-	c := s.boundedClient()
+	c := boundedClient(s)
 	body := `{"query":"{ me { chats { id } } }"}`
 	req, _ := http.NewRequest(http.MethodPost, s.URL+"/query", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+tokenLi)
+	req.Header.Set("Authorization", "Bearer "+apptest.TokenLi)
 	res, err := c.Do(req)
 	if err != nil {
 		t.Fatalf("GraphQL request did not finish: %v", err)
 	}
 	raw, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	var g gqlResponse
+	var g apptest.GraphQLResponse
 	if err := json.Unmarshal(raw, &g); err != nil {
 		t.Fatalf("GraphQL: HTTP %d, not JSON: %s", res.StatusCode, raw)
 	}
@@ -55,7 +57,7 @@ func (s *testServer) probe(t testing.TB) (gqlCode string, legacyCode int) {
 	case !bytes.Contains(raw, []byte("u0001d68d5da979194a4b831097de49db3dd2")):
 		t.Fatalf("GraphQL: wrong data: %s", raw)
 	}
-	req, _ = http.NewRequest(http.MethodPost, s.URL+"/op/v2/receives", strings.NewReader(signed(tokenLi).Encode()))
+	req, _ = http.NewRequest(http.MethodPost, s.URL+"/op/v2/receives", strings.NewReader(apptest.Signed(apptest.TokenLi).Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	res, err = c.Do(req)
 	if err != nil {
@@ -63,7 +65,7 @@ func (s *testServer) probe(t testing.TB) (gqlCode string, legacyCode int) {
 	}
 	raw, _ = io.ReadAll(res.Body)
 	res.Body.Close()
-	var l legacyResponse
+	var l apptest.LegacyResponse
 	if err := json.Unmarshal(raw, &l); err != nil || res.StatusCode != 200 {
 		t.Fatalf("legacy: HTTP %d: %s", res.StatusCode, raw)
 	}
@@ -74,16 +76,16 @@ func (s *testServer) probe(t testing.TB) (gqlCode string, legacyCode int) {
 }
 
 // wantServing and wantUnavailable check both front doors at once.
-func (s *testServer) wantServing(t testing.TB, when string) {
+func wantServing(t testing.TB, s *apptest.Server, when string) {
 	t.Helper()
-	if g, l := s.probe(t); g != "" || l != 200 {
+	if g, l := probe(t, s); g != "" || l != 200 {
 		t.Fatalf("%s: GraphQL %q, legacy %d; want both served", when, g, l)
 	}
 }
 
-func (s *testServer) wantUnavailable(t testing.TB, when string) {
+func wantUnavailable(t testing.TB, s *apptest.Server, when string) {
 	t.Helper()
-	if g, l := s.probe(t); g != "SERVICE_UNAVAILABLE" || l != 503 {
+	if g, l := probe(t, s); g != "SERVICE_UNAVAILABLE" || l != 503 {
 		t.Fatalf("%s: GraphQL %q, legacy %d; want SERVICE_UNAVAILABLE and 503", when, g, l)
 	}
 }
@@ -94,12 +96,12 @@ func (s *testServer) wantUnavailable(t testing.TB, when string) {
 // front doors must answer "unavailable" within the client's bound, and
 // serve again once the lock is gone.
 func TestDatabaseLocked(t *testing.T) {
-	path := newSQLiteDB(t, fixtureScripts(t)...)
+	path := apptest.NewSQLiteDB(t, apptest.FixtureScripts()...)
 	// A rollback journal: an exclusive lock there keeps readers out (in
 	// WAL mode a writer never blocks readers).
 	dsn := "file:" + path + "?_journal_mode=DELETE&_busy_timeout=600000"
-	srv := newServer(t, legacyConfig(t, dsn, func(c *config) { c.Limits.Timeout = time.Second }), store.Options{})
-	srv.wantServing(t, "before the lock")
+	srv := apptest.NewServer(t, apptest.Config(t, dsn, apptest.LegacyExample, func(c *app.Config) { c.Limits.Timeout = time.Second }))
+	wantServing(t, srv, "before the lock")
 
 	locker, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=DELETE")
 	if err != nil {
@@ -116,17 +118,17 @@ func TestDatabaseLocked(t *testing.T) {
 	}
 	start := time.Now()
 	for range 3 { // more requests than one: later ones queue for connections
-		srv.wantUnavailable(t, "while locked")
+		wantUnavailable(t, srv, "while locked")
 	}
 	t.Logf("three rounds of requests answered unavailable in %v", time.Since(start))
 
 	if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
 		t.Fatal(err)
 	}
-	srv.wantServing(t, "after the lock")
+	wantServing(t, srv, "after the lock")
 	// The lock is one outage: a line when it starts and one when it ends,
 	// none per request the deadline answered.
-	logs := srv.logs.String()
+	logs := srv.Logs.String()
 	if strings.Count(logs, "level=ERROR") != 1 || !strings.Contains(logs, "database unavailable") || !strings.Contains(logs, "database available again") {
 		t.Errorf("the log does not tell the outage in two lines:\n%s", logs)
 	}
@@ -151,9 +153,9 @@ func (s *slowStore) ChatsByStaff(ctx context.Context, staffID string, f domain.C
 // it is SERVICE_UNAVAILABLE / 服务繁忙.
 func TestRequestDeadlineReachesTheDatabase(t *testing.T) {
 	var slow *slowStore
-	srv := newServerOver(t, legacyConfig(t, newSQLiteDB(t, fixtureScripts(t)...), func(c *config) { c.Limits.Timeout = 200 * time.Millisecond }), store.Options{},
-		func(st *store.Store) backend { slow = &slowStore{Store: st}; return slow })
-	srv.wantUnavailable(t, "with a query slower than the deadline")
+	srv := apptest.NewServerOver(t, apptest.Config(t, apptest.NewSQLiteDB(t, apptest.FixtureScripts()...), apptest.LegacyExample, func(c *app.Config) { c.Limits.Timeout = 200 * time.Millisecond }),
+		func(st *store.Store) app.Backend { slow = &slowStore{Store: st}; return slow })
+	wantUnavailable(t, srv, "with a query slower than the deadline")
 	if !slow.sawDeadline.Load() {
 		t.Fatal("the store's context has no deadline")
 	}
@@ -161,7 +163,7 @@ func TestRequestDeadlineReachesTheDatabase(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Nanosecond)
 	defer cancel()
 	<-ctx.Done()
-	_, _, err := srv.store.ChatsByStaff(ctx, staffLi, domain.ChatFilter{Statuses: []string{domain.ChatService}})
+	_, _, err := srv.Store.ChatsByStaff(ctx, apptest.StaffLi, domain.ChatFilter{Statuses: []string{domain.ChatService}})
 	if domain.Code(err) != domain.EUNAVAILABLE {
 		t.Fatalf("a query past its deadline: %v, want unavailable", err)
 	}
@@ -205,7 +207,7 @@ func (p *panicStore) Ready(ctx context.Context) error {
 // through the real middleware chain: every answer is clean, says nothing
 // of the panic, and the stack reaches the log.
 func TestPanicsAnswered(t *testing.T) {
-	db := newSQLiteDB(t, fixtureScripts(t)...)
+	db := apptest.NewSQLiteDB(t, apptest.FixtureScripts()...)
 	// gqlgen's handler answers a panic around the operation itself, with
 	// the same error as the HTTP-level guard (api's tests check that one).
 	const internal = `{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}],"data":null}`
@@ -228,20 +230,20 @@ func TestPanicsAnswered(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.where+" "+tt.path, func(t *testing.T) {
 			var ps *panicStore
-			srv := newServerOver(t, legacyConfig(t, db), store.Options{}, func(st *store.Store) backend { ps = &panicStore{Store: st, where: tt.where}; return ps })
+			srv := apptest.NewServerOver(t, apptest.Config(t, db, apptest.LegacyExample), func(st *store.Store) app.Backend { ps = &panicStore{Store: st, where: tt.where}; return ps })
 			var req *http.Request
 			switch tt.path {
 			case "/query":
 				req, _ = http.NewRequest(http.MethodPost, srv.URL+tt.path, strings.NewReader(`{"query":"{ me { chats { id } } }"}`))
 				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Authorization", "Bearer "+tokenLi)
+				req.Header.Set("Authorization", "Bearer "+apptest.TokenLi)
 			case "/op/v2/receives":
-				req, _ = http.NewRequest(http.MethodPost, srv.URL+tt.path, strings.NewReader(signed(tokenLi).Encode()))
+				req, _ = http.NewRequest(http.MethodPost, srv.URL+tt.path, strings.NewReader(apptest.Signed(apptest.TokenLi).Encode()))
 				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			default:
 				req, _ = http.NewRequest(http.MethodGet, srv.URL+tt.path, nil)
 			}
-			res, err := srv.boundedClient().Do(req)
+			res, err := boundedClient(srv).Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -254,7 +256,7 @@ func TestPanicsAnswered(t *testing.T) {
 				t.Fatalf("body %s\nwant %s", raw, tt.wantBody)
 			}
 			if tt.legacyCode != 0 {
-				var l legacyResponse
+				var l apptest.LegacyResponse
 				if err := json.Unmarshal(raw, &l); err != nil || l.Code != tt.legacyCode || l.Message != "系统错误" || string(l.Data) != "null" {
 					t.Fatalf("legacy answer %s", raw)
 				}
@@ -262,7 +264,7 @@ func TestPanicsAnswered(t *testing.T) {
 			if bytes.Contains(raw, []byte("injected")) || bytes.Contains(raw, []byte("goroutine")) {
 				t.Fatalf("the answer shows the panic: %s", raw)
 			}
-			logs := srv.logs.String()
+			logs := srv.Logs.String()
 			if !strings.Contains(logs, "injected fault in "+tt.where) || !strings.Contains(logs, "goroutine") {
 				t.Fatalf("the panic and its stack must reach the log:\n%s", logs)
 			}
@@ -271,8 +273,8 @@ func TestPanicsAnswered(t *testing.T) {
 			}
 			// The server goes on serving: both front doors read 小李's
 			// chats from the database, and it is ready.
-			srv.wantServing(t, "after a panic in "+tt.where)
-			res, err = srv.boundedClient().Get(srv.URL + "/readyz")
+			wantServing(t, srv, "after a panic in "+tt.where)
+			res, err = boundedClient(srv).Get(srv.URL + "/readyz")
 			if err != nil {
 				t.Fatal(err)
 			}

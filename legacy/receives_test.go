@@ -1,4 +1,4 @@
-package main
+package legacy_test
 
 import (
 	"bytes"
@@ -13,106 +13,23 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"opfacade/app"
-	"opfacade/legacy"
+	"opfacade/app/apptest"
 	"opfacade/legacydb"
-	"opfacade/store"
 )
-
-// The example fixture's API clients.
-const (
-	clientID       = "b2736195b38346639463ee889d6b8ff4"
-	clientSecret   = "5e8dd316726b0335fcdb27a4d3c2a9b7"
-	clientDisabled = "a0000000000000000000000000000dead"
-)
-
-// legacyConfig is the server configured as for the contract's example:
-// clock stopped at 2016-01-08 14:41:38 in Asia/Shanghai, host DESKTOP-CG59P88.
-func legacyConfig(t testing.TB, db string, opts ...func(*config)) config {
-	t.Helper()
-	zone, _ := time.LoadLocation("Asia/Shanghai")
-	at := time.Date(2016, 1, 8, 14, 41, 38, 0, zone)
-	return testConfig(t, db, append([]func(*config){func(c *config) {
-		c.Now = func() time.Time { return at }
-		c.HostName = "DESKTOP-CG59P88"
-	}}, opts...)...)
-}
-
-// signed returns params with apiVersion, client and token set and signed.
-func signed(token string, extra ...string) url.Values {
-	v := url.Values{"apiVersion": {"01"}, "client": {clientID}, "token": {token}}
-	for i := 0; i+1 < len(extra); i += 2 {
-		v.Set(extra[i], extra[i+1])
-	}
-	return sign(v, clientSecret)
-}
-
-func sign(v url.Values, secret string) url.Values {
-	flat := map[string]string{}
-	for k := range v {
-		flat[k] = v.Get(k)
-	}
-	v.Set("sign", legacy.Sign(flat, secret))
-	return v
-}
-
-type legacyResponse struct {
-	Code    int             `json:"code"`
-	Message string          `json:"message"`
-	Data    json.RawMessage `json:"data"`
-	Page    json.RawMessage `json:"page"`
-	Foot    struct {
-		OperationTime, ServicePhone, Host string
-	} `json:"foot"`
-}
-
-// legacyDo sends a request to the legacy path and checks what every
-// response must be: HTTP 200, the contract's Content-Type, all five members.
-func (s *testServer) legacyDo(t testing.TB, req *http.Request) (legacyResponse, []byte) {
-	t.Helper()
-	res, raw := s.send(t, req)
-	if ct := res.Header.Get("Content-Type"); ct != "application/json;charset=UTF-8" {
-		t.Fatalf("Content-Type %q", ct)
-	}
-	var members map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &members); err != nil {
-		t.Fatalf("not JSON: %v: %s", err, raw)
-	}
-	for _, m := range []string{"code", "message", "data", "page", "foot"} {
-		if _, ok := members[m]; !ok {
-			t.Fatalf("member %s missing: %s", m, raw)
-		}
-	}
-	var out legacyResponse
-	if err := json.Unmarshal(raw, &out); err != nil {
-		t.Fatalf("the envelope's members have the wrong types: %v: %s", err, raw)
-	}
-	if string(out.Page) != "null" {
-		t.Fatalf("page = %s, want null", out.Page)
-	}
-	return out, raw
-}
-
-// legacyForm POSTs params as a form body.
-func (s *testServer) legacyForm(t testing.TB, params url.Values) (legacyResponse, []byte) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, s.URL+"/op/v2/receives", strings.NewReader(params.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return s.legacyDo(t, req)
-}
 
 func TestLegacyExampleGolden(t *testing.T) {
-	eachEngine(t, func(t *testing.T, e engine) {
-		srv := newServer(t, legacyConfig(t, e.newDB(t, legacydb.ExampleFixture)), store.Options{})
-		params := signed(tokenLi)
+	apptest.EachEngine(t, func(t *testing.T, e apptest.Engine) {
+		srv := apptest.NewServer(t, apptest.Config(t, e.NewDB(t, legacydb.ExampleFixture), apptest.LegacyExample))
+		params := apptest.Signed(apptest.TokenLi)
 		if got := params.Get("sign"); got != "98a1e4ee75534faa59c7cffaa81d98db" {
 			t.Fatalf("sign of the contract's example = %s", got)
 		}
-		res, raw := srv.legacyForm(t, params)
+		res, raw := srv.LegacyForm(t, params)
 		if res.Code != 200 {
 			t.Fatalf("code %d: %s", res.Code, raw)
 		}
 		// The contract's example is not ours to rewrite: no -update here.
-		sameJSONFile(t, "legacy/testdata/receives-example.golden.json", raw)
+		apptest.SameJSONFile(t, "testdata/receives-example.golden.json", raw)
 		for _, escaped := range []string{`\u0026`, `\u003c`, `\u003e`, `\u963f`} {
 			if bytes.Contains(raw, []byte(escaped)) {
 				t.Errorf("response escapes %s; legacy apps need UTF-8 and &<> as is", escaped)
@@ -127,11 +44,11 @@ func TestLegacyExampleGolden(t *testing.T) {
 // TestLegacyExampleIsTheContracts keeps the repository's copy of the
 // contract's example equal to the platform's, where that is at hand.
 func TestLegacyExampleIsTheContracts(t *testing.T) {
-	shared, err := os.ReadFile("../shared/legacy/examples/receives-example.json")
+	shared, err := os.ReadFile("../../shared/legacy/examples/receives-example.json")
 	if err != nil {
 		t.Skip("the platform's shared/legacy folder is not beside this checkout")
 	}
-	ours, err := os.ReadFile("legacy/testdata/receives-example.golden.json")
+	ours, err := os.ReadFile("testdata/receives-example.golden.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,9 +58,9 @@ func TestLegacyExampleIsTheContracts(t *testing.T) {
 }
 
 func TestLegacyParameterSources(t *testing.T) {
-	srv := newServer(t, legacyConfig(t, newSQLiteDB(t, legacydb.ExampleFixture)), store.Options{})
-	form := signed(tokenLi)
-	jsonBody, _ := json.Marshal(map[string]string{"apiVersion": "01", "client": clientID, "token": tokenLi, "sign": form.Get("sign")})
+	srv := apptest.NewServer(t, apptest.Config(t, apptest.NewSQLiteDB(t, legacydb.ExampleFixture), apptest.LegacyExample))
+	form := apptest.Signed(apptest.TokenLi)
+	jsonBody, _ := json.Marshal(map[string]string{"apiVersion": "01", "client": apptest.ClientID, "token": apptest.TokenLi, "sign": form.Get("sign")})
 	tests := []struct {
 		name        string
 		query       string
@@ -156,8 +73,8 @@ func TestLegacyParameterSources(t *testing.T) {
 		{"JSON body", "", "application/json", string(jsonBody)},
 		{"JSON body with charset", "", "application/json;charset=UTF-8", string(jsonBody)},
 		{"body wins over query string", "token=nope&client=nope", "application/x-www-form-urlencoded", form.Encode()},
-		{"split between query and body", "apiVersion=01&client=" + clientID, "application/x-www-form-urlencoded", url.Values{"token": {tokenLi}, "sign": {form.Get("sign")}}.Encode()},
-		{"JSON null is absent", "", "application/json", `{"apiVersion":null,"client":"` + clientID + `","token":"` + tokenLi + `","sign":"` + sign(url.Values{"client": {clientID}, "token": {tokenLi}}, clientSecret).Get("sign") + `"}`},
+		{"split between query and body", "apiVersion=01&client=" + apptest.ClientID, "application/x-www-form-urlencoded", url.Values{"token": {apptest.TokenLi}, "sign": {form.Get("sign")}}.Encode()},
+		{"JSON null is absent", "", "application/json", `{"apiVersion":null,"client":"` + apptest.ClientID + `","token":"` + apptest.TokenLi + `","sign":"` + apptest.Sign(url.Values{"client": {apptest.ClientID}, "token": {apptest.TokenLi}}, apptest.ClientSecret).Get("sign") + `"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -165,7 +82,7 @@ func TestLegacyParameterSources(t *testing.T) {
 			if tt.contentType != "" {
 				req.Header.Set("Content-Type", tt.contentType)
 			}
-			res, raw := srv.legacyDo(t, req)
+			res, raw := srv.LegacyDo(t, req)
 			if res.Code != 200 || !bytes.Contains(raw, []byte("u0001d68d5da979194a4b831097de49db3dd2")) {
 				t.Fatalf("want the OP's chats, got %s", raw)
 			}
@@ -174,8 +91,8 @@ func TestLegacyParameterSources(t *testing.T) {
 }
 
 func TestLegacyErrors(t *testing.T) {
-	eachEngine(t, func(t *testing.T, e engine) {
-		srv := newServer(t, legacyConfig(t, e.newDB(t, fixtureScripts(t)...)), store.Options{})
+	apptest.EachEngine(t, func(t *testing.T, e apptest.Engine) {
+		srv := apptest.NewServer(t, apptest.Config(t, e.NewDB(t, apptest.FixtureScripts()...), apptest.LegacyExample))
 		form := func(v url.Values) func() *http.Request {
 			return func() *http.Request {
 				req, _ := http.NewRequest(http.MethodPost, srv.URL+"/op/v2/receives", strings.NewReader(v.Encode()))
@@ -192,17 +109,17 @@ func TestLegacyErrors(t *testing.T) {
 				return req
 			}
 		}
-		wrongSign := signed(tokenLi)
+		wrongSign := apptest.Signed(apptest.TokenLi)
 		wrongSign.Set("sign", "0123456789abcdef0123456789abcdef")
-		upperSign := signed(tokenLi)
+		upperSign := apptest.Signed(apptest.TokenLi)
 		upperSign.Set("sign", strings.ToUpper(upperSign.Get("sign")))
-		noSign := signed(tokenLi)
+		noSign := apptest.Signed(apptest.TokenLi)
 		noSign.Del("sign")
-		noClient := sign(url.Values{"apiVersion": {"01"}, "token": {tokenLi}}, clientSecret)
-		unknownClient := sign(url.Values{"client": {"nope"}, "token": {tokenLi}}, clientSecret)
-		disabledClient := sign(url.Values{"client": {clientDisabled}, "token": {tokenLi}}, "00000000000000000000000000000000")
-		tamperedAfterSigning := signed(tokenLi)
-		tamperedAfterSigning.Set("staffId", staffWang)
+		noClient := apptest.Sign(url.Values{"apiVersion": {"01"}, "token": {apptest.TokenLi}}, apptest.ClientSecret)
+		unknownClient := apptest.Sign(url.Values{"client": {"nope"}, "token": {apptest.TokenLi}}, apptest.ClientSecret)
+		disabledClient := apptest.Sign(url.Values{"client": {apptest.ClientDisabled}, "token": {apptest.TokenLi}}, "00000000000000000000000000000000")
+		tamperedAfterSigning := apptest.Signed(apptest.TokenLi)
+		tamperedAfterSigning.Set("staffId", apptest.StaffWang)
 
 		tests := []struct {
 			name     string
@@ -210,16 +127,16 @@ func TestLegacyErrors(t *testing.T) {
 			wantCode int
 			wantMsg  string
 		}{
-			{"success", form(signed(tokenLi)), 200, "成功"},
+			{"success", form(apptest.Signed(apptest.TokenLi)), 200, "成功"},
 			{"GET", raw(http.MethodGet, "", ""), 405, "请求方式错误"},
-			{"PUT with a valid body", raw(http.MethodPut, "application/x-www-form-urlencoded", signed(tokenLi).Encode()), 405, "请求方式错误"},
+			{"PUT with a valid body", raw(http.MethodPut, "application/x-www-form-urlencoded", apptest.Signed(apptest.TokenLi).Encode()), 405, "请求方式错误"},
 			{"oversized body", raw(http.MethodPost, "application/x-www-form-urlencoded", "x="+strings.Repeat("a", 70<<10)), 413, "请求过大"},
 			{"malformed form", raw(http.MethodPost, "application/x-www-form-urlencoded", "token=%zz"), 400, "参数错误: malformed form body"},
 			{"malformed JSON", raw(http.MethodPost, "application/json", `{"token":`), 400, "参数错误: the body is not a JSON object"},
 			{"JSON array", raw(http.MethodPost, "application/json", `["token"]`), 400, "参数错误: the body is not a JSON object"},
 			{"JSON number for a string", raw(http.MethodPost, "application/json", `{"staffId":42}`), 400, "参数错误: staffId must be a string"},
 			{"unsupported content type", raw(http.MethodPost, "text/plain", "token=x"), 400, `参数错误: unsupported Content-Type "text/plain"`},
-			{"unsupported apiVersion", form(signed(tokenLi, "apiVersion", "02")), 400, "参数错误: unsupported apiVersion"},
+			{"unsupported apiVersion", form(apptest.Signed(apptest.TokenLi, "apiVersion", "02")), 400, "参数错误: unsupported apiVersion"},
 			{"apiVersion checked before the sign", form(url.Values{"apiVersion": {"02"}}), 400, "参数错误: unsupported apiVersion"},
 			{"missing sign", form(noSign), 403, "签名错误"},
 			{"wrong sign", form(wrongSign), 403, "签名错误"},
@@ -228,21 +145,21 @@ func TestLegacyErrors(t *testing.T) {
 			{"missing client", form(noClient), 403, "签名错误"},
 			{"unknown client", form(unknownClient), 403, "签名错误"},
 			{"disabled client", form(disabledClient), 403, "签名错误"},
-			{"sign checked before the token", form(sign(url.Values{"client": {clientID}}, "wrong secret")), 403, "签名错误"},
-			{"missing token", form(sign(url.Values{"client": {clientID}}, clientSecret)), 401, "token无效或已过期"},
-			{"unknown token", form(signed("nope")), 401, "token无效或已过期"},
-			{"expired token", form(signed(tokenExpired)), 401, "token无效或已过期"},
-			{"token of no OP", form(signed(tokenGhost)), 401, "token无效或已过期"},
-			{"an OP asks for another OP", form(signed(tokenLi, "staffId", staffWang)), 403, "无权查看该OP"},
-			{"an OP asks for an id that names no one", form(signed(tokenLi, "staffId", "u0001nobody")), 403, "无权查看该OP"},
-			{"an OP asks for themself", form(signed(tokenLi, "staffId", staffLi)), 200, "成功"},
-			{"an ADMIN asks for another OP", form(signed(tokenAdmin, "staffId", staffWang)), 200, "成功"},
-			{"an ADMIN asks for no one", form(signed(tokenAdmin, "staffId", "u0001nobody")), 404, "OP不存在"},
-			{"an ADMIN sends an injection-shaped staffId", form(signed(tokenAdmin, "staffId", "' OR 1=1 -- ")), 404, "OP不存在"},
+			{"sign checked before the token", form(apptest.Sign(url.Values{"client": {apptest.ClientID}}, "wrong secret")), 403, "签名错误"},
+			{"missing token", form(apptest.Sign(url.Values{"client": {apptest.ClientID}}, apptest.ClientSecret)), 401, "token无效或已过期"},
+			{"unknown token", form(apptest.Signed("nope")), 401, "token无效或已过期"},
+			{"expired token", form(apptest.Signed(apptest.TokenExpired)), 401, "token无效或已过期"},
+			{"token of no OP", form(apptest.Signed(apptest.TokenGhost)), 401, "token无效或已过期"},
+			{"an OP asks for another OP", form(apptest.Signed(apptest.TokenLi, "staffId", apptest.StaffWang)), 403, "无权查看该OP"},
+			{"an OP asks for an id that names no one", form(apptest.Signed(apptest.TokenLi, "staffId", "u0001nobody")), 403, "无权查看该OP"},
+			{"an OP asks for themself", form(apptest.Signed(apptest.TokenLi, "staffId", apptest.StaffLi)), 200, "成功"},
+			{"an ADMIN asks for another OP", form(apptest.Signed(apptest.TokenAdmin, "staffId", apptest.StaffWang)), 200, "成功"},
+			{"an ADMIN asks for no one", form(apptest.Signed(apptest.TokenAdmin, "staffId", "u0001nobody")), 404, "OP不存在"},
+			{"an ADMIN sends an injection-shaped staffId", form(apptest.Signed(apptest.TokenAdmin, "staffId", "' OR 1=1 -- ")), 404, "OP不存在"},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				res, body := srv.legacyDo(t, tt.req())
+				res, body := srv.LegacyDo(t, tt.req())
 				if res.Code != tt.wantCode || res.Message != tt.wantMsg {
 					t.Fatalf("got %d %q, want %d %q: %s", res.Code, res.Message, tt.wantCode, tt.wantMsg, body)
 				}
@@ -258,12 +175,12 @@ func TestLegacyErrors(t *testing.T) {
 }
 
 func TestLegacyEmptyAndOtherOPs(t *testing.T) {
-	srv := newServer(t, legacyConfig(t, newSQLiteDB(t, fixtureScripts(t)...)), store.Options{})
-	res, raw := srv.legacyForm(t, signed(tokenZhao))
+	srv := apptest.NewServer(t, apptest.Config(t, apptest.NewSQLiteDB(t, apptest.FixtureScripts()...), apptest.LegacyExample))
+	res, raw := srv.LegacyForm(t, apptest.Signed(apptest.TokenZhao))
 	if res.Code != 200 || string(res.Data) != `{"isOnline":true,"chats":[]}` {
 		t.Fatalf("an OP with no chats: want chats [], got %s", raw)
 	}
-	res, raw = srv.legacyForm(t, signed(tokenAdmin, "staffId", staffWang))
+	res, raw = srv.LegacyForm(t, apptest.Signed(apptest.TokenAdmin, "staffId", apptest.StaffWang))
 	if res.Code != 200 || !bytes.Contains(raw, []byte(`"userId":"u0001dddd00000000000000000000000orphan","userIcon":"`+app.DefaultIcon+`","chatId":"u0001eeee0000000000000000000000000001","nickName":null`)) {
 		t.Fatalf("a chat whose user has no profile: %s", raw)
 	}
@@ -273,12 +190,12 @@ func TestLegacyEmptyAndOtherOPs(t *testing.T) {
 }
 
 func TestLegacySignatureSwitchedOff(t *testing.T) {
-	srv := newServer(t, legacyConfig(t, newSQLiteDB(t, fixtureScripts(t)...), func(c *config) { c.CheckSign = false }), store.Options{})
-	res, raw := srv.legacyForm(t, url.Values{"token": {tokenLi}})
+	srv := apptest.NewServer(t, apptest.Config(t, apptest.NewSQLiteDB(t, apptest.FixtureScripts()...), apptest.LegacyExample, func(c *app.Config) { c.CheckSign = false }))
+	res, raw := srv.LegacyForm(t, url.Values{"token": {apptest.TokenLi}})
 	if res.Code != 200 {
 		t.Fatalf("with signatures off, a token alone must do: %s", raw)
 	}
-	res, raw = srv.legacyForm(t, url.Values{"token": {"nope"}})
+	res, raw = srv.LegacyForm(t, url.Values{"token": {"nope"}})
 	if res.Code != 401 {
 		t.Fatalf("with signatures off, the token is still checked: %s", raw)
 	}
@@ -287,12 +204,12 @@ func TestLegacySignatureSwitchedOff(t *testing.T) {
 // TestLegacyInternalErrorHidden breaks the database under the server: the
 // client gets 系统错误 and nothing of the cause.
 func TestLegacyInternalErrorHidden(t *testing.T) {
-	db := newSQLiteDB(t, fixtureScripts(t)...)
-	srv := newServer(t, legacyConfig(t, db), store.Options{})
-	if _, err := srv.store.DB().Exec("ALTER TABLE app_user RENAME TO app_user_gone"); err != nil {
+	db := apptest.NewSQLiteDB(t, apptest.FixtureScripts()...)
+	srv := apptest.NewServer(t, apptest.Config(t, db, apptest.LegacyExample))
+	if _, err := srv.Store.DB().Exec("ALTER TABLE app_user RENAME TO app_user_gone"); err != nil {
 		t.Fatal(err)
 	}
-	res, raw := srv.legacyForm(t, signed(tokenLi))
+	res, raw := srv.LegacyForm(t, apptest.Signed(apptest.TokenLi))
 	if res.Code != 500 || res.Message != "系统错误" {
 		t.Fatalf("want 500 系统错误, got %s", raw)
 	}
@@ -301,8 +218,8 @@ func TestLegacyInternalErrorHidden(t *testing.T) {
 			t.Fatalf("the response shows internals (%q): %s", leak, raw)
 		}
 	}
-	if !strings.Contains(srv.logs.String(), "no such table") {
-		t.Fatalf("the cause must reach the log; log:\n%s", srv.logs.String())
+	if !strings.Contains(srv.Logs.String(), "no such table") {
+		t.Fatalf("the cause must reach the log; log:\n%s", srv.Logs.String())
 	}
 }
 
@@ -312,25 +229,25 @@ func TestLegacyInternalErrorHidden(t *testing.T) {
 // and numbers as they are. Each OP is asked for by an ADMIN, and by
 // themself when they have a token.
 func TestLegacyMatchesGraphQL(t *testing.T) {
-	eachEngine(t, func(t *testing.T, e engine) {
-		db := e.newDB(t, fixtureScripts(t)...)
-		gen := generateDemo(t, db)
-		srv := newServer(t, legacyConfig(t, db), store.Options{})
+	apptest.EachEngine(t, func(t *testing.T, e apptest.Engine) {
+		db := e.NewDB(t, apptest.FixtureScripts()...)
+		gen := apptest.GenerateDemo(t, db)
+		srv := apptest.NewServer(t, apptest.Config(t, db, apptest.LegacyExample))
 
 		type ask struct{ token, staffID string } // staffID "": the caller's own chats
-		asks := []ask{{tokenLi, ""}, {tokenWang, ""}, {tokenZhao, ""}, {tokenAdmin, ""}}
+		asks := []ask{{apptest.TokenLi, ""}, {apptest.TokenWang, ""}, {apptest.TokenZhao, ""}, {apptest.TokenAdmin, ""}}
 		for _, s := range gen.Staff {
 			asks = append(asks, ask{s.Token, ""})
 		}
 		var everyone []string
-		if err := srv.store.DB().Select(&everyone, `SELECT staff_id FROM op_staff ORDER BY staff_id`); err != nil {
+		if err := srv.Store.DB().Select(&everyone, `SELECT staff_id FROM op_staff ORDER BY staff_id`); err != nil {
 			t.Fatal(err)
 		}
 		if len(everyone) != 4+len(gen.Staff) {
 			t.Fatalf("%d OPs in op_staff, want the fixtures' 4 and %d generated", len(everyone), len(gen.Staff))
 		}
 		for _, id := range everyone {
-			asks = append(asks, ask{tokenAdmin, id})
+			asks = append(asks, ask{apptest.TokenAdmin, id})
 		}
 
 		const q = `query($id: ID!) { staff(id: $id) { isOnline chats(status: [SERVICE]) { id groupId title storedStatus address message createTime
@@ -340,22 +257,22 @@ func TestLegacyMatchesGraphQL(t *testing.T) {
 			id := a.staffID
 			var params url.Values
 			if id == "" {
-				me, _ := srv.graphql(t, a.token, `{ me { id } }`, nil)
+				me, _ := srv.GraphQL(t, a.token, `{ me { id } }`, nil)
 				var who struct{ Me struct{ ID string } }
-				if err := strictJSON(me.Data, &who); err != nil || who.Me.ID == "" {
+				if err := apptest.StrictJSON(me.Data, &who); err != nil || who.Me.ID == "" {
 					t.Fatalf("who is %s: %v: %s %v", a.token, err, me.Data, me.Errors)
 				}
 				id = who.Me.ID
-				params = signed(a.token)
+				params = apptest.Signed(a.token)
 			} else {
-				params = signed(a.token, "staffId", id)
+				params = apptest.Signed(a.token, "staffId", id)
 			}
-			gres, graw := srv.graphql(t, a.token, q, map[string]any{"id": id})
+			gres, graw := srv.GraphQL(t, a.token, q, map[string]any{"id": id})
 			if len(gres.Errors) > 0 {
 				t.Fatalf("graphql for %s: %s", id, graw)
 			}
 			want, n := legacyDataOf(t, gres.Data)
-			lres, lraw := srv.legacyForm(t, params)
+			lres, lraw := srv.LegacyForm(t, params)
 			if lres.Code != 200 || lres.Message != "成功" {
 				t.Fatalf("legacy for %s: %s", id, lraw)
 			}
@@ -445,22 +362,15 @@ func decodeNumbers(t *testing.T, raw []byte) any {
 	return v
 }
 
-// strictJSON decodes raw into v, refusing members v does not have.
-func strictJSON(raw []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	return dec.Decode(v)
-}
-
 // TestLegacyStatementsConstant: the legacy path's SQL does not grow with
 // the chats either: client, token, chats with users, grades.
 func TestLegacyStatementsConstant(t *testing.T) {
 	for _, n := range []int{1, 20, 500} {
-		db := newSQLiteDB(t, legacydb.ExampleFixture, opWithChats(n))
-		srv := newServer(t, legacyConfig(t, db), store.Options{})
-		before := srv.store.Statements()
-		res, raw := srv.legacyForm(t, signed("tok-many"))
-		got := srv.store.Statements() - before
+		db := apptest.NewSQLiteDB(t, legacydb.ExampleFixture, apptest.OPWithChats(n))
+		srv := apptest.NewServer(t, apptest.Config(t, db, apptest.LegacyExample))
+		before := srv.Store.Statements()
+		res, raw := srv.LegacyForm(t, apptest.Signed("tok-many"))
+		got := srv.Store.Statements() - before
 		if res.Code != 200 || bytes.Count(raw, []byte(`"chatId"`)) != n {
 			t.Fatalf("%d chats: %.300s", n, raw)
 		}

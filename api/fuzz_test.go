@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"opfacade/store"
+	"opfacade/app/apptest"
 )
 
 // FuzzGraphQL posts generated documents to the GraphQL endpoint of a
@@ -22,7 +22,7 @@ func FuzzGraphQL(f *testing.F) {
 		f.Fatal(err)
 	}
 	for _, q := range []string{
-		meChatsQuery,
+		apptest.MeChatsQuery,
 		string(intro),
 		`{ me { id name role isOnline } }`,
 		`query($id: ID!) { staff(id: $id) { id name chats(status: [CLOSED, UNKNOWN]) { id status storedStatus } } }`,
@@ -54,7 +54,7 @@ func FuzzGraphQL(f *testing.F) {
 	// each), called in-process: a loopback round trip per execution would
 	// cost more than the request's work, and the HTTP server's own
 	// goroutines would lend executions coverage that is not theirs.
-	srv := newServer(f, testConfig(f, newSQLiteDB(f, fixtureScripts(f)...)), store.Options{})
+	srv := apptest.NewServer(f, apptest.Config(f, apptest.NewSQLiteDB(f, apptest.FixtureScripts()...)))
 	h := srv.Config.Handler
 	logged := 0 // the log is searched from here on: it only grows
 	f.Fuzz(func(t *testing.T, query, variables string) {
@@ -66,7 +66,7 @@ func FuzzGraphQL(f *testing.F) {
 		if err != nil {
 			t.Skip()
 		}
-		for _, token := range []string{tokenAdmin, ""} {
+		for _, token := range []string{apptest.TokenAdmin, ""} {
 			r := httptest.NewRequest(http.MethodPost, "/query", bytes.NewReader(body))
 			r.Header.Set("Content-Type", "application/json")
 			if token != "" {
@@ -75,7 +75,7 @@ func FuzzGraphQL(f *testing.F) {
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, r)
 			status, raw := w.Code, w.Body.Bytes()
-			var res gqlResponse
+			var res apptest.GraphQLResponse
 			if err := json.Unmarshal(raw, &res); err != nil {
 				t.Fatalf("HTTP %d, not JSON: %.300s", status, raw)
 			}
@@ -98,17 +98,9 @@ func FuzzGraphQL(f *testing.F) {
 			}
 		}
 		var logs string
-		logs, logged = srv.logs.since(logged)
+		logs, logged = srv.Logs.Since(logged)
 		if strings.Contains(logs, "panic") {
 			t.Fatalf("panic for %q:\n%s", query, logs)
 		}
 	})
-}
-
-// since returns what was logged after the first off bytes, and the log's
-// length now.
-func (l *lockedBuffer) since(off int) (string, int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return string(l.buf.Bytes()[off:]), l.buf.Len()
 }

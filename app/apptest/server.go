@@ -1,0 +1,124 @@
+package apptest
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"opfacade/api"
+	"opfacade/app"
+	"opfacade/store"
+)
+
+// Config is the server's default configuration for db, changed by opts:
+// what the command builds from `-db db` and no other flag or variable (the
+// command's tests hold the two equal), so that tests here run the facade
+// as it is deployed.
+func Config(t testing.TB, db string, opts ...func(*app.Config)) app.Config {
+	t.Helper()
+	zone, err := time.LoadLocation(app.PlatformZone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	cfg := app.Config{
+		DB:            db,
+		Zone:          zone,
+		DefaultIcon:   app.DefaultIcon,
+		ServicePhone:  app.ServicePhone,
+		HostName:      host,
+		CheckSign:     true,
+		Introspection: true,
+		Limits:        api.DefaultLimits,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return cfg
+}
+
+// LegacyExample configures the server as for the legacy contract's
+// example: the clock stopped at 2016-01-08 14:41:38 in Asia/Shanghai and
+// the host DESKTOP-CG59P88, which the example's foot shows.
+func LegacyExample(c *app.Config) {
+	zone, _ := time.LoadLocation("Asia/Shanghai")
+	at := time.Date(2016, 1, 8, 14, 41, 38, 0, zone)
+	c.Now = func() time.Time { return at }
+	c.HostName = "DESKTOP-CG59P88"
+}
+
+// Server serves the facade's real routes on a loopback port.
+type Server struct {
+	*httptest.Server
+	// Store is the store under the handlers, to count statements or break
+	// tables under a running server.
+	Store *store.Store
+	// Logs is everything the server logged.
+	Logs *LockedBuffer
+}
+
+// LockedBuffer collects a log that handlers write concurrently.
+type LockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *LockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *LockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// Since returns what was logged after the first off bytes, and the log's
+// length now: a long-lived server's log searched a piece at a time.
+func (l *LockedBuffer) Since(off int) (string, int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return string(l.buf.Bytes()[off:]), l.buf.Len()
+}
+
+// NewServer serves app.Handler over the database cfg names, opened as
+// app.Open opens it (cfg.Store tunes the pool), on a loopback port; its
+// log is captured in Logs. Both close when the test ends.
+func NewServer(t testing.TB, cfg app.Config) *Server {
+	t.Helper()
+	return NewServerOver(t, cfg, func(st *store.Store) app.Backend { return st })
+}
+
+// NewServerOver is NewServer with the store wrapped by wrap, to put
+// faults between the handlers and the database; configure, if given,
+// sets the HTTP server up (e.g. its timeouts) before it starts.
+func NewServerOver(t testing.TB, cfg app.Config, wrap func(*store.Store) app.Backend, configure ...func(*http.Server)) *Server {
+	t.Helper()
+	logs := &LockedBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	sopt := cfg.Store
+	sopt.Zone, sopt.Now, sopt.Log = cfg.Zone, cfg.Now, log
+	st, err := store.Open(context.Background(), cfg.DB, sopt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Log = log
+	srv := httptest.NewUnstartedServer(app.Handler(wrap(st), cfg))
+	for _, c := range configure {
+		c(srv.Config)
+	}
+	srv.Start()
+	t.Cleanup(func() {
+		srv.Close()
+		_ = st.Close()
+	})
+	return &Server{Server: srv, Store: st, Logs: logs}
+}

@@ -2,13 +2,10 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"os"
 	"strings"
 	"testing"
-
-	"github.com/go-sql-driver/mysql"
 
 	"opfacade/domain"
 	"opfacade/legacydb"
@@ -24,7 +21,7 @@ func TestMySQLPlansUseTheIndexes(t *testing.T) {
 		t.Skip("MYSQL_TEST_DSN is not set: skipping the MariaDB/MySQL query plans (set it to e.g. root@tcp(127.0.0.1:3306)/test)")
 	}
 	ctx := context.Background()
-	s := openExplainDB(t, base)
+	s := openMySQLTestDB(t, base)
 	gen, err := legacydb.Generate(ctx, s.DB().DB, legacydb.Sizes{Staff: 40, Admins: 1, Users: 4000, ServiceChatsPerStaff: 20,
 		ClosedChatsPerStaff: 60, WaitChats: 100, Orders: 20000, ServiceOrders: 6000}, 1)
 	if err != nil {
@@ -98,33 +95,4 @@ func text(v any) string {
 		return "NULL"
 	}
 	return fmt.Sprint(v)
-}
-
-// openExplainDB opens a store on a fresh database with the legacy tables,
-// dropped when the test ends.
-func openExplainDB(t *testing.T, base string) *Store {
-	t.Helper()
-	cfg, err := mysql.ParseDSN(base)
-	if err != nil {
-		t.Fatalf("MYSQL_TEST_DSN: %v", err)
-	}
-	admin, err := sql.Open("mysql", cfg.FormatDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = admin.Close() })
-	cfg.DBName = fmt.Sprintf("facade_plans_%d", os.Getpid())
-	if _, err := admin.Exec("CREATE DATABASE " + cfg.DBName + " CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _, _ = admin.Exec("DROP DATABASE IF EXISTS " + cfg.DBName) })
-	s, err := Open(context.Background(), mysqlPrefix+cfg.FormatDSN(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	if err := legacydb.Exec(context.Background(), s.DB(), legacydb.Schema); err != nil {
-		t.Fatal(err)
-	}
-	return s
 }

@@ -5,113 +5,437 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
+	"net"
+	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"opfacade/api"
 	"opfacade/app"
+	"opfacade/store"
 )
 
 // config is everything the server can be told at start: the facade's
 // configuration, and how this process serves it. Every flag has an
-// environment-variable twin; a flag given on the command line wins.
+// environment-variable twin (see envName); a flag given on the command
+// line wins.
 type config struct {
 	app.Config
-	Addr          string
-	Demo          bool
+	Addr string
+	// Demo creates a SQLite file with demo data when DB names one that
+	// does not exist: asked for with -demo, and implied when no database
+	// is configured at all (the README's first command).
+	Demo bool
+	// WaitForDB starts the server even when the database refuses it
+	// (access denied, tables missing), for orchestrators that start the
+	// facade before its database is set up.
+	WaitForDB     bool
 	ShutdownGrace time.Duration
 }
 
-func parseConfig(args []string, getenv func(string) string, usage io.Writer) (config, error) {
-	var c config
-	fs := flag.NewFlagSet("opfacade", flag.ContinueOnError)
-	fs.SetOutput(usage)
-	env := func(name, def string) string {
-		if v := getenv(name); v != "" {
-			return v
-		}
-		return def
-	}
-	host, _ := os.Hostname()
+// usageError is a command line or environment refused before anything
+// starts: main exits 2 on it, and 1 on any other error.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// envPrefix starts the name of every variable the command reads.
+const envPrefix = "FACADE_"
+
+// envName is the environment twin of a flag: -db-max-open is read from
+// FACADE_DB_MAX_OPEN.
+func envName(flagName string) string {
+	return envPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// parseConfig reads the configuration from the environment, then the
+// command line, checking every value: a mistake is a usageError naming
+// the flag or variable, the value and what would be accepted. environ
+// lists the variables set, so that a mistyped name is refused rather
+// than ignored. It returns flag.ErrHelp, having written the help to
+// usage, for -help.
+func parseConfig(args []string, getenv func(string) string, environ []string, usage io.Writer) (config, error) {
+	c := config{}
+	c.HostName, _ = os.Hostname()
 	var zone string
-	var d envDefaults
-	fs.StringVar(&c.Addr, "addr", env("FACADE_ADDR", ":8080"), "listen `address` (env FACADE_ADDR)")
-	fs.StringVar(&c.DB, "db", env("FACADE_DB", "opfacade.db"), "the database: a SQLite file `path` or file: URI, or mysql://user:pass@tcp(host:3306)/db (env FACADE_DB)")
-	fs.StringVar(&zone, "tz", env("FACADE_TZ", app.PlatformZone), "the platform's time `zone`: stored DATETIMEs are wall-clock times in it (env FACADE_TZ)")
-	fs.StringVar(&c.DefaultIcon, "default-icon", env("FACADE_DEFAULT_ICON", app.DefaultIcon), "icon `URL` of users who have none (env FACADE_DEFAULT_ICON)")
-	fs.StringVar(&c.ServicePhone, "service-phone", env("FACADE_SERVICE_PHONE", app.ServicePhone), "service `phone` shown in the legacy footer (env FACADE_SERVICE_PHONE)")
-	fs.StringVar(&c.HostName, "host-name", env("FACADE_HOST_NAME", host), "host `name` shown in the legacy footer (env FACADE_HOST_NAME)")
-	d.boolVar(fs, &c.Demo, "demo", env("FACADE_DEMO", "true"), "create a SQLite file with demo data when -db names one that does not exist (env FACADE_DEMO)")
-	d.boolVar(fs, &c.CheckSign, "legacy-sign", env("FACADE_LEGACY_SIGN", "true"), "check the signature of legacy v2 requests; switch off only for development (env FACADE_LEGACY_SIGN)")
-	d.boolVar(fs, &c.Introspection, "introspection", env("FACADE_INTROSPECTION", "true"), "let clients read the GraphQL schema (env FACADE_INTROSPECTION)")
-	d.intVar(fs, &c.Store.MaxOpenConns, "db-max-open", env("FACADE_DB_MAX_OPEN", "0"), "most open database connections; 0 picks a default for the engine (env FACADE_DB_MAX_OPEN)")
-	d.intVar(fs, &c.Store.MaxIdleConns, "db-max-idle", env("FACADE_DB_MAX_IDLE", "0"), "most idle database connections; 0 keeps as many as may be open (env FACADE_DB_MAX_IDLE)")
-	d.durationVar(fs, &c.Store.ConnMaxLifetime, "db-conn-lifetime", env("FACADE_DB_CONN_LIFETIME", "0"), "recycle database connections after this `duration`; 0 picks a default for the engine (env FACADE_DB_CONN_LIFETIME)")
-	lim := api.DefaultLimits
-	d.durationVar(fs, &c.Limits.Timeout, "request-timeout", env("FACADE_REQUEST_TIMEOUT", lim.Timeout.String()), "answer SERVICE_UNAVAILABLE (legacy: 服务繁忙) when a request's work, database included, takes longer than this `duration` (env FACADE_REQUEST_TIMEOUT)")
-	d.intVar(fs, &c.Limits.MaxComplexity, "max-complexity", env("FACADE_MAX_COMPLEXITY", strconv.Itoa(lim.MaxComplexity)), "refuse GraphQL operations that cost more (a chat list costs 50 times its selection) (env FACADE_MAX_COMPLEXITY)")
-	d.intVar(fs, &c.Limits.MaxDepth, "max-depth", env("FACADE_MAX_DEPTH", strconv.Itoa(lim.MaxDepth)), "refuse GraphQL operations that nest deeper (env FACADE_MAX_DEPTH)")
-	d.intVar(fs, &c.Limits.MaxFields, "max-fields", env("FACADE_MAX_FIELDS", strconv.Itoa(lim.MaxFields)), "refuse GraphQL operations that select more fields, fragments expanded (env FACADE_MAX_FIELDS)")
-	d.intVar(fs, &c.Limits.MaxTokens, "max-tokens", env("FACADE_MAX_TOKENS", strconv.Itoa(lim.MaxTokens)), "refuse GraphQL documents of more lexical tokens (env FACADE_MAX_TOKENS)")
-	d.int64Var(fs, &c.Limits.MaxBody, "max-body", env("FACADE_MAX_BODY", strconv.FormatInt(lim.MaxBody, 10)), "refuse GraphQL request bodies of more `bytes` (env FACADE_MAX_BODY)")
-	d.durationVar(fs, &c.ShutdownGrace, "shutdown-grace", env("FACADE_SHUTDOWN_GRACE", "15s"), "how long in-flight requests may finish after SIGTERM (env FACADE_SHUTDOWN_GRACE)")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "opfacade: a GraphQL API, and the legacy v2 REST path, over the OP platform's database.\n\nUsage: opfacade [flags]\n       opfacade init-db -db <database> [-data demo|fixture|none]   (see opfacade init-db -help)\n\n")
-		fs.PrintDefaults()
+	fs := serverFlags(&c, &zone)
+	if err := checkEnviron(environ, knownVariables(fs)); err != nil {
+		return c, usageError{err}
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := setFromEnv(fs, getenv); err != nil {
+		return c, usageError{err}
+	}
+	if err := parseArgs(fs, args, usage); err != nil {
 		return c, err
 	}
-	if err := errors.Join(d.errs...); err != nil {
-		return c, err
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["demo"] {
+		c.Demo = !set["db"] // no database configured: serve the demo one
 	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
-	}
-	if l := c.Limits; l.Timeout <= 0 || l.MaxComplexity <= 0 || l.MaxDepth <= 0 || l.MaxFields <= 0 || l.MaxTokens <= 0 || l.MaxBody <= 0 {
-		return c, errors.New("-request-timeout, -max-complexity, -max-depth, -max-fields, -max-tokens and -max-body must be positive")
+	if err := c.check(set); err != nil {
+		return c, usageError{err}
 	}
 	loc, err := time.LoadLocation(zone)
 	if err != nil {
-		return c, fmt.Errorf("-tz: %w", err)
+		return c, usageError{err} // -tz checked it already
 	}
 	c.Zone = loc
 	return c, nil
 }
 
-// envDefaults turns environment values into typed flag defaults and
-// remembers which ones are malformed, so the server refuses to start on
-// them instead of silently using zero.
-type envDefaults struct{ errs []error }
-
-func (e *envDefaults) boolVar(fs *flag.FlagSet, p *bool, name, def, usage string) {
-	v, err := strconv.ParseBool(def)
-	e.note(name, def, err)
-	fs.BoolVar(p, name, v, usage)
-}
-
-func (e *envDefaults) intVar(fs *flag.FlagSet, p *int, name, def, usage string) {
-	v, err := strconv.Atoi(def)
-	e.note(name, def, err)
-	fs.IntVar(p, name, v, usage)
-}
-
-func (e *envDefaults) int64Var(fs *flag.FlagSet, p *int64, name, def, usage string) {
-	v, err := strconv.ParseInt(def, 10, 64)
-	e.note(name, def, err)
-	fs.Int64Var(p, name, v, usage)
-}
-
-func (e *envDefaults) durationVar(fs *flag.FlagSet, p *time.Duration, name, def, usage string) {
-	v, err := time.ParseDuration(def)
-	e.note(name, def, err)
-	fs.DurationVar(p, name, v, usage)
-}
-
-func (e *envDefaults) note(name, value string, err error) {
-	if err != nil {
-		e.errs = append(e.errs, fmt.Errorf("-%s: malformed value %q from the environment", name, value))
+// check refuses combinations of values that each are fine alone.
+func (c config) check(set map[string]bool) error {
+	if _, sqlite := store.SQLiteFile(c.DB); !sqlite && set["demo"] && c.Demo {
+		return errors.New("-demo creates a SQLite file, and -db names a MySQL database: create the legacy tables there with opfacade init-db, or leave -demo out")
 	}
+	return nil
+}
+
+// serverFlags defines the command's flags over c, setting their
+// defaults; -tz sets zone. c.HostName keeps the default it has.
+func serverFlags(c *config, zone *string) *flag.FlagSet {
+	fs := flag.NewFlagSet("opfacade", flag.ContinueOnError)
+	lim := api.DefaultLimits
+	*zone = app.PlatformZone
+	c.Addr, c.DB, c.DefaultIcon, c.ServicePhone = ":8080", "opfacade.db", app.DefaultIcon, app.ServicePhone
+	c.CheckSign, c.Introspection, c.Limits, c.ShutdownGrace = true, true, lim, 15*time.Second
+	c.RateLimit = app.DefaultRateLimit
+	def := func(v flag.Value, name, usage string) { fs.Var(v, name, usage+" (env "+envName(name)+")") }
+	def(text(&c.Addr, checkAddr), "addr", "listen `address`, host:port")
+	def(text(&c.DB, checkDB), "db", "the `database`: a SQLite file path or file: URI, or "+store.MySQLForms)
+	def(text(zone, checkZone), "tz", "the platform's time `zone`: stored DATETIMEs are wall-clock times in it")
+	def(text(&c.DefaultIcon, checkURL), "default-icon", "icon `URL` of users who have none")
+	def(text(&c.ServicePhone, checkPrintable), "service-phone", "service `phone` shown in the legacy footer")
+	def(text(&c.HostName, checkPrintable), "host-name", "host `name` shown in the legacy footer")
+	def(boolValue{&c.Demo}, "demo", "create a SQLite file with demo data when -db names one that does not exist (default: only when no database is configured)")
+	def(boolValue{&c.WaitForDB}, "wait-for-db", "start even when the database refuses the facade (access denied, tables missing) and wait until it is mended; /readyz answers 503 meanwhile")
+	def(boolValue{&c.CheckSign}, "legacy-sign", "check the signature of legacy v2 requests; switch off only for development")
+	def(boolValue{&c.Introspection}, "introspection", "let clients read the GraphQL schema")
+	def(number(&c.Store.MaxOpenConns, 0), "db-max-open", "most open database `connections`; 0 picks a default for the engine")
+	def(number(&c.Store.MaxIdleConns, 0), "db-max-idle", "most idle database `connections`; 0 keeps as many as may be open")
+	def(duration(&c.Store.ConnMaxLifetime, false), "db-conn-lifetime", "recycle database connections after this `duration`; 0 picks a default for the engine")
+	def(duration(&c.ShutdownGrace, false), "shutdown-grace", "how long (a `duration`) in-flight requests may finish after SIGTERM")
+	def(duration(&c.Limits.Timeout, true), "request-timeout", "answer SERVICE_UNAVAILABLE (legacy: 服务繁忙) when a request's work, database included, takes longer than this `duration`")
+	def(number(&c.Limits.MaxComplexity, 1), "max-complexity", "refuse GraphQL operations that cost more than this `cost` (a chat list costs 50 times its selection)")
+	def(number(&c.Limits.MaxDepth, 1), "max-depth", "refuse GraphQL operations that nest deeper than this many `levels`")
+	def(number(&c.Limits.MaxFields, 1), "max-fields", "refuse GraphQL operations that select more `fields`, fragments expanded")
+	def(number(&c.Limits.MaxTokens, 1), "max-tokens", "refuse GraphQL documents of more lexical `tokens`")
+	def(number(&c.Limits.MaxBody, 1), "max-body", "refuse GraphQL request bodies of more `bytes`")
+	def(rate(&c.RateLimit.PerSecond), "rate-limit", "each bearer token's fair share of a replica, in `requests` a second sustained, or off to switch every rate limit off (over it: GraphQL 429 RATE_LIMITED, legacy 服务繁忙)")
+	def(number(&c.RateLimit.Burst, 1), "rate-burst", "how many `requests` a token may send at once")
+	def(rate(&c.RateLimit.ClientPerSecond), "rate-client-limit", "each legacy API client's fair share (an app: all its consoles together), in `requests` a second sustained, or off")
+	def(number(&c.RateLimit.ClientBurst, 1), "rate-client-burst", "how many `requests` a legacy client may send at once")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "opfacade: a GraphQL API, and the legacy v2 REST path, over the OP platform's database.\n\nUsage: opfacade [flags]\n       opfacade init-db -db <database> [-data demo|fixture|none]   (see opfacade init-db -help)\n\n")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// knownVariables are the environment twins of fs's flags.
+func knownVariables(fs *flag.FlagSet) []string {
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, envName(f.Name)) })
+	return names
+}
+
+// setFromEnv sets each flag whose variable is set and not empty.
+func setFromEnv(fs *flag.FlagSet, getenv func(string) string) error {
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := envName(f.Name)
+		v := getenv(name)
+		if v == "" {
+			return
+		}
+		if err := fs.Set(f.Name, v); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q (-%s): %w", name, shown(f.Name, v), f.Name, err))
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// parseArgs parses the command line into fs. The flag package's own
+// report is silenced so that each error is told once, by main; -help
+// writes the help to usage.
+func parseArgs(fs *flag.FlagSet, args []string, usage io.Writer) error {
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.SetOutput(usage)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.Usage()
+		return err
+	case err != nil:
+		return usageError{undefinedFlag(fs, err)}
+	case fs.NArg() > 0:
+		return usageError{fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))}
+	}
+	return nil
+}
+
+// undefinedFlag adds the nearest flag's name to the flag package's
+// "flag provided but not defined", and hides a -db password the flag
+// package would quote.
+func undefinedFlag(fs *flag.FlagSet, err error) error {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		var names []string
+		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+		if near := nearest(name, names); near != "" {
+			return fmt.Errorf("%s (did you mean -%s?)", msg, near)
+		}
+		return err
+	}
+	return errors.New(redactQuoted(msg))
+}
+
+// checkEnviron refuses FACADE_ variables no flag reads (a mistyped name
+// would otherwise be ignored), suggesting the nearest known one. The
+// prefix is compared without case: facade_db is as much a mistake.
+func checkEnviron(environ, known []string) error {
+	var errs []error
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(strings.ToUpper(name), envPrefix) || slices.Contains(known, name) {
+			continue
+		}
+		hint := "opfacade -help lists the variables"
+		if near := nearest(name, known); near != "" {
+			hint = "did you mean " + near + "?"
+		}
+		errs = append(errs, fmt.Errorf("unknown environment variable %s (%s)", name, hint))
+	}
+	return errors.Join(errs...)
+}
+
+// nearest returns the candidate closest to s by edit distance, ignoring
+// case, when it is close enough to be a likely typo; "" otherwise.
+func nearest(s string, candidates []string) string {
+	best, bestD := "", -1
+	for _, c := range candidates {
+		if d := editDistance(strings.ToUpper(s), strings.ToUpper(c)); bestD < 0 || d < bestD {
+			best, bestD = c, d
+		}
+	}
+	if bestD < 0 || bestD > max(2, len(s)/3) {
+		return ""
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes
+// (names are ASCII).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// Checks of the text flags: each says what it would accept.
+
+func checkAddr(v string) error {
+	host, port, err := net.SplitHostPort(v)
+	if err == nil && port != "" && !strings.ContainsAny(host, " /") {
+		if _, err = net.LookupPort("tcp", port); err == nil {
+			return nil
+		}
+	}
+	return errors.New("want host:port or :port, such as :8080 or 127.0.0.1:8080")
+}
+
+func checkDB(v string) error { return store.CheckDSN(v) }
+
+func checkZone(v string) error {
+	if _, err := time.LoadLocation(v); v == "" || err != nil {
+		return errors.New("want an IANA time zone name, such as Asia/Shanghai or UTC")
+	}
+	return nil
+}
+
+func checkURL(v string) error {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return errors.New("want an http:// or https:// URL")
+	}
+	return nil
+}
+
+func checkPrintable(v string) error {
+	if strings.IndexFunc(v, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+		return errors.New("want printable text, without control characters")
+	}
+	return nil
+}
+
+// shown is a value as an error may quote it: a -db value without its
+// password.
+func shown(flagName, v string) string {
+	if flagName == "db" {
+		return store.Redact(v)
+	}
+	return v
+}
+
+// redactQuoted hides the password of a mysql:// DSN that the flag
+// package quotes in its "invalid value … for flag -db" error.
+func redactQuoted(msg string) string {
+	const quote = `invalid value "`
+	rest, ok := strings.CutPrefix(msg, quote)
+	if !ok {
+		return msg
+	}
+	v, tail, ok := strings.Cut(rest, `" for flag -db:`)
+	if !ok {
+		return msg
+	}
+	return quote + store.Redact(v) + `" for flag -db:` + tail
+}
+
+// Flag values. Each Set says what it accepts when it refuses a value;
+// the flag package prefixes the flag's name and the value.
+
+// textValue is a string checked by check.
+type textValue struct {
+	p     *string
+	check func(string) error
+}
+
+func text(p *string, check func(string) error) textValue { return textValue{p, check} }
+
+func (v textValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return *v.p
+}
+
+func (v textValue) Set(s string) error {
+	if err := v.check(s); err != nil {
+		return err
+	}
+	*v.p = s
+	return nil
+}
+
+type boolValue struct{ p *bool }
+
+func (v boolValue) IsBoolFlag() bool { return true }
+
+func (v boolValue) String() string {
+	if v.p == nil {
+		return "false"
+	}
+	return strconv.FormatBool(*v.p)
+}
+
+func (v boolValue) Set(s string) error {
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return errors.New("want true or false")
+	}
+	*v.p = b
+	return nil
+}
+
+// numberValue is a whole number of at least least.
+type numberValue[T int | int64] struct {
+	p     *T
+	least T
+}
+
+func number[T int | int64](p *T, least T) numberValue[T] { return numberValue[T]{p, least} }
+
+func (v numberValue[T]) String() string {
+	if v.p == nil {
+		return "0"
+	}
+	return strconv.FormatInt(int64(*v.p), 10)
+}
+
+func (v numberValue[T]) Set(s string) error {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || int64(T(n)) != n || T(n) < v.least {
+		return fmt.Errorf("want a whole number, %d or more", v.least)
+	}
+	*v.p = T(n)
+	return nil
+}
+
+// rateValue is a rate in requests a second, more than 0, or off
+// (app.RateLimitOff).
+type rateValue struct{ p *float64 }
+
+func rate(p *float64) rateValue { return rateValue{p} }
+
+func (v rateValue) String() string {
+	switch {
+	case v.p == nil:
+		return "0"
+	case *v.p < 0:
+		return "off"
+	}
+	return strconv.FormatFloat(*v.p, 'g', -1, 64)
+}
+
+func (v rateValue) Set(s string) error {
+	if s == "off" {
+		*v.p = app.RateLimitOff
+		return nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(f > 0) || math.IsInf(f, 0) {
+		return errors.New("want requests a second, more than 0 (such as 20 or 0.5), or off")
+	}
+	*v.p = f
+	return nil
+}
+
+// durationValue is a duration, more than 0 when positive is set, 0 or
+// more otherwise.
+type durationValue struct {
+	p        *time.Duration
+	positive bool
+}
+
+func duration(p *time.Duration, positive bool) durationValue { return durationValue{p, positive} }
+
+func (v durationValue) String() string {
+	if v.p == nil {
+		return "0s"
+	}
+	return v.p.String()
+}
+
+func (v durationValue) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	switch {
+	case err != nil || d < 0:
+		return errors.New("want a duration such as 5s, 1500ms or 2m")
+	case d == 0 && v.positive:
+		return errors.New("want a duration longer than 0, such as 5s")
+	}
+	*v.p = d
+	return nil
 }

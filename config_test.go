@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"log/slog"
 	"regexp"
 	"slices"
 	"strconv"
@@ -39,6 +40,13 @@ func TestConfigFromEnvironment(t *testing.T) {
 		}
 		return n
 	}
+	float := func(s string) float64 {
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
 	type envCase struct {
 		env, flag         string
 		fromEnv, fromFlag string // values, neither the default
@@ -46,8 +54,8 @@ func TestConfigFromEnvironment(t *testing.T) {
 		set               setter // sets the field to a value as written
 	}
 	tests := []envCase{
-		{"FACADE_ADDR", "addr", "127.0.0.1:9000", ":9100", "", func(c *config, v string) { c.Addr = v }},
-		{"FACADE_DB", "db", "/data/env.db", "/data/flag.db", "", func(c *config, v string) { c.DB = v }},
+		{"FACADE_ADDR", "addr", "127.0.0.1:9000", ":9100", "9000", func(c *config, v string) { c.Addr = v }},
+		{"FACADE_DB", "db", "/data/env.db", "/data/flag.db", "postgres://db/x", func(c *config, v string) { c.DB, c.Demo = v, false }},
 		{"FACADE_TZ", "tz", "Europe/Paris", "America/New_York", "Mars/Olympus_Mons", func(c *config, v string) {
 			loc, err := time.LoadLocation(v)
 			if err != nil {
@@ -55,27 +63,37 @@ func TestConfigFromEnvironment(t *testing.T) {
 			}
 			c.Zone = loc
 		}},
-		{"FACADE_DEFAULT_ICON", "default-icon", "http://env.example/i.png", "http://flag.example/i.png", "", func(c *config, v string) { c.DefaultIcon = v }},
+		{"FACADE_DEFAULT_ICON", "default-icon", "http://env.example/i.png", "http://flag.example/i.png", "icon.png", func(c *config, v string) { c.DefaultIcon = v }},
 		{"FACADE_SERVICE_PHONE", "service-phone", "95000", "96000", "", func(c *config, v string) { c.ServicePhone = v }},
 		{"FACADE_HOST_NAME", "host-name", "env-host", "flag-host", "", func(c *config, v string) { c.HostName = v }},
 		{"FACADE_DEMO", "demo", "false", "true", "maybe", func(c *config, v string) { c.Demo = v == "true" }},
+		{"FACADE_WAIT_FOR_DB", "wait-for-db", "true", "false", "sometimes", func(c *config, v string) { c.WaitForDB = v == "true" }},
 		{"FACADE_LEGACY_SIGN", "legacy-sign", "false", "true", "nope", func(c *config, v string) { c.CheckSign = v == "true" }},
 		{"FACADE_INTROSPECTION", "introspection", "false", "true", "2", func(c *config, v string) { c.Introspection = v == "true" }},
-		{"FACADE_DB_MAX_OPEN", "db-max-open", "7", "9", "seven", func(c *config, v string) { c.Store.MaxOpenConns = atoi(v) }},
+		{"FACADE_DB_MAX_OPEN", "db-max-open", "7", "9", "-1", func(c *config, v string) { c.Store.MaxOpenConns = atoi(v) }},
 		{"FACADE_DB_MAX_IDLE", "db-max-idle", "3", "4", "1.5", func(c *config, v string) { c.Store.MaxIdleConns = atoi(v) }},
 		{"FACADE_DB_CONN_LIFETIME", "db-conn-lifetime", "90s", "2m", "90", func(c *config, v string) { c.Store.ConnMaxLifetime = duration(v) }},
-		{"FACADE_SHUTDOWN_GRACE", "shutdown-grace", "3s", "4s", "soon", func(c *config, v string) { c.ShutdownGrace = duration(v) }},
+		{"FACADE_SHUTDOWN_GRACE", "shutdown-grace", "3s", "4s", "-1s", func(c *config, v string) { c.ShutdownGrace = duration(v) }},
 		{"FACADE_REQUEST_TIMEOUT", "request-timeout", "1500ms", "7s", "5 s", func(c *config, v string) { c.Limits.Timeout = duration(v) }},
 		{"FACADE_MAX_COMPLEXITY", "max-complexity", "1234", "2345", "1e3", func(c *config, v string) { c.Limits.MaxComplexity = atoi(v) }},
-		{"FACADE_MAX_DEPTH", "max-depth", "7", "8", "deep", func(c *config, v string) { c.Limits.MaxDepth = atoi(v) }},
+		{"FACADE_MAX_DEPTH", "max-depth", "7", "8", "0", func(c *config, v string) { c.Limits.MaxDepth = atoi(v) }},
 		{"FACADE_MAX_FIELDS", "max-fields", "123", "234", "many", func(c *config, v string) { c.Limits.MaxFields = atoi(v) }},
 		{"FACADE_MAX_TOKENS", "max-tokens", "345", "456", "-", func(c *config, v string) { c.Limits.MaxTokens = atoi(v) }},
 		{"FACADE_MAX_BODY", "max-body", "1024", "2048", "64KiB", func(c *config, v string) { c.Limits.MaxBody = int64(atoi(v)) }},
+		{"FACADE_RATE_LIMIT", "rate-limit", "5", "7.5", "fast", func(c *config, v string) { c.RateLimit.PerSecond = float(v) }},
+		{"FACADE_RATE_BURST", "rate-burst", "10", "12", "0", func(c *config, v string) { c.RateLimit.Burst = atoi(v) }},
+		{"FACADE_RATE_CLIENT_LIMIT", "rate-client-limit", "100", "off", "-3", func(c *config, v string) {
+			c.RateLimit.ClientPerSecond = app.RateLimitOff
+			if v != "off" {
+				c.RateLimit.ClientPerSecond = float(v)
+			}
+		}},
+		{"FACADE_RATE_CLIENT_BURST", "rate-client-burst", "200", "300", "lots", func(c *config, v string) { c.RateLimit.ClientBurst = atoi(v) }},
 	}
 
 	// Every variable the flags' help names is in the table.
 	var usage strings.Builder
-	if _, err := parseConfig([]string{"-help"}, func(string) string { return "" }, &usage); !errors.Is(err, flag.ErrHelp) {
+	if _, err := parseConfig([]string{"-help"}, func(string) string { return "" }, nil, &usage); !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("-help: %v", err)
 	}
 	var named []string
@@ -92,7 +110,7 @@ func TestConfigFromEnvironment(t *testing.T) {
 	}
 
 	noEnv := func(string) string { return "" }
-	defaults, err := parseConfig(nil, noEnv, io.Discard)
+	defaults, err := parseConfig(nil, noEnv, nil, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,20 +120,16 @@ func TestConfigFromEnvironment(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.env, func(t *testing.T) {
-			env := func(v string) func(string) string {
-				return func(name string) string {
-					if name == tt.env {
-						return v
-					}
-					return ""
-				}
+			env := func(v string) (func(string) string, []string) {
+				return envOf(tt.env + "=" + v)
 			}
 			want := defaults
 			tt.set(&want, tt.fromEnv)
 			if cmp.Equal(want, defaults, same) {
 				t.Fatalf("%s=%s is the default: the test would not see it", tt.env, tt.fromEnv)
 			}
-			got, err := parseConfig(nil, env(tt.fromEnv), io.Discard)
+			getenv, environ := env(tt.fromEnv)
+			got, err := parseConfig(nil, getenv, environ, io.Discard)
 			if err != nil {
 				t.Fatalf("%s=%s: %v", tt.env, tt.fromEnv, err)
 			}
@@ -126,7 +140,7 @@ func TestConfigFromEnvironment(t *testing.T) {
 			// The flag beats the variable.
 			want = defaults
 			tt.set(&want, tt.fromFlag)
-			got, err = parseConfig([]string{"-" + tt.flag + "=" + tt.fromFlag}, env(tt.fromEnv), io.Discard)
+			got, err = parseConfig([]string{"-" + tt.flag + "=" + tt.fromFlag}, getenv, environ, io.Discard)
 			if err != nil {
 				t.Fatalf("-%s=%s with %s=%s: %v", tt.flag, tt.fromFlag, tt.env, tt.fromEnv, err)
 			}
@@ -137,14 +151,16 @@ func TestConfigFromEnvironment(t *testing.T) {
 			if tt.malformed == "" {
 				return
 			}
-			// A malformed value is refused, naming the flag, from either source.
-			_, err = parseConfig(nil, env(tt.malformed), io.Discard)
-			if err == nil || !strings.Contains(err.Error(), "-"+tt.flag) {
-				t.Errorf("%s=%q: error %v, want one naming -%s", tt.env, tt.malformed, err, tt.flag)
+			// A malformed value is refused, from either source, naming the
+			// flag (and the variable) and the value, as a usage error.
+			getenv, environ = env(tt.malformed)
+			_, err = parseConfig(nil, getenv, environ, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), "-"+tt.flag) || !strings.Contains(err.Error(), tt.env) || !strings.Contains(err.Error(), tt.malformed) || !errors.As(err, new(usageError)) {
+				t.Errorf("%s=%q: error %v, want a usage error naming -%s and the value", tt.env, tt.malformed, err, tt.flag)
 			}
-			_, err = parseConfig([]string{"-" + tt.flag + "=" + tt.malformed}, noEnv, io.Discard)
-			if err == nil || !strings.Contains(err.Error(), "-"+tt.flag) {
-				t.Errorf("-%s=%q: error %v, want one naming -%s", tt.flag, tt.malformed, err, tt.flag)
+			_, err = parseConfig([]string{"-" + tt.flag + "=" + tt.malformed}, noEnv, nil, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), "-"+tt.flag) || !strings.Contains(err.Error(), tt.malformed) || !errors.As(err, new(usageError)) {
+				t.Errorf("-%s=%q: error %v, want a usage error naming -%s and the value", tt.flag, tt.malformed, err, tt.flag)
 			}
 		})
 	}
@@ -155,7 +171,7 @@ func TestConfigFromEnvironment(t *testing.T) {
 // from -db alone: those tests run the facade as it is deployed.
 func TestHarnessConfigIsTheDefault(t *testing.T) {
 	const db = "/data/facade.db"
-	cfg, err := parseConfig([]string{"-db", db}, func(string) string { return "" }, io.Discard)
+	cfg, err := parseConfig([]string{"-db", db}, func(string) string { return "" }, nil, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +189,7 @@ func TestHarnessConfigIsTheDefault(t *testing.T) {
 // to its settings, and to its defaults.)
 func TestStorePoolFlags(t *testing.T) {
 	apptest.EachEngine(t, func(t *testing.T, e apptest.Engine) {
-		cfg, err := parseConfig([]string{"-db", e.NewDB(t), "-db-max-open", "7", "-db-max-idle", "3", "-db-conn-lifetime", "90s"}, func(string) string { return "" }, io.Discard)
+		cfg, err := parseConfig([]string{"-db", e.NewDB(t), "-db-max-open", "7", "-db-max-idle", "3", "-db-conn-lifetime", "90s"}, func(string) string { return "" }, nil, io.Discard)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -189,4 +205,154 @@ func TestStorePoolFlags(t *testing.T) {
 			t.Errorf("MaxOpenConnections = %d, want 7", got)
 		}
 	})
+}
+
+// envOf is an environment holding the given NAME=value pairs, as run
+// reads it: getenv and the list of variables.
+func envOf(kv ...string) (func(string) string, []string) {
+	return func(name string) string {
+		for _, p := range kv {
+			if n, v, _ := strings.Cut(p, "="); n == name {
+				return v
+			}
+		}
+		return ""
+	}, kv
+}
+
+// TestUnknownVariables refuses FACADE_ variables no flag reads, naming
+// each and the nearest known one, before anything else is read.
+func TestUnknownVariables(t *testing.T) {
+	tests := []struct {
+		env  []string
+		want []string
+	}{
+		{[]string{"FACADE_DSN=mysql://root@tcp(db:3306)/legacy"}, []string{"unknown environment variable FACADE_DSN (did you mean FACADE_DB?)"}},
+		{[]string{"facade_db=/data/x.db"}, []string{"unknown environment variable facade_db (did you mean FACADE_DB?)"}},
+		{[]string{"FACADE_MAX_DEPT=5", "FACADE_REQUEST_TIMOUT=3s"}, []string{"FACADE_MAX_DEPT (did you mean FACADE_MAX_DEPTH?)", "FACADE_REQUEST_TIMOUT (did you mean FACADE_REQUEST_TIMEOUT?)"}},
+		{[]string{"FACADE_COLOUR_SCHEME=dark"}, []string{"unknown environment variable FACADE_COLOUR_SCHEME (opfacade -help lists the variables)"}},
+	}
+	for _, tt := range tests {
+		getenv, environ := envOf(append([]string{"PATH=/bin", "FACADE_ADDR=:9000"}, tt.env...)...)
+		_, err := parseConfig(nil, getenv, environ, io.Discard)
+		if !errors.As(err, new(usageError)) {
+			t.Errorf("%q: %v, want a usage error", tt.env, err)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%q: %q, want it to say %q", tt.env, err, w)
+			}
+		}
+		// init-db reads the same environment, and refuses it as well.
+		_, _, err = parseInitDB(nil, getenv, environ, io.Discard)
+		if !errors.As(err, new(usageError)) || !strings.Contains(err.Error(), tt.want[0]) {
+			t.Errorf("init-db with %q: %v", tt.env, err)
+		}
+	}
+}
+
+// TestFlagValuesChecked refuses values that would fail later, or be
+// silently misread, with a usage error naming the flag, the value and
+// what would be accepted, never a password.
+func TestFlagValuesChecked(t *testing.T) {
+	tests := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"-addr", "8080"}, []string{`"8080"`, "-addr", "host:port"}},
+		{[]string{"-tz", "Shanghai"}, []string{`"Shanghai"`, "-tz", "IANA time zone"}},
+		{[]string{"-default-icon", "/img/x.png"}, []string{"-default-icon", "http:// or https:// URL"}},
+		{[]string{"-max-body", "64KiB"}, []string{`"64KiB"`, "-max-body", "whole number, 1 or more"}},
+		{[]string{"-request-timeout", "0"}, []string{"-request-timeout", "longer than 0"}},
+		{[]string{"-shutdown-grace", "15"}, []string{"-shutdown-grace", "duration such as 5s"}},
+		{[]string{"-legacy-sign=nope"}, []string{`"nope"`, "-legacy-sign", "true or false"}},
+		{[]string{"-db", "postgres://u@db/legacy"}, []string{"-db", "postgres://", "mysql://user:pass@host:port/db?params"}},
+		{[]string{"-db", "mysql://root:s3cret@tcp(db:3306/legacy"}, []string{"-db", "mysql://root:xxxxx@", "mysql://user:pass@tcp(host:port)/db?params", "mysql://user:pass@host:port/db?params"}},
+		{[]string{"-db", "mysql://root:s3cret@db:3306/legacy", "-demo"}, []string{"-demo creates a SQLite file", "init-db"}},
+		{[]string{"-dbb", "x.db"}, []string{"-dbb", "did you mean -db?"}},
+		{[]string{"serve"}, []string{"unexpected arguments: serve"}},
+	}
+	for _, tt := range tests {
+		_, err := parseConfig(tt.args, func(string) string { return "" }, nil, io.Discard)
+		if !errors.As(err, new(usageError)) {
+			t.Errorf("%q: %v, want a usage error", tt.args, err)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%q: %q, want it to say %q", tt.args, err, w)
+			}
+		}
+		if strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%q: the error shows the password: %v", tt.args, err)
+		}
+	}
+	// The same DSN from the environment.
+	getenv, environ := envOf("FACADE_DB=mysql://root:s3cret@tcp(db:3306/legacy")
+	_, err := parseConfig(nil, getenv, environ, io.Discard)
+	if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "FACADE_DB") {
+		t.Errorf("FACADE_DB: %v", err)
+	}
+}
+
+// TestDemoOnlyWhenAsked: demo data is created only for the README's
+// first command (no database configured) or when -demo asks for it; a
+// database named by flag or variable is never filled otherwise.
+func TestDemoOnlyWhenAsked(t *testing.T) {
+	tests := []struct {
+		args []string
+		env  []string
+		demo bool
+	}{
+		{nil, nil, true},
+		{[]string{"-db", "/data/x.db"}, nil, false},
+		{nil, []string{"FACADE_DB=/data/x.db"}, false},
+		{[]string{"-db", "opfacade.db"}, nil, false},
+		{[]string{"-db", "/data/x.db", "-demo"}, nil, true},
+		{nil, []string{"FACADE_DB=/data/x.db", "FACADE_DEMO=true"}, true},
+		{[]string{"-demo=false"}, nil, false},
+	}
+	for _, tt := range tests {
+		getenv, environ := envOf(tt.env...)
+		c, err := parseConfig(tt.args, getenv, environ, io.Discard)
+		if err != nil {
+			t.Fatalf("%q %q: %v", tt.args, tt.env, err)
+		}
+		if c.Demo != tt.demo {
+			t.Errorf("%q %q: demo %v, want %v", tt.args, tt.env, c.Demo, tt.demo)
+		}
+	}
+}
+
+// TestRisksWarned: a start that weakens a default says so in the log,
+// one WARN line each; the defaults say nothing.
+func TestRisksWarned(t *testing.T) {
+	warnings := func(args ...string) []string {
+		c, err := parseConfig(args, func(string) string { return "" }, nil, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf strings.Builder
+		warnRisks(slog.New(slog.NewTextHandler(&buf, nil)), c)
+		var lines []string
+		for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+			if l != "" {
+				lines = append(lines, l)
+			}
+		}
+		return lines
+	}
+	if w := warnings(); len(w) != 0 {
+		t.Errorf("the defaults warn: %q", w)
+	}
+	if w := warnings("-max-depth", "10", "-max-body", "1024"); len(w) != 0 {
+		t.Errorf("limits at or below their defaults warn: %q", w)
+	}
+	w := warnings("-legacy-sign=false", "-introspection=false", "-max-complexity", "9000", "-request-timeout", "30s")
+	for i, want := range []string{"-legacy-sign=false", "-introspection=false", "flag=-max-complexity value=9000 default=2500", "flag=-request-timeout value=30s default=5s"} {
+		if i >= len(w) || !strings.Contains(w[i], "level=WARN") || !strings.Contains(w[i], want) {
+			t.Errorf("warning %d: want a WARN line with %q; got %q", i, want, w)
+		}
+	}
 }

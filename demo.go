@@ -64,8 +64,10 @@ func (d *demoInfo) headers() string {
 }
 
 // prepareDemo creates a SQLite file with the legacy tables and demo data
-// when cfg.DB names a file that does not exist yet. It never touches an
-// existing database, and never a MySQL one.
+// when cfg.DB names a file that does not exist yet and cfg.Demo asks for
+// it; without it, a missing file is refused (a usageError): a mistyped
+// path or variable must not serve demo data with a well-known token. It
+// never touches an existing database, and never a MySQL one.
 func prepareDemo(ctx context.Context, cfg config) (*demoInfo, error) {
 	path, ok := store.SQLiteFile(cfg.DB)
 	if !ok {
@@ -75,7 +77,7 @@ func prepareDemo(ctx context.Context, cfg config) (*demoInfo, error) {
 		return nil, err
 	}
 	if !cfg.Demo {
-		return nil, fmt.Errorf("database file %s does not exist (start with -demo to create one with demo data)", path)
+		return nil, usageError{fmt.Errorf("the database file %s does not exist: start with -demo to create it with demo data, or create the legacy tables with: opfacade init-db -db %s", path, cfg.DB)}
 	}
 	st, err := store.Open(ctx, cfg.DB, store.Options{Zone: cfg.Zone})
 	if err != nil {

@@ -3,9 +3,11 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -26,7 +28,7 @@ func startRun(t *testing.T, args ...string) (banner []string, base string, stop 
 	out, w := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		err := run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), func(string) string { return "" }, w, io.Discard)
+		err := run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), func(string) string { return "" }, noVars, w, io.Discard)
 		_ = w.CloseWithError(io.EOF)
 		done <- err
 	}()
@@ -68,13 +70,17 @@ func startRun(t *testing.T, args ...string) (banner []string, base string, stop 
 	}
 }
 
-// TestFirstRun is the README's first command: on a database file that does
-// not exist, the server creates demo data and prints a playground URL, a
-// demo token and curls that work as printed. A second start reuses the
-// file untouched.
+// noVars is an environment with no variables.
+func noVars() []string { return nil }
+
+// TestFirstRun is the README's first command, with -demo for a database
+// file of the test's own (the command alone creates ./opfacade.db; see
+// TestCommand): on a file that does not exist, the server creates demo
+// data and prints a playground URL, a demo token and curls that work as
+// printed. A second start reuses the file untouched.
 func TestFirstRun(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "demo.db")
-	banner, base, stop := startRun(t, "-db", db)
+	banner, base, stop := startRun(t, "-db", db, "-demo")
 	text := strings.Join(banner, "\n")
 	for _, want := range []string{"playground:   " + base + "/", "Demo data was created", "Demo token (OP 小李): " + apptest.TokenLi} {
 		if !strings.Contains(text, want) {
@@ -130,11 +136,27 @@ func TestFirstRun(t *testing.T) {
 	}
 }
 
+// TestRunRefusesAMissingDatabaseWithoutDemo: a database file named by
+// -db or FACADE_DB that does not exist is refused, as a usage error that
+// says how to get one, and is not created.
 func TestRunRefusesAMissingDatabaseWithoutDemo(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "missing.db")
-	err := run(context.Background(), []string{"-db", db, "-demo=false", "-addr", "127.0.0.1:0"}, func(string) string { return "" }, io.Discard, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "does not exist") {
-		t.Fatalf("run = %v, want a clear error", err)
+	for _, start := range []struct {
+		args   []string
+		getenv func(string) string
+		vars   []string
+	}{
+		{[]string{"-db", db}, func(string) string { return "" }, nil},
+		{[]string{"-db", db, "-demo=false"}, func(string) string { return "" }, nil},
+		{nil, func(n string) string { return map[string]string{"FACADE_DB": db}[n] }, []string{"FACADE_DB=" + db}},
+	} {
+		err := run(context.Background(), append(start.args, "-addr", "127.0.0.1:0"), start.getenv, func() []string { return start.vars }, io.Discard, io.Discard)
+		if !errors.As(err, new(usageError)) || !strings.Contains(err.Error(), "does not exist") || !strings.Contains(err.Error(), "-demo") || !strings.Contains(err.Error(), "opfacade init-db -db "+db) {
+			t.Errorf("%q %q: run = %v, want a usage error saying how to get a database", start.args, start.vars, err)
+		}
+		if _, err := os.Stat(db); !os.IsNotExist(err) {
+			t.Fatalf("%q %q: the refused start created %s", start.args, start.vars, db)
+		}
 	}
 }
 

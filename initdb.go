@@ -36,32 +36,56 @@ var legacyTables = func() []string {
 // demo setups. It refuses a database that holds any legacy table: the
 // facade never creates or alters tables in the platform's database unless
 // told to with this command.
-func initDB(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("opfacade init-db", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	db := getenv("FACADE_DB")
-	if db == "" {
-		db = "opfacade.db"
+func initDB(ctx context.Context, args []string, getenv func(string) string, environ func() []string, stdout, stderr io.Writer) error {
+	db, data, err := parseInitDB(args, getenv, environ(), stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
 	}
-	fs.StringVar(&db, "db", db, "the database: a SQLite file `path` or file: URI, or mysql://user:pass@tcp(host:3306)/db; it must have none of the legacy tables (env FACADE_DB)")
-	data := fs.String("data", dataDemo, "rows to load: demo (the example fixture and generated demo data), fixture (the example fixture alone) or none")
+	if err != nil {
+		return err
+	}
+	return fillDB(ctx, db, data, stdout)
+}
+
+// parseInitDB reads init-db's flags, checked as the server's are: its
+// errors are usageErrors. The environment may hold any of the server's
+// variables; -db defaults to FACADE_DB.
+func parseInitDB(args []string, getenv func(string) string, environ []string, usage io.Writer) (db, data string, err error) {
+	if err := checkEnviron(environ, knownVariables(serverFlags(&config{}, new(string)))); err != nil {
+		return "", "", usageError{fmt.Errorf("init-db: %w", err)}
+	}
+	fs := flag.NewFlagSet("opfacade init-db", flag.ContinueOnError)
+	db = "opfacade.db"
+	fs.Var(text(&db, checkDB), "db", "the `database`: a SQLite file path or file: URI, or "+store.MySQLForms+"; it must have none of the legacy tables (env FACADE_DB)")
+	data = dataDemo
+	fs.Var(text(&data, checkData), "data", "rows to load: demo (the example fixture and generated demo data), fixture (the example fixture alone) or none")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "opfacade init-db: create the legacy tables, with demo or fixture rows, in a database that has none of them (for tests and demos).\n\nUsage: opfacade init-db -db <database> [-data demo|fixture|none]\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
+	if v := getenv(envName("db")); v != "" {
+		if err := fs.Set("db", v); err != nil {
+			return "", "", usageError{fmt.Errorf("init-db: %s=%q (-db): %w", envName("db"), store.Redact(v), err)}
 		}
-		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("init-db: unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	if err := parseArgs(fs, args, usage); err != nil {
+		if errors.As(err, new(usageError)) {
+			err = usageError{fmt.Errorf("init-db: %w", errors.Unwrap(err))}
+		}
+		return "", "", err
 	}
-	if !slices.Contains([]string{dataDemo, dataFixture, dataNone}, *data) {
-		return fmt.Errorf("init-db: -data %q: want demo, fixture or none", *data)
-	}
+	return db, data, nil
+}
 
+func checkData(v string) error {
+	if !slices.Contains([]string{dataDemo, dataFixture, dataNone}, v) {
+		return errors.New("want demo, fixture or none")
+	}
+	return nil
+}
+
+// fillDB creates the legacy tables in db and loads data into them.
+func fillDB(ctx context.Context, db, data string, stdout io.Writer) error {
 	// A SQLite file this command creates is removed when it fails.
 	path, created := store.SQLiteFile(db)
 	if created {
@@ -73,7 +97,7 @@ func initDB(ctx context.Context, args []string, getenv func(string) string, stdo
 		return fmt.Errorf("init-db: open %s: %w", store.Redact(db), err)
 	}
 	fmt.Fprintf(stdout, "init-db: %s (%s)\n", store.Redact(db), st.Engine())
-	info, err := initLegacy(ctx, st, *data, stdout)
+	info, err := initLegacy(ctx, st, data, stdout)
 	if cerr := st.Close(); err == nil {
 		err = cerr
 	}

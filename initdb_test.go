@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,7 +29,7 @@ func emptyDB(t *testing.T, e apptest.Engine) string {
 func initDBCmd(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	var out bytes.Buffer
-	err := run(context.Background(), append([]string{"init-db"}, args...), func(string) string { return "" }, &out, &out)
+	err := run(context.Background(), append([]string{"init-db"}, args...), func(string) string { return "" }, noVars, &out, &out)
 	return out.String(), err
 }
 
@@ -175,4 +178,37 @@ func equalCounts(a, b map[string]int64) bool {
 		}
 	}
 	return true
+}
+
+// TestInitDBChecksItsFlags: init-db refuses what the server refuses, as
+// usage errors, and reads a MySQL DSN in the URL form too.
+func TestInitDBChecksItsFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"-db", "mysql://root:s3cret@tcp(db:3306/legacy"},
+		{"-db", "postgres://db/legacy"},
+		{"-data", "prod"},
+		{"-dat", "demo"},
+	} {
+		_, err := initDBCmd(t, args...)
+		if !errors.As(err, new(usageError)) || !strings.HasPrefix(err.Error(), "init-db: ") || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%q: %v, want a usage error", args, err)
+		}
+	}
+	_, _, err := parseInitDB(nil, func(n string) string { return map[string]string{"FACADE_DB": "sqlite:///x.db"}[n] }, []string{"FACADE_DB=sqlite:///x.db"}, io.Discard)
+	if !errors.As(err, new(usageError)) || !strings.Contains(err.Error(), "FACADE_DB") {
+		t.Errorf("FACADE_DB=sqlite:///x.db: %v", err)
+	}
+
+	apptest.NeedMySQL(t)
+	cfg, err := store.MySQLConfig(emptyDB(t, apptest.Engine{Name: "mysql"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := url.URL{Scheme: "mysql", User: url.UserPassword(cfg.User, cfg.Passwd), Host: cfg.Addr, Path: "/" + cfg.DBName}
+	if cfg.Passwd == "" {
+		u.User = url.User(cfg.User)
+	}
+	if out, err := initDBCmd(t, "-db", u.String(), "-data", "fixture"); err != nil {
+		t.Fatalf("init-db -db %s: %v\n%s", store.Redact(u.String()), err, out)
+	}
 }

@@ -13,30 +13,49 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // the platform zone must load on machines without a zoneinfo database
 
+	"opfacade/api"
 	"opfacade/app"
 	"opfacade/store"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "opfacade:", err)
-		os.Exit(1)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Environ, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// exitCode reports err and returns the process's exit status: 2 when the
+// command line or environment was refused before anything started (mend
+// the invocation), 1 when starting or serving failed.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
 	}
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintln(stderr, "opfacade:", line)
+	}
+	if errors.As(err, new(usageError)) {
+		fmt.Fprintln(stderr, "opfacade: run opfacade -help for the flags and their variables")
+		return 2
+	}
+	return 1
 }
 
 // run starts the server and serves until ctx ends, then shuts down
 // gracefully. It is main without the process: tests call it directly.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// environ lists the environment's variables, getenv reads one.
+func run(ctx context.Context, args []string, getenv func(string) string, environ func() []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "init-db" {
-		return initDB(ctx, args[1:], getenv, stdout, stderr)
+		return initDB(ctx, args[1:], getenv, environ, stdout, stderr)
 	}
-	cfg, err := parseConfig(args, getenv, stderr)
+	cfg, err := parseConfig(args, getenv, environ(), stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
@@ -54,39 +73,106 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		demo = detectDemo(ctx, cfg)
 	}
 	cfg.PlaygroundHeaders = demo.headers()
+	warnRisks(log, cfg)
 	a, err := app.Open(ctx, cfg.Config)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	warnUnreachable(ctx, a.Store, log)
+	if err := checkDatabase(ctx, a.Store, cfg.WaitForDB, log); err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           a.Handler,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      max(30*time.Second, cfg.Limits.Timeout+20*time.Second), // the body's read, then the work
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(a.Handler, cfg.Limits.Timeout, log)
 	printBanner(stdout, ln.Addr().(*net.TCPAddr), cfg, demo)
 	return serve(ctx, srv, ln, cfg.ShutdownGrace, log)
 }
 
-// warnUnreachable logs a warning when the database does not answer at
-// start. The server starts anyway: /readyz answers 503 until the database
-// answers, and requests succeed from then on.
-func warnUnreachable(ctx context.Context, st *store.Store, log *slog.Logger) {
+// newHTTPServer serves h with the timeouts the README documents.
+func newHTTPServer(h http.Handler, requestTimeout time.Duration, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      max(30*time.Second, requestTimeout+20*time.Second), // the body's read, then the work
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// checkDatabase tries the database once at start. A database that
+// refuses the facade (access denied, a missing grant, no legacy tables)
+// stops the start: that does not mend itself, and a server answering
+// errors would look like an outage. -wait-for-db (wait) serves anyway,
+// for orchestrators that start the facade before setting up its
+// database. A database that does not answer never stops the start: it
+// may be starting too, and /readyz answers 503 until it answers.
+func checkDatabase(ctx context.Context, st *store.Store, wait bool, log *slog.Logger) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if err := st.Ping(ctx); err != nil {
+	err := st.Ready(ctx)
+	switch {
+	case err == nil:
+		return nil
+	case store.FaultOf(err).Configuration() && !wait:
+		return fmt.Errorf("%s (%v)\nstart with -wait-for-db to serve anyway, /readyz answering 503, until it is mended", store.Explain(err), driverError(err))
+	case store.FaultOf(err).Configuration():
+		log.Error("the database refuses the facade; serving anyway (-wait-for-db), /readyz answers 503 until it is mended", "db", st.Engine(), "why", store.Explain(err))
+	default:
 		log.Warn("the database does not answer; serving anyway, /readyz answers 503 until it does", "db", st.Engine(), "err", err)
 	}
+	return nil
+}
+
+// driverError is what the database said, without the store's wrapping.
+func driverError(err error) error {
+	var fe *store.FaultError
+	if errors.As(err, &fe) {
+		return fe.Err
+	}
+	return err
+}
+
+// warnRisks logs, where operators look, a start that weakens the
+// defaults: signatures or introspection off, request limits raised.
+func warnRisks(log *slog.Logger, c config) {
+	if !c.CheckSign {
+		log.Warn("legacy request signatures are not checked (-legacy-sign=false): any caller with a token is served; for development only")
+	}
+	if !c.Introspection {
+		log.Warn("GraphQL introspection is off (-introspection=false): the playground cannot read the schema, and validation errors suggest no field names")
+	}
+	for _, r := range raisedLimits(c.Limits) {
+		log.Warn("a request limit is raised above its default: each request may cost the database and the replica more", "flag", "-"+r.flag, "value", r.value, "default", r.def)
+	}
+}
+
+// raised is a request limit set above its default.
+type raised struct{ flag, value, def string }
+
+// raisedLimits lists the limits of l above api.DefaultLimits.
+func raisedLimits(l api.Limits) []raised {
+	d := api.DefaultLimits
+	var r []raised
+	add := func(flag string, v, def int64) {
+		if v > def {
+			r = append(r, raised{flag, strconv.FormatInt(v, 10), strconv.FormatInt(def, 10)})
+		}
+	}
+	add("max-complexity", int64(l.MaxComplexity), int64(d.MaxComplexity))
+	add("max-depth", int64(l.MaxDepth), int64(d.MaxDepth))
+	add("max-fields", int64(l.MaxFields), int64(d.MaxFields))
+	add("max-tokens", int64(l.MaxTokens), int64(d.MaxTokens))
+	add("max-body", l.MaxBody, d.MaxBody)
+	if l.Timeout > d.Timeout {
+		r = append(r, raised{"request-timeout", l.Timeout.String(), d.Timeout.String()})
+	}
+	return r
 }
 
 // serve runs srv until ctx ends, then stops accepting and lets in-flight

@@ -13,6 +13,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"opfacade/ratelimit"
 )
 
 // Options configure the GraphQL endpoint.
@@ -21,6 +23,8 @@ type Options struct {
 	Introspection bool
 	// Limits bound each request; zero fields take DefaultLimits.
 	Limits Limits
+	// RateLimit holds a bucket per bearer token; nil is no limit.
+	RateLimit *ratelimit.Limiter
 	// Prepare gives each request what its resolvers find in their context
 	// (the request's loaders, say), inside the guards and under the
 	// deadline; nil leaves the context as it is.
@@ -33,7 +37,7 @@ type Options struct {
 // against tokens, and are bounded by opt.Limits.
 func New(es graphql.ExecutableSchema, tokens TokenChecker, opt Options, log *slog.Logger) http.Handler {
 	limits := opt.Limits.WithDefaults()
-	return protect(newServer(es, tokens, opt.Introspection, limits, log), limits, opt.Prepare, log)
+	return protect(newServer(es, tokens, opt.Introspection, limits, log), limits, opt.RateLimit, opt.Prepare, log)
 }
 
 // newServer is the GraphQL handler, without the HTTP-level guards.

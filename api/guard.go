@@ -8,26 +8,31 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 
 	"opfacade/domain"
 	"opfacade/httpguard"
+	"opfacade/ratelimit"
 )
 
 // protect puts the HTTP-level guards in front of the GraphQL handler, in
 // the order they are cheapest to check: panics are answered, methods no
 // transport serves and forged requests refused, then bodies that are not
-// JSON; the body is read whole and bounded, and decoded once (a batch
-// refused); then the request gets its context (prepare) and the work runs
-// under the request deadline.
-func protect(next http.Handler, l Limits, prepare func(context.Context) context.Context, log *slog.Logger) http.Handler {
+// JSON; a token over its share is refused (limitRate); the body is read
+// whole and bounded, and decoded once (a batch refused); then the request
+// gets its context (prepare) and the work runs under the request
+// deadline.
+func protect(next http.Handler, l Limits, rl *ratelimit.Limiter, prepare func(context.Context) context.Context, log *slog.Logger) http.Handler {
 	if prepare != nil {
 		next = withContext(prepare, next)
 	}
 	next = httpguard.Deadline(l.Timeout, log, unavailable(l), next)
 	next = decodeBody(next)
 	next = httpguard.ReadBody(l.MaxBody, tooLarge(l), unreadable, next)
+	next = limitRate(rl, next)
 	next = requireJSON(next)
 	next = preventCSRF(next)
 	next = allowMethods(next)
@@ -39,6 +44,38 @@ func withContext(prepare func(context.Context) context.Context, next http.Handle
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(w, r.WithContext(prepare(r.Context())))
 	})
+}
+
+// limitRate spends a request of the bearer token's bucket, the token as
+// sent, and refuses the request when the bucket is empty. It runs before
+// the body is read and long before the token is looked up: a flood costs
+// a map lookup, not a statement, and a made-up token's bucket limits only
+// that token. Keying by the OP instead would need the lookup first, which
+// is what a flood must not reach. Requests without a bearer token are not
+// limited here: they read introspection or are UNAUTHENTICATED, neither of
+// which reaches the database, and the document limits bound their cost.
+// Introspection with a token spends from its bucket like any request.
+func limitRate(rl *ratelimit.Limiter, next http.Handler) http.Handler {
+	if rl == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if token, ok := bearer(r.Header.Get("Authorization")); ok {
+			if ok, wait := rl.Allow(token); !ok {
+				rateLimited(w, wait)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// rateLimited answers a request over its token's share: 429 and when to
+// try again (RFC 6585, RFC 9110 Retry-After in whole seconds).
+func rateLimited(w http.ResponseWriter, wait time.Duration) {
+	secs := ratelimit.Seconds(wait)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	writeError(w, http.StatusTooManyRequests, CodeRateLimited, fmt.Sprintf("too many requests with this token; retry after %d s", secs))
 }
 
 // writeError answers with one GraphQL error carrying code.

@@ -81,6 +81,8 @@ const (
 	CodeBatching        = "BATCHING_NOT_SUPPORTED"
 	CodeBadRequest      = "BAD_REQUEST"
 	CodeCSRF            = "CSRF_PREVENTED"
+	// A bearer token over its share of the replica (HTTP 429).
+	CodeRateLimited = "RATE_LIMITED"
 	// A request no GraphQL transport serves: its method, or its body's type.
 	CodeMethodNotAllowed     = "METHOD_NOT_ALLOWED"
 	CodeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"

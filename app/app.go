@@ -41,6 +41,9 @@ type Config struct {
 	Introspection bool
 	// Limits bound each request; Timeout bounds legacy ones too.
 	Limits api.Limits
+	// RateLimit is each caller's fair share of this replica; zero fields
+	// take DefaultRateLimit's values (see RateLimit).
+	RateLimit RateLimit
 	// PlaygroundHeaders prefill the playground's headers editor (the demo
 	// token, on demo data).
 	PlaygroundHeaders string

@@ -214,7 +214,7 @@ func TestMySQLOutage(t *testing.T) {
 	}
 	proxy := startProxy(t, cfg.Addr)
 	// A refused connection fails at once; timeout bounds a silent network.
-	srv := apptest.NewServer(t, apptest.Config(t, withParams(withAddr(t, db, proxy.addr), "timeout=2s")))
+	srv := apptest.NewServer(t, apptest.Config(t, withParams(withAddr(t, db, proxy.addr), "timeout=2s"), apptest.NoRateLimit)) // 50 failures in a row, as fast as they come
 
 	res, before := srv.GraphQL(t, apptest.TokenLi, apptest.MeChatsQuery, nil)
 	if len(res.Errors) > 0 {

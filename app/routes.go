@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"opfacade/api"
-	"opfacade/domain"
 	"opfacade/graph"
 	"opfacade/httpguard"
 	"opfacade/legacy"
@@ -29,8 +28,9 @@ func Handler(b Backend, cfg Config) http.Handler {
 		return loader.With(store.Pin(ctx), loader.New(b))
 	}
 
+	rl := newLimiters(cfg.RateLimit)
 	mux := http.NewServeMux()
-	mux.Handle("/query", api.New(es, b, api.Options{Introspection: cfg.Introspection, Limits: cfg.Limits, Prepare: prepare}, log))
+	mux.Handle("/query", api.New(es, b, api.Options{Introspection: cfg.Introspection, Limits: cfg.Limits, RateLimit: rl.graphQL, Prepare: prepare}, log))
 	// Every method reaches the legacy handler: the contract answers a
 	// wrong one with its own envelope.
 	mux.Handle("/op/v2/receives", legacy.New(legacy.Config{
@@ -42,6 +42,8 @@ func Handler(b Backend, cfg Config) http.Handler {
 		Zone:         cfg.Zone,
 		Now:          cfg.Now,
 		Timeout:      cfg.Limits.Timeout, // the body limit is the contract's 64 KiB, whatever -max-body says
+		TokenLimit:   rl.legacyTokens,
+		ClientLimit:  rl.legacyClients,
 		Prepare:      prepare,
 		Log:          log,
 	}))
@@ -59,7 +61,7 @@ func Handler(b Backend, cfg Config) http.Handler {
 	other.Handle("GET /{$}", pg)
 	other.Handle("GET /playground/", pg)
 	other.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
-	other.HandleFunc("GET /readyz", ready(b, cfg))
+	other.HandleFunc("GET /readyz", ready(b))
 	mux.Handle("/", httpguard.Recover(log, func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 	}, other))
@@ -67,17 +69,16 @@ func Handler(b Backend, cfg Config) http.Handler {
 }
 
 // ready answers 200 while the database answers with the legacy tables,
-// 503 otherwise. An outage is the store's to log, once; anything else
-// (tables missing, say) is a configuration to mend, logged each time.
-func ready(b Backend, cfg Config) http.HandlerFunc {
+// and 503 otherwise, with why in the body (store.Explain: "database
+// access denied: check the user and password in -db"), so whoever reads a
+// failing probe learns the cause without the log. The store logs each
+// outage and each configuration fault once; a probe adds no line.
+func ready(b Backend) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := b.Ready(ctx); err != nil {
-			if domain.Code(err) != domain.EUNAVAILABLE {
-				cfg.Log.Warn("not ready", "err", err)
-			}
-			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			http.Error(w, store.Explain(err), http.StatusServiceUnavailable)
 			return
 		}
 		_, _ = w.Write([]byte("ok\n"))

@@ -50,7 +50,7 @@ func fileOf(t testing.TB, srv *apptest.Server) string {
 func TestSQLiteFileReplaced(t *testing.T) {
 	path := apptest.NewSQLiteDB(t, apptest.FixtureScripts()...)
 	next := apptest.NewSQLiteDB(t, append(apptest.FixtureScripts(), `UPDATE op_chat SET title = 'from the new file'`)...)
-	srv := apptest.NewServer(t, apptest.Config(t, path))
+	srv := apptest.NewServer(t, apptest.Config(t, path, apptest.NoRateLimit)) // hundreds of requests of one token at once
 
 	// Every pooled connection opens the old file.
 	var wg sync.WaitGroup
@@ -99,7 +99,8 @@ func TestSQLiteFileReplaced(t *testing.T) {
 // in its place; and the log says so in a few lines, not one a request.
 func TestSQLiteFileTakenAway(t *testing.T) {
 	path := apptest.NewSQLiteDB(t, apptest.FixtureScripts()...)
-	srv := apptest.NewServer(t, apptest.Config(t, path, apptest.LegacyExample, func(c *app.Config) { c.Store.OutageSummary = time.Hour }))
+	srv := apptest.NewServer(t, apptest.Config(t, path, apptest.LegacyExample, apptest.NoRateLimit, // 60 failures in a row, as fast as they come
+		func(c *app.Config) { c.Store.OutageSummary = time.Hour }))
 	wantServing(t, srv, "at first")
 	wantReady(t, srv, http.StatusOK, "at first")
 	good, err := os.ReadFile(path)

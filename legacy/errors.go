@@ -2,24 +2,31 @@ package legacy
 
 import "opfacade/domain"
 
-// apiError is an outcome of the v2 API: the envelope's code and message.
+// apiError is an outcome of the v2 API: the envelope's code and message,
+// exactly the contract's Chinese strings.
 type apiError struct {
 	Code    int
 	Message string
+	// reason says in English what was wrong, for the log only (see
+	// withReason).
+	reason string
 }
 
 // The v2 API's error table (CONTRACT.md).
 var (
-	errParams      = apiError{400, "参数错误"}
-	errToken       = apiError{401, "token无效或已过期"}
-	errSign        = apiError{403, "签名错误"}
-	errForbidden   = apiError{403, "无权查看该OP"}
-	errNoStaff     = apiError{404, "OP不存在"}
-	errMethod      = apiError{405, "请求方式错误"}
-	errTooLarge    = apiError{413, "请求过大"}
-	errInternal    = apiError{500, "系统错误"}
-	errUnavailable = apiError{503, "服务繁忙"}
-	success        = apiError{200, "成功"}
+	errParams      = apiError{Code: 400, Message: "参数错误"}
+	errToken       = apiError{Code: 401, Message: "token无效或已过期"}
+	errSign        = apiError{Code: 403, Message: "签名错误"}
+	errForbidden   = apiError{Code: 403, Message: "无权查看该OP"}
+	errNoStaff     = apiError{Code: 404, Message: "OP不存在"}
+	errMethod      = apiError{Code: 405, Message: "请求方式错误"}
+	errTooLarge    = apiError{Code: 413, Message: "请求过大"}
+	errInternal    = apiError{Code: 500, Message: "系统错误"}
+	errUnavailable = apiError{Code: 503, Message: "服务繁忙"}
+	// A token or client over its share of the replica: the contract's
+	// answer for an overloaded service, which it is for that caller.
+	errRateLimited = errUnavailable
+	success        = apiError{Code: 200, Message: "成功"}
 	domainToLegacy = map[domain.ErrorCode]apiError{
 		domain.EUNAUTHENTICATED: errToken,
 		domain.EFORBIDDEN:       errForbidden,
@@ -39,8 +46,11 @@ func fromDomain(err error) apiError {
 	return errInternal
 }
 
-// withReason appends a short reason to a 参数错误 message.
+// withReason is e with what was wrong, for the log. The contract lets a
+// short reason follow the message after ": ", but ours are English and
+// the consoles show the message to Chinese-speaking OPs: the message
+// stays the contract's alone, and the reason goes to the log.
 func (e apiError) withReason(reason string) apiError {
-	e.Message += ": " + reason
+	e.reason = reason
 	return e
 }

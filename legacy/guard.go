@@ -38,7 +38,7 @@ func (h *Handler) refuseBody(e apiError) httpguard.Answer {
 			h.write(w, errMethod, nil)
 			return
 		}
-		h.write(w, e, nil)
+		h.refuse(w, r, e)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"opfacade/domain"
 	"opfacade/httpguard"
 	"opfacade/model"
+	"opfacade/ratelimit"
 )
 
 // Store is what the caller checks read.
@@ -50,6 +51,9 @@ type Config struct {
 	MaxBody int64
 	// Timeout bounds a request's work, database included; 5s when 0.
 	Timeout time.Duration
+	// TokenLimit and ClientLimit hold a bucket per token and per client;
+	// nil is no limit.
+	TokenLimit, ClientLimit *ratelimit.Limiter
 	// Prepare gives each request what the resolvers find in its context
 	// (the request's loaders, say), under the deadline; nil leaves it as
 	// it is.
@@ -85,14 +89,27 @@ func New(cfg Config) http.Handler {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	data, e := h.serve(r)
 	if e != nil {
-		h.write(w, *e, nil)
+		h.refuse(w, r, *e)
 		return
 	}
 	h.write(w, success, data)
 }
 
+// refuse answers e. Its reason, in English, goes to the log only, at
+// Debug: the client sees the contract's message alone, and a client's
+// mistake is not the operator's to act on.
+func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, e apiError) {
+	if e.reason != "" {
+		h.cfg.Log.DebugContext(r.Context(), "legacy request refused", "code", e.Code, "reason", e.reason)
+	}
+	h.write(w, e, nil)
+}
+
 // serve runs the checks in the contract's order: method, body size (the
-// guard's), body parse, apiVersion, signature, token, staffId.
+// guard's), body parse, apiVersion, signature, token, staffId. The fair
+// share (limit) comes just before the signature: the checks before it
+// answer as they always did, and a caller over its share never reaches
+// the database.
 func (h *Handler) serve(r *http.Request) (*receivesData, *apiError) {
 	if r.Method != http.MethodPost {
 		return nil, &errMethod
@@ -106,6 +123,9 @@ func (h *Handler) serve(r *http.Request) (*receivesData, *apiError) {
 		return nil, &e
 	}
 	ctx := r.Context()
+	if e := h.limit(ctx, params["token"], params["client"]); e != nil {
+		return nil, e
+	}
 	if h.cfg.CheckSign {
 		if e := h.checkSign(ctx, params); e != nil {
 			return nil, e
@@ -120,6 +140,28 @@ func (h *Handler) serve(r *http.Request) (*receivesData, *apiError) {
 		staffID = caller.ID
 	}
 	return h.receives(domain.WithCaller(ctx, caller), staffID)
+}
+
+// limit spends a request of the token's bucket, then of the client's,
+// each as sent; an empty one has no bucket, as it fails its check (token,
+// signature) without a statement. The token comes first so that a
+// flooding console, refused by its own bucket, does not drain its app's
+// share for every other console of the app. The log says which share,
+// never the values: a token is a secret, a client as sent any text.
+func (h *Handler) limit(ctx context.Context, token, client string) *apiError {
+	if token != "" {
+		if ok, _ := h.cfg.TokenLimit.Allow(token); !ok {
+			h.cfg.Log.DebugContext(ctx, "legacy request over its token's share")
+			return &errRateLimited
+		}
+	}
+	if client != "" {
+		if ok, _ := h.cfg.ClientLimit.Allow(client); !ok {
+			h.cfg.Log.DebugContext(ctx, "legacy request over its client's share")
+			return &errRateLimited
+		}
+	}
+	return nil
 }
 
 func (h *Handler) checkSign(ctx context.Context, params map[string]string) *apiError {

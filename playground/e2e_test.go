@@ -312,7 +312,7 @@ func startServer(t *testing.T, bin, dir string) string {
 	l.Close()
 
 	var out syncBuffer
-	cmd := exec.Command(bin, "-addr", addr, "-db", filepath.Join(dir, "demo.db"))
+	cmd := exec.Command(bin, "-addr", addr, "-db", filepath.Join(dir, "demo.db"), "-demo")
 	cmd.Stdout = &out
 	cmd.Stderr = &out
 	if err := cmd.Start(); err != nil {

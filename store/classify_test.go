@@ -14,8 +14,9 @@ import (
 // the MySQL/MariaDB server errors that mean "not now" (too many
 // connections, lock waits, deadlocks, interrupted or timed-out statements,
 // lost connections), as the driver returns them and as the store wraps
-// them: each is EUNAVAILABLE, keeping its cause for the log. Errors that
-// mean something is wrong (a missing table, bad SQL) stay EINTERNAL.
+// them: each is EUNAVAILABLE, keeping its cause for the log. So is a
+// refused user or grant (see classify). Errors that mean something is
+// wrong (a missing table, bad SQL) stay EINTERNAL.
 func TestMySQLServerErrorsAreUnavailable(t *testing.T) {
 	tests := []struct {
 		number uint16
@@ -42,11 +43,15 @@ func TestMySQLServerErrorsAreUnavailable(t *testing.T) {
 		{2003, "cannot connect to the server", domain.EUNAVAILABLE},
 		{2006, "server has gone away", domain.EUNAVAILABLE},
 		{2013, "lost connection during query", domain.EUNAVAILABLE},
+		// Refused: not the caller's fault, and served once an operator
+		// mends the user or its grants.
+		{1142, "command denied (a missing grant)", domain.EUNAVAILABLE},
+		{1045, "access denied (a wrong password)", domain.EUNAVAILABLE},
+		{1044, "access denied to the database", domain.EUNAVAILABLE},
 		// Not transient: retrying later would not help.
 		{1146, "table doesn't exist", domain.EINTERNAL},
 		{1064, "syntax error", domain.EINTERNAL},
 		{1054, "unknown column", domain.EINTERNAL},
-		{1142, "command denied (a missing grant)", domain.EINTERNAL},
 	}
 	s := &Store{engine: "mysql"}
 	for _, tt := range tests {

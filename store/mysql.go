@@ -4,10 +4,8 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"strings"
 	"sync"
 	"time"
@@ -20,15 +18,16 @@ const mysqlPrefix = "mysql://"
 
 func isMySQL(dsn string) bool { return strings.HasPrefix(dsn, mysqlPrefix) }
 
-// Redact returns dsn fit for logs and banners: a MySQL DSN's password is
-// replaced by "xxxxx". Other DSNs are returned as they are.
+// Redact returns dsn fit for logs, banners and errors: a MySQL DSN's
+// password is replaced by "xxxxx", and the DSN written in the driver's
+// form. Other DSNs are returned as they are.
 func Redact(dsn string) string {
 	if !isMySQL(dsn) {
 		return dsn
 	}
-	cfg, err := mysql.ParseDSN(strings.TrimPrefix(dsn, mysqlPrefix))
+	cfg, err := parseMySQLDSN(dsn)
 	if err != nil {
-		return mysqlPrefix + "(malformed DSN)"
+		return redactRaw(dsn)
 	}
 	if cfg.Passwd != "" {
 		cfg.Passwd = "xxxxx"
@@ -36,14 +35,15 @@ func Redact(dsn string) string {
 	return mysqlPrefix + cfg.FormatDSN()
 }
 
-// MySQLConfig parses a mysql:// DSN and sets what the store relies on,
-// whatever the DSN's author wrote: DATETIMEs as time.Time holding the
-// stored wall clock (parseTime, loc=UTC; the store puts them in the
-// platform zone), utf8mb4, and bounded network timeouts.
+// MySQLConfig parses a mysql:// DSN, in either of MySQLForms, and sets
+// what the store relies on, whatever the DSN's author wrote: DATETIMEs
+// as time.Time holding the stored wall clock (parseTime, loc=UTC; the
+// store puts them in the platform zone), utf8mb4, and bounded network
+// timeouts.
 func MySQLConfig(dsn string) (*mysql.Config, error) {
-	cfg, err := mysql.ParseDSN(strings.TrimPrefix(dsn, mysqlPrefix))
+	cfg, err := parseMySQLDSN(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("mysql: bad DSN: %w", err)
+		return nil, fmt.Errorf("mysql: %w", err)
 	}
 	cfg.ParseTime = true
 	cfg.Loc = time.UTC
@@ -115,26 +115,4 @@ func (d *driverLog) Print(v ...any) {
 		args = append(args, "similar_lines_left_out", dropped)
 	}
 	d.log.Warn("mysql driver: "+fmt.Sprint(v...), args...)
-}
-
-// isMySQLUnavailable reports errors that mean the server cannot be reached
-// or is overloaded right now: network errors (refused, reset, timed out:
-// the DSN's timeout and readTimeout bound them), a connection the driver
-// found broken, and the server errors below.
-func isMySQLUnavailable(err error) bool {
-	var me *mysql.MySQLError
-	if errors.As(err, &me) {
-		switch me.Number {
-		case 1040, 1203, 1226, // too many connections; per-user connection and query limits
-			1053, 1927, 4031, // shutting down; connection killed; disconnected for inactivity
-			1152, 1158, 1159, 1160, 1161, // aborted connection; network read and write errors
-			1205, 1213, // lock wait timeout; deadlock
-			1317, 1969, 3024, // query interrupted; statement time limit (MariaDB, MySQL)
-			2002, 2003, 2006, 2013: // cannot connect; server gone away; lost connection
-			return true
-		}
-		return false
-	}
-	var ne net.Error
-	return errors.As(err, &ne) || errors.Is(err, mysql.ErrInvalidConn)
 }

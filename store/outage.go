@@ -64,11 +64,11 @@ func (o *outageLog) down(start time.Time, cause error) {
 		o.isDown.Store(true)
 		o.news = start
 		o.since, o.summed, o.failures, o.unsummed = now, now, 1, 0
-		o.log.Error("database unavailable: requests answer SERVICE_UNAVAILABLE (legacy 503) until it is back", "db", o.engine, "err", cause)
+		o.log.Error("database unavailable: requests answer SERVICE_UNAVAILABLE (legacy 503) until it is back", "db", o.engine, "cause", FaultOf(cause), "err", cause)
 		return
 	}
 	if now.Sub(o.summed) >= o.interval {
-		o.log.Warn("database still unavailable", "db", o.engine, "for", now.Sub(o.since).Round(time.Millisecond),
+		o.log.Warn("database still unavailable", "db", o.engine, "cause", FaultOf(o.lastCause), "for", now.Sub(o.since).Round(time.Millisecond),
 			"failures", o.unsummed, "interval", now.Sub(o.summed).Round(time.Millisecond), "err", o.lastCause)
 		o.summed, o.unsummed = now, 0
 	}

@@ -210,23 +210,3 @@ func (s *Store) reopen(id fileID) {
 	s.file.id = id
 	s.outage.log.Warn("the database file was replaced; reading the new one", "file", s.file.path)
 }
-
-// isSQLiteUnavailable reports errors that mean "try again later": the
-// file is locked or busy, missing, unreadable, corrupt or not a database
-// (an operator's mishap, mended by putting the right file back), or a
-// statement was interrupted because its request ran out of time.
-func isSQLiteUnavailable(err error) bool {
-	if errors.As(err, new(errFileGone)) {
-		return true
-	}
-	var se sqlite3.Error
-	if !errors.As(err, &se) {
-		return false
-	}
-	switch se.Code {
-	case sqlite3.ErrBusy, sqlite3.ErrLocked, sqlite3.ErrInterrupt, sqlite3.ErrCantOpen, sqlite3.ErrIoErr, sqlite3.ErrPerm, sqlite3.ErrAuth,
-		sqlite3.ErrNotADB, sqlite3.ErrCorrupt, sqlite3.ErrProtocol:
-		return true
-	}
-	return false
-}

@@ -112,14 +112,20 @@ func (s *Store) read(ctx context.Context, what, query string, args []any, scan f
 }
 
 // outcome classifies err, the end of a statement started at start, and
-// reports it to the outage log.
+// reports it to the outage log, or to the fault log when the
+// configuration is at fault: such a fault is no outage to wait out, and
+// may fail one table's statements while the others succeed.
 func (s *Store) outcome(ctx context.Context, start time.Time, err error, what string) error {
 	if err == nil {
 		s.outage.up(start)
+		s.faults.succeeded(start, what, false)
 		return nil
 	}
 	err = s.classify(err, what)
-	if isOutage(ctx, err) {
+	switch {
+	case FaultOf(err).Configuration():
+		s.faults.failed(start, what, err)
+	case isOutage(ctx, err):
 		s.outage.down(start, err)
 	}
 	return err

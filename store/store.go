@@ -20,8 +20,6 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/mattn/go-sqlite3"
-
-	"opfacade/domain"
 )
 
 // Options tune how the store opens and reads the database.
@@ -80,6 +78,7 @@ type Store struct {
 	zone   *time.Location
 	now    func() time.Time
 	outage *outageLog
+	faults *faultLog
 
 	statements atomic.Int64 // statements executed, for tests and benchmarks
 
@@ -104,6 +103,7 @@ func newStore(db *sqlx.DB, engine string, opt Options) *Store {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s.outage = newOutageLog(log, engine, opt.OutageSummary)
+	s.faults = newFaultLog(log, engine)
 	return s
 }
 
@@ -196,13 +196,19 @@ UNION ALL SELECT 1 FROM (SELECT user_id FROM service_order LIMIT 1) so
 UNION ALL SELECT 1 FROM (SELECT client_id FROM api_client LIMIT 1) a`
 
 // Ready checks that the database answers and holds the legacy tables,
-// readable: what /readyz reports.
+// readable: what /readyz reports (Explain says why not). Its success
+// ends every configuration fault under way: it reads every table.
 func (s *Store) Ready(ctx context.Context) error {
-	return s.read(ctx, "readiness", ready, nil, func(rows *sqlx.Rows) error {
+	start := time.Now()
+	err := s.read(ctx, "readiness", ready, nil, func(rows *sqlx.Rows) error {
 		for rows.Next() {
 		}
 		return nil
 	})
+	if err == nil {
+		s.faults.succeeded(start, "readiness", true)
+	}
+	return err
 }
 
 // Close closes the prepared statements and the pool.
@@ -249,19 +255,4 @@ func (s *Store) readDateTime(v string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("unreadable DATETIME %q", v)
-}
-
-// classify turns a driver error into a domain error: unavailable when the
-// database is unreachable, busy or too slow, internal otherwise.
-func (s *Store) classify(err error, what string) error {
-	if err == nil {
-		return nil
-	}
-	if domain.Code(err) != domain.EINTERNAL {
-		return err
-	}
-	if isUnavailable(err) {
-		return domain.Wrap(domain.EUNAVAILABLE, fmt.Errorf("%s: %w", what, err), "the database is unavailable")
-	}
-	return domain.Wrap(domain.EINTERNAL, fmt.Errorf("%s: %w", what, err), "internal error")
 }

@@ -36,6 +36,7 @@ func Config(t testing.TB, db string, opts ...func(*app.Config)) app.Config {
 		CheckSign:     true,
 		Introspection: true,
 		Limits:        api.DefaultLimits,
+		RateLimit:     app.DefaultRateLimit,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -51,6 +52,45 @@ func LegacyExample(c *app.Config) {
 	at := time.Date(2016, 1, 8, 14, 41, 38, 0, zone)
 	c.Now = func() time.Time { return at }
 	c.HostName = "DESKTOP-CG59P88"
+}
+
+// NoRateLimit switches the fair share off, for tests that send far more
+// requests with one token than a console would, on purpose (a load test,
+// thousands of request shapes) and are about something else.
+func NoRateLimit(c *app.Config) { c.RateLimit.PerSecond = app.RateLimitOff }
+
+// RateLimit sets each token's share to perSecond and burst (legacy
+// clients keep theirs), on a clock that only clock moves.
+func RateLimit(perSecond float64, burst int, clock *Clock) func(*app.Config) {
+	return func(c *app.Config) {
+		c.RateLimit.PerSecond, c.RateLimit.Burst, c.RateLimit.Now = perSecond, burst, clock.Now
+	}
+}
+
+// Clock is a clock that moves only when told: time-dependent behaviour
+// tested without sleeps or timing thresholds.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a clock stopped at the contract example's time.
+func NewClock() *Clock {
+	return &Clock{t: time.Date(2016, 1, 8, 6, 41, 38, 0, time.UTC)}
+}
+
+// Now is the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Advance moves the clock on by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
 }
 
 // Server serves the facade's real routes on a loopback port.

@@ -77,6 +77,13 @@ func (m *memStore) ChatsByStaff(_ context.Context, staffID string, f domain.Chat
 	return m.chats[staffID], m.users[staffID], nil
 }
 
+func (m *memStore) CountChatsByStaff(_ context.Context, staffID string, f domain.ChatFilter) (int, error) {
+	if f.Unknown || !slices.Equal(f.Statuses, inService().Statuses) {
+		return 0, errNotHeld
+	}
+	return len(m.chats[staffID]), nil
+}
+
 func (m *memStore) StaffByIDs(_ context.Context, ids []string) (map[string]domain.Staff, error) {
 	return pick(m.staff, ids), nil
 }

@@ -47,6 +47,22 @@ type Chat struct {
 	Address     string
 	LastMessage string
 	CreateTime  time.Time // in the platform's zone
+	// StoredCreateTime is create_time as the database answered it, read
+	// as text: what a chat's place in a list (its Key) holds, so that a
+	// page starts where the database's own order says, whatever the
+	// stored format.
+	StoredCreateTime string
+}
+
+// Key is the chat's place in its OP's chat list.
+func (c Chat) Key() ChatKey { return ChatKey{CreateTime: c.StoredCreateTime, ID: c.ID} }
+
+// ChatKey is a chat's place in an OP's chat list, which is ordered by
+// create_time, newest first, then by the bytes of the chat id, ascending
+// (on every engine). A page of the list starts after a key.
+type ChatKey struct {
+	CreateTime string // create_time as the database answered it (Chat.StoredCreateTime)
+	ID         string
 }
 
 // User is an app user. A chat may name a user who has no profile row (the
@@ -64,13 +80,20 @@ type Grade struct {
 	ServiceCount int
 }
 
-// ChatFilter selects an OP's chats by status.
+// ChatFilter selects an OP's chats by status, and a window of them in
+// list order (see ChatKey).
 type ChatFilter struct {
 	// Statuses are stored statuses to include, e.g. ChatService.
 	Statuses []string
 	// Unknown also includes chats whose status is none of
 	// KnownChatStatuses.
 	Unknown bool
+	// After, when set, starts the list after this chat's place: keyset
+	// paging, so chats added to the list's head since the key was read
+	// neither shift nor repeat what follows it. Counting ignores it.
+	After *ChatKey
+	// Limit, when above 0, is the most chats to list. Counting ignores it.
+	Limit int
 }
 
 // Client is an app allowed to call the legacy v2 API, with the secret

@@ -51,17 +51,37 @@ type ComplexityRoot struct {
 		User         func(childComplexity int) int
 	}
 
+	ChatConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ChatEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	PageInfo struct {
+		EndCursor       func(childComplexity int) int
+		HasNextPage     func(childComplexity int) int
+		HasPreviousPage func(childComplexity int) int
+		StartCursor     func(childComplexity int) int
+	}
+
 	Query struct {
 		Me    func(childComplexity int) int
 		Staff func(childComplexity int, id string) int
 	}
 
 	Staff struct {
-		Chats    func(childComplexity int, status []model.ChatStatus) int
-		ID       func(childComplexity int) int
-		IsOnline func(childComplexity int) int
-		Name     func(childComplexity int) int
-		Role     func(childComplexity int) int
+		Chats           func(childComplexity int, status []model.ChatStatus) int
+		ChatsConnection func(childComplexity int, status []model.ChatStatus, first *int, after *string) int
+		ID              func(childComplexity int) int
+		IsOnline        func(childComplexity int) int
+		Name            func(childComplexity int) int
+		Role            func(childComplexity int) int
 	}
 
 	User struct {
@@ -88,6 +108,7 @@ type QueryResolver interface {
 }
 type StaffResolver interface {
 	Chats(ctx context.Context, obj *model.Staff, status []model.ChatStatus) ([]model.Chat, error)
+	ChatsConnection(ctx context.Context, obj *model.Staff, status []model.ChatStatus, first *int, after *string) (*model.ChatConnection, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -169,6 +190,69 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Chat.User(childComplexity), true
 
+	case "ChatConnection.edges":
+		if e.ComplexityRoot.ChatConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatConnection.Edges(childComplexity), true
+	case "ChatConnection.nodes":
+		if e.ComplexityRoot.ChatConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatConnection.Nodes(childComplexity), true
+	case "ChatConnection.pageInfo":
+		if e.ComplexityRoot.ChatConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatConnection.PageInfo(childComplexity), true
+	case "ChatConnection.totalCount":
+		if e.ComplexityRoot.ChatConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatConnection.TotalCount(childComplexity), true
+
+	case "ChatEdge.cursor":
+		if e.ComplexityRoot.ChatEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatEdge.Cursor(childComplexity), true
+	case "ChatEdge.node":
+		if e.ComplexityRoot.ChatEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatEdge.Node(childComplexity), true
+
+	case "PageInfo.endCursor":
+		if e.ComplexityRoot.PageInfo.EndCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.EndCursor(childComplexity), true
+	case "PageInfo.hasNextPage":
+		if e.ComplexityRoot.PageInfo.HasNextPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
+	case "PageInfo.hasPreviousPage":
+		if e.ComplexityRoot.PageInfo.HasPreviousPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.HasPreviousPage(childComplexity), true
+	case "PageInfo.startCursor":
+		if e.ComplexityRoot.PageInfo.StartCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
+
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
 			break
@@ -198,6 +282,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Staff.Chats(childComplexity, args["status"].([]model.ChatStatus)), true
+	case "Staff.chatsConnection":
+		if e.ComplexityRoot.Staff.ChatsConnection == nil {
+			break
+		}
+
+		args, err := ec.field_Staff_chatsConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Staff.ChatsConnection(childComplexity, args["status"].([]model.ChatStatus), args["first"].(*int), args["after"].(*string)), true
 	case "Staff.id":
 		if e.ComplexityRoot.Staff.ID == nil {
 			break
@@ -354,7 +449,8 @@ type Query {
   """
   Any OP, by id. An ADMIN may look at every OP; any other OP only at
   themself, and asking for someone else fails with ` + "`" + `extensions.code` + "`" + `
-  ` + "`" + `FORBIDDEN` + "`" + `. Null when no OP has this id.
+  ` + "`" + `FORBIDDEN` + "`" + `, whether or not that OP exists. Null, with no error, when no
+  OP has this id.
   """
   staff(id: ID!): Staff
 }
@@ -372,11 +468,86 @@ type Staff {
   """
   The OP's chats with the given statuses, newest ` + "`" + `createTime` + "`" + ` first (ties by
   chat id, ascending). By default the chats in service.
+
+  At most 2,000 chats: the newest 2,000 when the OP has more. An OP serves
+  a few dozen chats at once, so the chats in service are never cut; a
+  longer history (closed chats, say) is read a page at a time with
+  ` + "`" + `chatsConnection` + "`" + `, whose ` + "`" + `totalCount` + "`" + ` says how many there are.
   """
   chats(
     "The statuses to list; ` + "`" + `UNKNOWN` + "`" + ` matches any status this API does not know."
     status: [ChatStatus!]! = [SERVICE]
   ): [Chat!]!
+
+  """
+  The OP's chats with the given statuses a page at a time (a Relay
+  connection), in the order of ` + "`" + `chats` + "`" + `: newest ` + "`" + `createTime` + "`" + ` first, ties by
+  chat id, ascending. By default the chats in service, 20 to a page.
+
+  Pass a page's ` + "`" + `pageInfo.endCursor` + "`" + ` as ` + "`" + `after` + "`" + ` to read the next one. Pages
+  follow places in the list, not positions: a chat opened while a client
+  pages shifts nothing, so no later page repeats or skips a chat (a chat
+  whose status changes meanwhile may leave, or join, the pages not yet
+  read).
+
+  Fails with ` + "`" + `extensions.code` + "`" + ` ` + "`" + `BAD_USER_INPUT` + "`" + ` when ` + "`" + `first` + "`" + ` is not from 1
+  to 100, or ` + "`" + `after` + "`" + ` is not a cursor of this list: of this OP, with these
+  statuses.
+  """
+  chatsConnection(
+    "The statuses to list, as for ` + "`" + `chats` + "`" + `."
+    status: [ChatStatus!]! = [SERVICE]
+    "The most chats the page holds, from 1 to 100; null means 20."
+    first: Int = 20
+    """
+    Start after the chat this cursor names: a ` + "`" + `cursor` + "`" + ` of an edge, or
+    ` + "`" + `pageInfo.endCursor` + "`" + `, of a page of this list. Null starts with the
+    newest chat.
+    """
+    after: String
+  ): ChatConnection!
+}
+
+"A page of an OP's chats, and where it stands in their list."
+type ChatConnection {
+  "The page's chats in list order, each with its cursor."
+  edges: [ChatEdge!]!
+  "The page's chats in list order: those of ` + "`" + `edges` + "`" + `, for clients that need no cursor of each."
+  nodes: [Chat!]!
+  "Whether more chats follow the page, and the cursors of its ends."
+  pageInfo: PageInfo!
+  """
+  How many chats the whole list holds, every page together: the OP's chats
+  with these statuses when the page was read. Counted only when asked for.
+  """
+  totalCount: Int!
+}
+
+"A chat of a page, with its place in the list."
+type ChatEdge {
+  """
+  The chat's place in the list: pass it as ` + "`" + `after` + "`" + ` to read the chats that
+  follow it. Opaque: compare or store it, never parse it. It names a place,
+  not the chat, so it stays valid when the chat closes or is gone.
+  """
+  cursor: String!
+  "The chat."
+  node: Chat!
+}
+
+"Where a page stands in its list, as Relay's connections describe it."
+type PageInfo {
+  "True when chats follow the page: pass ` + "`" + `endCursor` + "`" + ` as ` + "`" + `after` + "`" + ` to read them."
+  hasNextPage: Boolean!
+  """
+  Always false: the list is read forward only (` + "`" + `first` + "`" + ` and ` + "`" + `after` + "`" + `), and
+  leaving out ` + "`" + `after` + "`" + ` starts it again from the newest chat.
+  """
+  hasPreviousPage: Boolean!
+  "The cursor of the page's first chat; null when the page is empty."
+  startCursor: String
+  "The cursor of the page's last chat; null when the page is empty."
+  endCursor: String
 }
 
 "What an OP may see."
@@ -484,6 +655,44 @@ func (ec *executionContext) childFields_Chat(ctx context.Context, field graphql.
 	return nil, fmt.Errorf("no field named %q was found under type Chat", field.Name)
 }
 
+func (ec *executionContext) childFields_ChatConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ChatConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_ChatConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ChatConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ChatConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChatConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ChatEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ChatEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ChatEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChatEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "hasNextPage":
+		return ec.fieldContext_PageInfo_hasNextPage(ctx, field)
+	case "hasPreviousPage":
+		return ec.fieldContext_PageInfo_hasPreviousPage(ctx, field)
+	case "startCursor":
+		return ec.fieldContext_PageInfo_startCursor(ctx, field)
+	case "endCursor":
+		return ec.fieldContext_PageInfo_endCursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
 func (ec *executionContext) childFields_Staff(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -496,6 +705,8 @@ func (ec *executionContext) childFields_Staff(ctx context.Context, field graphql
 		return ec.fieldContext_Staff_isOnline(ctx, field)
 	case "chats":
 		return ec.fieldContext_Staff_chats(ctx, field)
+	case "chatsConnection":
+		return ec.fieldContext_Staff_chatsConnection(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Staff", field.Name)
 }
@@ -667,6 +878,36 @@ func (ec *executionContext) field_Query_staff_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Staff_chatsConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) ([]model.ChatStatus, error) {
+			return ec.unmarshalNChatStatus2ᚕopfacadeᚋmodelᚐChatStatusᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -1006,6 +1247,272 @@ func (ec *executionContext) fieldContext_Chat_staff(_ context.Context, field gra
 	return fc, nil
 }
 
+func (ec *executionContext) _ChatConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ChatConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ChatEdge) graphql.Marshaler {
+			return ec.marshalNChatEdge2ᚕopfacadeᚋmodelᚐChatEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChatConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChatConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.ChatConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Chat) graphql.Marshaler {
+			return ec.marshalNChat2ᚕopfacadeᚋmodelᚐChatᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChatConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Chat(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChatConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ChatConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2opfacadeᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChatConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChatConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ChatConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChatEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ChatEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChatEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ChatEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Chat) graphql.Marshaler {
+			return ec.marshalNChat2ᚖopfacadeᚋmodelᚐChat(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChatEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Chat(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_hasNextPage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasNextPage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_hasPreviousPage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasPreviousPage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_startCursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartCursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_endCursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndCursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
 func (ec *executionContext) _Query_me(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1288,6 +1795,50 @@ func (ec *executionContext) fieldContext_Staff_chats(ctx context.Context, field 
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Staff_chats_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Staff_chatsConnection(ctx context.Context, field graphql.CollectedField, obj *model.Staff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Staff_chatsConnection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Staff().ChatsConnection(ctx, obj, fc.Args["status"].([]model.ChatStatus), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ChatConnection) graphql.Marshaler {
+			return ec.marshalNChatConnection2ᚖopfacadeᚋmodelᚐChatConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Staff_chatsConnection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Staff",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Staff_chatsConnection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -2623,6 +3174,140 @@ func (ec *executionContext) _Chat(ctx context.Context, sel ast.SelectionSet, obj
 	return out
 }
 
+var chatConnectionImplementors = []string{"ChatConnection"}
+
+func (ec *executionContext) _ChatConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ChatConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, chatConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChatConnection")
+		case "edges":
+			out.Values[i] = ec._ChatConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._ChatConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ChatConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._ChatConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var chatEdgeImplementors = []string{"ChatEdge"}
+
+func (ec *executionContext) _ChatEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ChatEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, chatEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChatEdge")
+		case "cursor":
+			out.Values[i] = ec._ChatEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ChatEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var pageInfoImplementors = []string{"PageInfo"}
+
+func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PageInfo")
+		case "hasNextPage":
+			out.Values[i] = ec._PageInfo_hasNextPage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hasPreviousPage":
+			out.Values[i] = ec._PageInfo_hasPreviousPage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startCursor":
+			out.Values[i] = ec._PageInfo_startCursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "endCursor":
+			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -2721,6 +3406,12 @@ func (ec *executionContext) _Staff(ctx context.Context, sel ast.SelectionSet, ob
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Staff_chats(ctx, field, obj)
+				})
+		case "chatsConnection":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Staff_chatsConnection(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -3226,6 +3917,42 @@ func (ec *executionContext) marshalNChat2ᚕopfacadeᚋmodelᚐChatᚄ(ctx conte
 	return ret
 }
 
+func (ec *executionContext) marshalNChat2ᚖopfacadeᚋmodelᚐChat(ctx context.Context, sel ast.SelectionSet, v *model.Chat) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Chat!")
+		return graphql.Null
+	}
+	return ec._Chat(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNChatConnection2ᚖopfacadeᚋmodelᚐChatConnection(ctx context.Context, sel ast.SelectionSet, v *model.ChatConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ChatConnection!")
+		return graphql.Null
+	}
+	return ec._ChatConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNChatEdge2opfacadeᚋmodelᚐChatEdge(ctx context.Context, sel ast.SelectionSet, v model.ChatEdge) graphql.Marshaler {
+	return ec._ChatEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNChatEdge2ᚕopfacadeᚋmodelᚐChatEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ChatEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChatEdge2opfacadeᚋmodelᚐChatEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNChatStatus2opfacadeᚋmodelᚐChatStatus(ctx context.Context, v any) (model.ChatStatus, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := unmarshalNChatStatus2opfacadeᚋmodelᚐChatStatus[tmp]
@@ -3326,6 +4053,10 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNPageInfo2opfacadeᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v model.PageInfo) graphql.Marshaler {
+	return ec._PageInfo(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNStaff2ᚖopfacadeᚋmodelᚐStaff(ctx context.Context, sel ast.SelectionSet, v *model.Staff) graphql.Marshaler {
@@ -3561,6 +4292,24 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	_ = sel
 	_ = ctx
 	res := graphql.MarshalBoolean(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalInt(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.SelectionSet, v *int) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalInt(*v)
 	return res
 }
 

@@ -62,3 +62,26 @@ const (
 	// ChatStatusUnknown is a stored status the schema does not know.
 	ChatStatusUnknown ChatStatus = "UNKNOWN"
 )
+
+// ChatConnection is a page of an OP's chats. What the operation does not
+// select is left unread: the page (Edges, Nodes, PageInfo), or the count.
+type ChatConnection struct {
+	Edges      []ChatEdge
+	Nodes      []Chat
+	PageInfo   PageInfo
+	TotalCount int // the whole list's length
+}
+
+// ChatEdge is a chat of a page, with its cursor.
+type ChatEdge struct {
+	Cursor string
+	Node   *Chat // in its connection's Nodes
+}
+
+// PageInfo is where a page stands in its list.
+type PageInfo struct {
+	HasNextPage     bool
+	HasPreviousPage bool
+	StartCursor     *string // nil when the page is empty
+	EndCursor       *string
+}

@@ -8,11 +8,21 @@ import (
 	"opfacade/model"
 )
 
-// Chats lists the OP's chats with the given statuses, each with its user
-// and OP filled in, and the users' grades when withGrades is set: one
-// statement for the chats and their users, one more for all the grades.
-// The GraphQL field asks for grades when the operation selects them; the
-// legacy adapter always does.
+// MaxChats is the most chats Staff.chats lists: the newest MaxChats when
+// an OP has more. An OP serves a few dozen chats at once (the complexity
+// estimate counts 50), so the consoles' list of the chats in service is
+// never cut; it bounds what a long history (closed chats) costs one
+// request, and chatsConnection pages through the rest. It is above the
+// store's IN list (1,024 keys), so a list's users and grades may take a
+// second lookup each, as the legacy path's may.
+const MaxChats = 2000
+
+// Chats lists the OP's chats with the given statuses, every one of them,
+// each with its user and OP filled in, and the users' grades when
+// withGrades is set: one statement for the chats and their users, one
+// more for all the grades. The legacy adapter calls it with grades: the
+// v2 contract lists every chat in service, with no paging, so it has no
+// maximum (the GraphQL list has MaxChats, see chatList).
 //
 // The relations are filled in here, for the whole list at once, rather
 // than by a resolver per chat: gqlgen runs each resolver field in a
@@ -20,12 +30,37 @@ import (
 // meets many objects. What is read primes the request's loaders, so any
 // later lookup of these users, grades or OP costs no statement.
 func (r *Resolver) Chats(ctx context.Context, s *model.Staff, statuses []model.ChatStatus, withGrades bool) ([]model.Chat, error) {
-	chats, users, err := r.Store.ChatsByStaff(ctx, s.ID, chatFilter(statuses))
+	out, _, _, err := r.listChats(ctx, s, chatFilter(statuses), 0, withGrades)
+	return out, err
+}
+
+// chatList answers Staff.chats: Chats, cut at the newest MaxChats.
+func (r *Resolver) chatList(ctx context.Context, s *model.Staff, statuses []model.ChatStatus, withGrades bool) ([]model.Chat, error) {
+	f := chatFilter(statuses)
+	f.Limit = MaxChats
+	out, _, _, err := r.listChats(ctx, s, f, 0, withGrades)
+	return out, err
+}
+
+// listChats lists the OP's chats that f selects as Chats does; with n
+// above 0, the first n of them, reading one more to tell whether more
+// follow. rows are the chats as the store read them.
+func (r *Resolver) listChats(ctx context.Context, s *model.Staff, f domain.ChatFilter, n int, withGrades bool) (out []model.Chat, rows []domain.Chat, more bool, err error) {
+	if n > 0 {
+		f.Limit = n + 1
+	}
+	chats, users, err := r.Store.ChatsByStaff(ctx, s.ID, f)
 	if err != nil {
-		return nil, err
+		return nil, nil, false, err
+	}
+	if f.Limit > 0 && len(chats) > f.Limit { // a Store that ignores Limit (rows held in memory)
+		chats, users = chats[:f.Limit], users[:f.Limit]
+	}
+	if n > 0 && len(chats) > n {
+		chats, users, more = chats[:n], users[:n], true
 	}
 	l := loader.For(ctx)
-	out := make([]model.Chat, len(chats))
+	out = make([]model.Chat, len(chats))
 	byID := make(map[string]*model.User, len(users))
 	ids := make([]string, 0, len(users))
 	for i, c := range chats {
@@ -39,11 +74,11 @@ func (r *Resolver) Chats(ctx context.Context, s *model.Staff, statuses []model.C
 		out[i] = chatModel(c, u, s) // every chat listed is this OP's
 	}
 	if !withGrades || len(ids) == 0 {
-		return out, nil
+		return out, chats, more, nil
 	}
 	grades, err := r.Store.GradesByUserIDs(ctx, ids)
 	if err != nil {
-		return nil, err
+		return nil, nil, false, err
 	}
 	for id, g := range grades {
 		l.Grades.Prime(id, g)
@@ -51,7 +86,7 @@ func (r *Resolver) Chats(ctx context.Context, s *model.Staff, statuses []model.C
 			u.Grade = &g
 		}
 	}
-	return out, nil
+	return out, chats, more, nil
 }
 
 // chatModel is c as the schema shows it, with its user and OP.

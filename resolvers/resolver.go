@@ -12,6 +12,7 @@ import (
 // Store is what the resolvers read.
 type Store interface {
 	ChatsByStaff(ctx context.Context, staffID string, f domain.ChatFilter) ([]domain.Chat, []domain.User, error)
+	CountChatsByStaff(ctx context.Context, staffID string, f domain.ChatFilter) (int, error)
 	StaffByIDs(ctx context.Context, ids []string) (map[string]domain.Staff, error)
 	GradesByUserIDs(ctx context.Context, ids []string) (map[string]domain.Grade, error)
 }

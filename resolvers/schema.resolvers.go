@@ -25,7 +25,12 @@ func (r *queryResolver) Staff(ctx context.Context, id string) (*model.Staff, err
 
 // Chats is the resolver for the chats field.
 func (r *staffResolver) Chats(ctx context.Context, obj *model.Staff, status []model.ChatStatus) ([]model.Chat, error) {
-	return r.Resolver.Chats(ctx, obj, status, graphql.FieldRequested(ctx, "user.grade"))
+	return r.chatList(ctx, obj, status, graphql.FieldRequested(ctx, "user.grade"))
+}
+
+// ChatsConnection is the resolver for the chatsConnection field.
+func (r *staffResolver) ChatsConnection(ctx context.Context, obj *model.Staff, status []model.ChatStatus, first *int, after *string) (*model.ChatConnection, error) {
+	return r.Resolver.ChatsConnection(ctx, obj, status, first, after, pageSelection(ctx))
 }
 
 // Query returns graph.QueryResolver implementation.

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 
@@ -13,16 +15,33 @@ import (
 
 // chatsByStaff reads create_time as text: the SQLite driver would try
 // several layouts on each DATETIME (failing, and allocating an error, on
-// the first ones), where readDateTime tries the one the platform writes.
+// the first ones), where readDateTime tries the one the platform writes;
+// and the text is what a chat's place in the list (domain.ChatKey) holds.
+// %[3]s is empty or chatsAfter (a page after a key), %[4]s empty or
+// "\nLIMIT ?".
 const chatsByStaff = `SELECT c.chat_id, c.user_id, c.staff_id, c.group_id, c.title, c.status, c.address, c.last_message,
  CAST(c.create_time AS CHAR), u.nick_name, u.icon_url
 FROM op_chat c LEFT JOIN app_user u ON u.user_id = c.user_id
-WHERE c.staff_id = ? AND (%[1]s)
-ORDER BY c.create_time DESC, %[2]s ASC`
+WHERE c.staff_id = ? AND (%[1]s)%[3]s
+ORDER BY c.create_time DESC, %[2]s ASC%[4]s`
+
+// chatsAfter starts the list after a key (create_time, chat id): keyset
+// paging, with no OFFSET. Its first condition, redundant with the second,
+// is a range on idx_op_chat_staff's create_time that the optimizer can
+// read; the second breaks ties within a second by the chat id's bytes, as
+// the ORDER BY does. %[1]s is the chat id, %[2]s the key's id, as bytes.
+const chatsAfter = `
+ AND c.create_time <= ? AND (c.create_time < ? OR %[1]s > %[2]s)`
+
+// countChatsByStaff counts an OP's chats by status: an index-only range
+// of idx_op_chat_staff.
+const countChatsByStaff = `SELECT COUNT(*) FROM op_chat c WHERE c.staff_id = ? AND (%s)`
 
 // ChatsByStaff returns the OP's chats that match f, newest first (ties by
 // the bytes of the chat id, on every engine), with the users they name:
-// one per chat, in chat order.
+// one per chat, in chat order. With f.After it starts after that key, with
+// f.Limit it lists at most that many. A key the store did not write (see
+// domain.ChatKey) is EINVALID.
 func (s *Store) ChatsByStaff(ctx context.Context, staffID string, f domain.ChatFilter) ([]domain.Chat, []domain.User, error) {
 	query, args, err := s.chatsQuery(staffID, f)
 	if err != nil || query == "" {
@@ -42,6 +61,7 @@ func (s *Store) ChatsByStaff(ctx context.Context, staffID string, f domain.ChatF
 				return err
 			}
 			c.StaffID = staff.String
+			c.StoredCreateTime = created
 			var err error
 			if c.CreateTime, err = s.readDateTime(created); err != nil {
 				return err
@@ -64,7 +84,71 @@ func (s *Store) chatsQuery(staffID string, f domain.ChatFilter) (string, []any, 
 	if err != nil || cond == "" {
 		return "", nil, err
 	}
-	return fmt.Sprintf(chatsByStaff, cond, s.bytewise("c.chat_id")), append([]any{staffID}, args...), nil
+	args = append([]any{staffID}, args...)
+	var after, limit string
+	if k := f.After; k != nil {
+		if err := s.checkKey(*k); err != nil {
+			return "", nil, err
+		}
+		after = fmt.Sprintf(chatsAfter, s.bytewise("c.chat_id"), s.bytewise("?"))
+		args = append(args, k.CreateTime, k.CreateTime, k.ID)
+	}
+	if f.Limit > 0 {
+		limit = "\nLIMIT ?"
+		args = append(args, f.Limit)
+	}
+	return fmt.Sprintf(chatsByStaff, cond, s.bytewise("c.chat_id"), after, limit), args, nil
+}
+
+// The longest parts of a key the store reads: chat_id is a VARCHAR(40),
+// at most 160 bytes of UTF-8; a DATETIME's text is 26 bytes at most.
+const (
+	MaxKeyID   = 160
+	MaxKeyTime = 64
+)
+
+// checkKey refuses a key the store cannot have written: its create_time
+// must read as a DATETIME, its id be text of a chat id's length.
+func (s *Store) checkKey(k domain.ChatKey) error {
+	bad := k.ID == "" || len(k.ID) > MaxKeyID || len(k.CreateTime) > MaxKeyTime ||
+		!utf8.ValidString(k.ID) || strings.ContainsRune(k.ID, 0)
+	if !bad {
+		var err error
+		if s.engine == "mysql" {
+			// MySQL answers a DATETIME in this layout, and compares the
+			// key's text with the column as the DATETIME it reads as.
+			_, err = time.Parse(time.DateTime, k.CreateTime)
+		} else {
+			_, err = s.readDateTime(k.CreateTime)
+		}
+		bad = err != nil
+	}
+	if bad {
+		return domain.Errorf(domain.EINVALID, "the cursor names no place in a chat list")
+	}
+	return nil
+}
+
+// CountChatsByStaff counts the OP's chats that match f's statuses; f's
+// After and Limit do not narrow the count.
+func (s *Store) CountChatsByStaff(ctx context.Context, staffID string, f domain.ChatFilter) (int, error) {
+	cond, args, err := statusCondition(f)
+	if err != nil || cond == "" {
+		return 0, err
+	}
+	var n int
+	err = s.read(ctx, "count chats by staff", fmt.Sprintf(countChatsByStaff, cond), append([]any{staffID}, args...), func(rows *sqlx.Rows) error {
+		for rows.Next() {
+			if err := rows.Scan(&n); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 // statusCondition builds the WHERE condition on status. Its text depends only on how many

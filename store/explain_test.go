@@ -40,6 +40,16 @@ func TestMySQLPlansUseTheIndexes(t *testing.T) {
 	marks, ids := inList(users)
 	service, serviceArgs, _ := s.chatsQuery(op.StaffID, domain.ChatFilter{Statuses: []string{domain.ChatService}})
 	every, everyArgs, _ := s.chatsQuery(op.StaffID, domain.ChatFilter{Statuses: domain.KnownChatStatuses, Unknown: true})
+	// A page of chatsConnection: the first, and one after a chat's place.
+	chats, _, err := s.ChatsByStaff(ctx, op.StaffID, domain.ChatFilter{Statuses: []string{domain.ChatClosed}, Limit: 10})
+	if err != nil || len(chats) < 2 {
+		t.Fatalf("closed chats of %s: %d, %v", op.StaffID, len(chats), err)
+	}
+	key := chats[len(chats)/2].Key()
+	firstPage, firstPageArgs, _ := s.chatsQuery(op.StaffID, domain.ChatFilter{Statuses: []string{domain.ChatClosed}, Limit: 21})
+	nextPage, nextPageArgs, _ := s.chatsQuery(op.StaffID, domain.ChatFilter{Statuses: []string{domain.ChatClosed}, After: &key, Limit: 21})
+	everyPage, everyPageArgs, _ := s.chatsQuery(op.StaffID, domain.ChatFilter{Statuses: domain.KnownChatStatuses, Unknown: true, After: &key, Limit: 101})
+	countCond, countArgs, _ := statusCondition(domain.ChatFilter{Statuses: []string{domain.ChatService}})
 	tests := []struct {
 		name  string
 		query string
@@ -50,6 +60,10 @@ func TestMySQLPlansUseTheIndexes(t *testing.T) {
 		{"client", clientByID, []any{gen.ClientID}, map[string]string{"api_client": "PRIMARY"}},
 		{"an OP's chats in service", service, serviceArgs, map[string]string{"c": "idx_op_chat_staff", "u": "PRIMARY"}},
 		{"an OP's chats of every status", every, everyArgs, map[string]string{"c": "idx_op_chat_staff", "u": "PRIMARY"}},
+		{"a first page of an OP's chats", firstPage, firstPageArgs, map[string]string{"c": "idx_op_chat_staff", "u": "PRIMARY"}},
+		{"a page after a chat", nextPage, nextPageArgs, map[string]string{"c": "idx_op_chat_staff", "u": "PRIMARY"}},
+		{"a page of every status after a chat", everyPage, everyPageArgs, map[string]string{"c": "idx_op_chat_staff", "u": "PRIMARY"}},
+		{"an OP's chats counted", fmt.Sprintf(countChatsByStaff, countCond), append([]any{op.StaffID}, countArgs...), map[string]string{"c": "idx_op_chat_staff"}},
 		{"grades", fmt.Sprintf(gradesByUserIDs, marks), append(append(append([]any{}, ids...), ids...), ids...),
 			map[string]string{"op_chat": "idx_op_chat_user", "user_order": "idx_user_order_user", "service_order": "idx_service_order_user"}},
 		{"users", fmt.Sprintf(usersByIDs, marks), ids, map[string]string{"app_user": "PRIMARY"}},

@@ -46,6 +46,13 @@ func TestCommand(t *testing.T) {
 		res = runCommand(t, bin, t.TempDir(), []string{"FACADE_REQUEST_TIMEOUT=5"})
 		res.want(t, 2, `opfacade: FACADE_REQUEST_TIMEOUT="5" (-request-timeout): want a duration such as 5s, 1500ms or 2m`)
 	})
+	t.Run("-trusted-only needs a manifest; a manifest that is not a file is refused", func(t *testing.T) {
+		t.Parallel()
+		res := runCommand(t, bin, t.TempDir(), nil, "-trusted-only")
+		res.want(t, 2, "-trusted-only runs only the operations of -trusted-documents, and none is given")
+		res = runCommand(t, bin, t.TempDir(), nil, "-trusted-documents", "nosuch.json")
+		res.want(t, 2, `invalid value "nosuch.json" for flag -trusted-documents: want the path of a file that exists`)
+	})
 	t.Run("a DSN that does not read is refused, showing the accepted forms", func(t *testing.T) {
 		t.Parallel()
 		res := runCommand(t, bin, t.TempDir(), nil, "-db", "mysql://root:s3cret@tcp(127.0.0.1:3306/test")

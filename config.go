@@ -98,6 +98,15 @@ func (c config) check(set map[string]bool) error {
 	return nil
 }
 
+// checkServing refuses combinations that only serving needs to check:
+// parsing takes each variable alone.
+func (c config) checkServing() error {
+	if c.TrustedOnly && c.TrustedDocuments == "" {
+		return usageError{errors.New("-trusted-only runs only the operations of -trusted-documents, and none is given: name a manifest, e.g. -trusted-documents documents/manifest.json")}
+	}
+	return nil
+}
+
 // serverFlags defines the command's flags over c, setting their
 // defaults; -tz sets zone. c.HostName keeps the default it has.
 func serverFlags(c *config, zone *string) *flag.FlagSet {
@@ -132,8 +141,11 @@ func serverFlags(c *config, zone *string) *flag.FlagSet {
 	def(number(&c.RateLimit.Burst, 1), "rate-burst", "how many `requests` a token may send at once")
 	def(rate(&c.RateLimit.ClientPerSecond), "rate-client-limit", "each legacy API client's fair share (an app: all its consoles together), in `requests` a second sustained, or off")
 	def(number(&c.RateLimit.ClientBurst, 1), "rate-client-burst", "how many `requests` a legacy client may send at once")
+	def(originsValue{&c.CORSOrigins}, "cors-origins", "comma-separated `origins`, scheme://host[:port] such as http://localhost:3000, whose web apps may call the GraphQL endpoint from a browser (CORS); none by default")
+	def(text(&c.TrustedDocuments, checkFile), "trusted-documents", "a persisted query manifest `file` (Apollo's apollo-persisted-query-manifest JSON, e.g. documents/manifest.json): its operations run by id (extensions.persistedQuery.sha256Hash or documentId)")
+	def(boolValue{&c.TrustedOnly}, "trusted-only", "run only the operations of -trusted-documents: any other, introspection included, is refused with OPERATION_NOT_TRUSTED (HTTP 400)")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "opfacade: a GraphQL API, and the legacy v2 REST path, over the OP platform's database.\n\nUsage: opfacade [flags]\n       opfacade init-db -db <database> [-data demo|fixture|none]   (see opfacade init-db -help)\n\n")
+		fmt.Fprintf(fs.Output(), "opfacade: a GraphQL API, and the legacy v2 REST path, over the OP platform's database.\n\nUsage: opfacade [flags]\n       opfacade init-db -db <database> [-data demo|fixture|none]   (see opfacade init-db -help)\n       opfacade schema > schema.graphql   (print the GraphQL schema)\n\n")
 		fs.PrintDefaults()
 	}
 	return fs
@@ -286,6 +298,36 @@ func checkPrintable(v string) error {
 	if strings.IndexFunc(v, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
 		return errors.New("want printable text, without control characters")
 	}
+	return nil
+}
+
+// checkFile accepts the path of a file that exists (or nothing).
+func checkFile(v string) error {
+	if v == "" {
+		return nil
+	}
+	if st, err := os.Stat(v); err != nil || st.IsDir() {
+		return errors.New("want the path of a file that exists")
+	}
+	return nil
+}
+
+// originsValue is a list of origins, read by api.ParseOrigins.
+type originsValue struct{ p *[]string }
+
+func (v originsValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return strings.Join(*v.p, ",")
+}
+
+func (v originsValue) Set(s string) error {
+	o, err := api.ParseOrigins(s)
+	if err != nil {
+		return err
+	}
+	*v.p = o
 	return nil
 }
 

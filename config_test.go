@@ -89,6 +89,9 @@ func TestConfigFromEnvironment(t *testing.T) {
 			}
 		}},
 		{"FACADE_RATE_CLIENT_BURST", "rate-client-burst", "200", "300", "lots", func(c *config, v string) { c.RateLimit.ClientBurst = atoi(v) }},
+		{"FACADE_CORS_ORIGINS", "cors-origins", "http://localhost:3000", "https://console.example.com,http://localhost:3000", "http://localhost:3000/", func(c *config, v string) { c.CORSOrigins = strings.Split(v, ",") }},
+		{"FACADE_TRUSTED_DOCUMENTS", "trusted-documents", "documents/manifest.json", "documents/MyChats.graphql", "documents/none.json", func(c *config, v string) { c.TrustedDocuments = v }},
+		{"FACADE_TRUSTED_ONLY", "trusted-only", "true", "false", "only", func(c *config, v string) { c.TrustedOnly = v == "true" }},
 	}
 
 	// Every variable the flags' help names is in the table.

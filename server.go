@@ -55,11 +55,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, environ
 	if len(args) > 0 && args[0] == "init-db" {
 		return initDB(ctx, args[1:], getenv, environ, stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "schema" {
+		return schemaCommand(args[1:], stdout, stderr)
+	}
 	cfg, err := parseConfig(args, getenv, environ(), stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
 	if err != nil {
+		return err
+	}
+	if err := cfg.checkServing(); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))

@@ -11,9 +11,9 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"opfacade/documents"
 	"opfacade/ratelimit"
 )
 
@@ -29,32 +29,51 @@ type Options struct {
 	// (the request's loaders, say), inside the guards and under the
 	// deadline; nil leaves the context as it is.
 	Prepare func(context.Context) context.Context
+	// CORSOrigins may call the endpoint from a browser (see ParseOrigins).
+	CORSOrigins []string
+	// TrustedDocuments are operations served by id (their sha256, sent
+	// as extensions.persistedQuery.sha256Hash or documentId); nil for
+	// none.
+	TrustedDocuments *documents.Manifest
+	// TrustedOnly runs the trusted documents only: any other operation is
+	// OPERATION_NOT_TRUSTED, and no automatic persisted query is kept.
+	TrustedOnly bool
 }
 
-// New returns the GraphQL endpoint: POST with a JSON body (answered by
-// postJSON when the client takes plain JSON), and GET for queries only.
-// Requests carry the caller's bearer token, checked once per operation
-// against tokens, and are bounded by opt.Limits.
+// New returns the GraphQL endpoint: POST with a JSON body (postJSON), and
+// GET for queries only (getQuery), answered as GraphQL over HTTP asks for
+// application/json and application/graphql-response+json. Requests carry
+// the caller's bearer token, checked once per operation against tokens,
+// and are bounded by opt.Limits. An operation may be named by its hash
+// (automatic persisted queries, trusted documents; see persistedQueries).
 func New(es graphql.ExecutableSchema, tokens TokenChecker, opt Options, log *slog.Logger) http.Handler {
 	limits := opt.Limits.WithDefaults()
-	return protect(newServer(es, tokens, opt.Introspection, limits, log), limits, opt.RateLimit, opt.Prepare, log)
+	checkTrusted(es.Schema(), opt.TrustedDocuments, log)
+	return protect(buildServer(es, tokens, opt, limits, log), limits, opt.RateLimit, opt.CORSOrigins, opt.Prepare, log)
 }
 
-// newServer is the GraphQL handler, without the HTTP-level guards.
+// newServer is the GraphQL handler, without the HTTP-level guards, with
+// automatic persisted queries and no trusted documents.
 func newServer(es graphql.ExecutableSchema, tokens TokenChecker, introspection bool, limits Limits, log *slog.Logger) *handler.Server {
+	return buildServer(es, tokens, Options{Introspection: introspection}, limits, log)
+}
+
+// buildServer is the GraphQL handler of opt, without the HTTP-level
+// guards.
+func buildServer(es graphql.ExecutableSchema, tokens TokenChecker, opt Options, limits Limits, log *slog.Logger) *handler.Server {
 	srv := handler.New(es)
 	present := presentLimits(presenter(log))
-	cancelled := unavailableMessage(limits)
-	for _, t := range []graphql.Transport{postJSON{}, transport.POST{}, transport.GET{}} {
-		srv.AddTransport(untilDone{Transport: t, present: present, message: cancelled})
-	}
+	ops := operations{present: present, unavailable: unavailableMessage(limits), maxTokens: limits.MaxTokens}
+	srv.AddTransport(postJSON{ops})
+	srv.AddTransport(getQuery{ops})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetErrorPresenter(present)
 	srv.SetRecoverFunc(recoverer(log))
-	if introspection {
+	srv.Use(newPersistedQueries(opt.TrustedDocuments, opt.TrustedOnly, log))
+	if opt.Introspection {
 		srv.Use(extension.Introspection{})
 	}
-	useLimits(srv, limits, introspection)
+	useLimits(srv, limits, opt.Introspection)
 	srv.Use(requireCaller{tokens: tokens, present: present})
 	return srv
 }

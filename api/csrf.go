@@ -6,8 +6,9 @@ import (
 )
 
 // preflightHeaders are headers a browser cannot send cross-origin without
-// a CORS preflight, which this server never grants; a request carrying
-// one of them, non-empty, was not forged by another site.
+// a CORS preflight, which this server grants only to the origins it is
+// configured with (allowCORS); a request carrying one of them, non-empty,
+// was not forged by another site.
 var preflightHeaders = []string{"X-Apollo-Operation-Name", "Apollo-Require-Preflight", "X-Requested-With"}
 
 // simpleContentTypes are the media types a browser sends cross-origin
@@ -23,6 +24,10 @@ var simpleContentTypes = map[string]bool{
 // only when its Content-Type is not one a form can send (POST must be
 // application/json) or when it carries one of preflightHeaders. A GET
 // from a console therefore sends e.g. Apollo-Require-Preflight: true.
+//
+// It holds for every origin, those CORS allows included: CORS decides
+// which pages may send preflighted requests and read the answers, and a
+// request sent without a preflight, from anywhere, runs nothing.
 func preventCSRF(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if simpleRequest(r) && !hasPreflightHeader(r) {

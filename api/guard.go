@@ -19,13 +19,14 @@ import (
 )
 
 // protect puts the HTTP-level guards in front of the GraphQL handler, in
-// the order they are cheapest to check: panics are answered, methods no
-// transport serves and forged requests refused, then bodies that are not
-// JSON; a token over its share is refused (limitRate); the body is read
-// whole and bounded, and decoded once (a batch refused); then the request
-// gets its context (prepare) and the work runs under the request
-// deadline.
-func protect(next http.Handler, l Limits, rl *ratelimit.Limiter, prepare func(context.Context) context.Context, log *slog.Logger) http.Handler {
+// the order they are cheapest to check: panics are answered, CORS
+// preflights answered and the answers to the origins in origins made
+// readable (allowCORS), methods no transport serves and forged requests
+// refused, then bodies that are not JSON; a token over its share is
+// refused (limitRate); the body is read whole and bounded, and decoded
+// once (a batch refused); then the request gets its context (prepare) and
+// the work runs under the request deadline.
+func protect(next http.Handler, l Limits, rl *ratelimit.Limiter, origins []string, prepare func(context.Context) context.Context, log *slog.Logger) http.Handler {
 	if prepare != nil {
 		next = withContext(prepare, next)
 	}
@@ -36,6 +37,7 @@ func protect(next http.Handler, l Limits, rl *ratelimit.Limiter, prepare func(co
 	next = requireJSON(next)
 	next = preventCSRF(next)
 	next = allowMethods(next)
+	next = allowCORS(newOriginSet(origins, log), next)
 	return httpguard.Recover(log, internalError, next)
 }
 

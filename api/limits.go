@@ -88,14 +88,6 @@ const (
 	CodeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
 )
 
-func init() {
-	// Refusals before execution answer 422, like gqlgen's parse and
-	// validation errors.
-	for _, c := range []string{CodeComplexityLimit, CodeDepthLimit, CodeTooManyFields, CodeTokenLimit} {
-		errcode.RegisterErrorType(c, errcode.KindProtocol)
-	}
-}
-
 // useLimits puts the document limits on srv. Depth and field counts run
 // before the complexity calculation, which walks every spread of every
 // fragment: a document that passes them is small enough to walk.

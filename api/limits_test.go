@@ -68,13 +68,13 @@ func TestGraphQLDocumentLimits(t *testing.T) {
 		status   int
 		wantCode string
 	}{
-		{"nesting past the depth limit", apptest.NestedQuery(5), 422, api.CodeDepthLimit},
-		{"a chat list inside a chat list", `{ me { chats { staff { chats { id } } } } }`, 422, api.CodeComplexityLimit},
-		{"many aliases of one field", aliases(501), 422, api.CodeTooManyFields},
+		{"nesting past the depth limit", apptest.NestedQuery(5), 200, api.CodeDepthLimit},
+		{"a chat list inside a chat list", `{ me { chats { staff { chats { id } } } } }`, 200, api.CodeComplexityLimit},
+		{"many aliases of one field", aliases(501), 200, api.CodeTooManyFields},
 		{"aliases up to the limit", aliases(500), 200, ""},
-		{"a fragment bomb", bomb.String(), 422, api.CodeTooManyFields},
-		{"a document over the token limit", "{ me { " + strings.Repeat("id ", 4000) + "} }", 422, api.CodeTokenLimit},
-		{"an introspection bomb", `{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }`, 422, "GRAPHQL_VALIDATION_FAILED"},
+		{"a fragment bomb", bomb.String(), 200, api.CodeTooManyFields},
+		{"a document over the token limit", "{ me { " + strings.Repeat("id ", 4000) + "} }", 200, api.CodeTokenLimit},
+		{"an introspection bomb", `{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }`, 200, "GRAPHQL_VALIDATION_FAILED"},
 		{"the consoles' query, twice", apptest.MeChatsQuery[len("query MyChats "):len(apptest.MeChatsQuery)-1] + ` admin: staff(id: "` + apptest.StaffLi + `") { id name role isOnline chats { id groupId title status storedStatus address message createTime user { id nickName icon grade { chatCount orderCount serviceCount } } staff { id name } } } }`, 200, ""},
 	}
 	for _, tt := range tests {
@@ -116,7 +116,7 @@ func TestGraphQLIntrospectionFits(t *testing.T) {
 	} {
 		tight := apptest.NewServer(t, apptest.Config(t, db, l.tighten))
 		status, res, raw := postQuery(t, tight, "", string(q))
-		wantOneError(t, status, res, raw, 422, l.code)
+		wantOneError(t, status, res, raw, 200, l.code)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"opfacade/api"
+	"opfacade/documents"
 	"opfacade/legacy"
 	"opfacade/loader"
 	"opfacade/resolvers"
@@ -47,6 +48,20 @@ type Config struct {
 	// PlaygroundHeaders prefill the playground's headers editor (the demo
 	// token, on demo data).
 	PlaygroundHeaders string
+	// PlaygroundQuery is the query the playground opens on in a browser
+	// that has none saved; DefaultPlaygroundQuery when empty.
+	PlaygroundQuery string
+	// CORSOrigins may call the GraphQL endpoint from a browser: exact
+	// origins, scheme://host[:port], as api.ParseOrigins reads them; none
+	// when empty.
+	CORSOrigins []string
+	// TrustedDocuments is the path of a persisted query manifest
+	// (documents.Manifest, Apollo's format): its operations are served by
+	// id. None when empty.
+	TrustedDocuments string
+	// TrustedOnly runs only the operations of TrustedDocuments, which it
+	// needs: any other is refused with OPERATION_NOT_TRUSTED.
+	TrustedOnly bool
 	// Now is the clock for token expiry and the legacy foot; time.Now
 	// when nil.
 	Now func() time.Time
@@ -60,6 +75,11 @@ const DefaultIcon = "http://7xkq6j.com1.z0.glb.clouddn.com/defaultUserIcon.png?a
 // ServicePhone is the old deployment's service phone, shown in the
 // legacy foot.
 const ServicePhone = "400800400"
+
+// DefaultPlaygroundQuery is the consoles' main query, which the
+// playground opens on: the caller and their chats, with every field of
+// the chats, their users and the users' grades.
+var DefaultPlaygroundQuery = documents.MyChats
 
 // PlatformZone is the platform's time zone: its DATETIMEs are wall-clock
 // times in it.
@@ -87,6 +107,9 @@ type App struct {
 // Open opens the database cfg names and builds the facade over it.
 func Open(ctx context.Context, cfg Config) (*App, error) {
 	cfg = cfg.withDefaults()
+	if _, err := cfg.trustedDocuments(); err != nil {
+		return nil, err
+	}
 	sopt := cfg.Store
 	sopt.Zone, sopt.Now, sopt.Log = cfg.Zone, cfg.Now, cfg.Log
 	st, err := store.Open(ctx, cfg.DB, sopt)
@@ -115,6 +138,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ServicePhone == "" {
 		c.ServicePhone = ServicePhone
+	}
+	if c.PlaygroundQuery == "" {
+		c.PlaygroundQuery = DefaultPlaygroundQuery
 	}
 	c.Limits = c.Limits.WithDefaults()
 	return c

@@ -30,7 +30,8 @@ func Handler(b Backend, cfg Config) http.Handler {
 
 	rl := newLimiters(cfg.RateLimit)
 	mux := http.NewServeMux()
-	mux.Handle("/query", api.New(es, b, api.Options{Introspection: cfg.Introspection, Limits: cfg.Limits, RateLimit: rl.graphQL, Prepare: prepare}, log))
+	mux.Handle("/query", api.New(es, b, api.Options{Introspection: cfg.Introspection, Limits: cfg.Limits, RateLimit: rl.graphQL, Prepare: prepare, CORSOrigins: cfg.CORSOrigins,
+		TrustedDocuments: cfg.mustTrustedDocuments(), TrustedOnly: cfg.TrustedOnly}, log))
 	// Every method reaches the legacy handler: the contract answers a
 	// wrong one with its own envelope.
 	mux.Handle("/op/v2/receives", legacy.New(legacy.Config{
@@ -57,9 +58,13 @@ func Handler(b Backend, cfg Config) http.Handler {
 		Title:          "OP facade — GraphQL playground",
 		Endpoint:       "/query",
 		DefaultHeaders: cfg.PlaygroundHeaders,
+		DefaultQuery:   cfg.PlaygroundQuery,
 	})
 	other.Handle("GET /{$}", pg)
 	other.Handle("GET /playground/", pg)
+	if cfg.Introspection {
+		other.Handle("GET /schema.graphql", schemaFile(es.Schema())) // 404 without: the schema is not to be read
+	}
 	other.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
 	other.HandleFunc("GET /readyz", ready(b))
 	mux.Handle("/", httpguard.Recover(log, func(w http.ResponseWriter, r *http.Request) {

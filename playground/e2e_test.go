@@ -3,6 +3,7 @@ package playground_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -25,6 +26,8 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"opfacade/app"
 )
 
 // The demo data of the facade includes the rows of the legacy example
@@ -35,6 +38,8 @@ const (
 	demoQuery  = `{ me { name chats { id user { nickName } } } }`
 	wantNick   = "阿洋"
 	wantChatID = "u0001d68d5da979194a4b831097de49db3dd2"
+	// otherStaffID is the OP 小王 of the fixture, whom 小李 may not look at.
+	otherStaffID = "u0001b7e2d4c6a8f04e1b9c3d5f7a9b1c3e50"
 )
 
 // findChrome returns the Chromium binary to drive, or "" when there is none.
@@ -60,7 +65,8 @@ func findChrome() string {
 
 // TestPlaygroundInBrowser builds the facade server, starts it on a fresh
 // demo database and drives the playground at / in headless Chromium: the
-// headers editor is prefilled with the demo token, an error of the server is
+// headers editor is prefilled with the demo token, the query editor opens on
+// the consoles' query, which runs as it stands, an error of the server is
 // shown, a query runs and shows the demo data, the docs explorer opens, the
 // page breaks no rule of its Content-Security-Policy, and no request leaves
 // the machine.
@@ -167,6 +173,22 @@ document.addEventListener('securitypolicyviolation', e =>
 		`(`+text+`)('.graphiql-editor-tool').includes('"Authorization": "Bearer `+demoToken+`"')`,
 		`(`+text+`)('.graphiql-editors')`)
 
+	// The query editor opens on the consoles' query (app.DefaultPlaygroundQuery),
+	// compared with its whitespace collapsed, and it runs as it stands with
+	// the prefilled token. The editor renders only the lines in view, so
+	// what it shows must be the query's beginning, its first lines at least.
+	wantQuery, _ := json.Marshal(strings.Join(strings.Fields(app.DefaultPlaygroundQuery), " "))
+	waitFor("the query editor opens on the consoles' query", 20*time.Second,
+		`(() => { const shown = (`+text+`)('.graphiql-query-editor .view-lines').split(/\s+/).join(' ').trim();
+			return shown.length >= 40 && `+string(wantQuery)+`.startsWith(shown); })()`,
+		`(`+text+`)('.graphiql-query-editor .view-lines')`)
+	step("running the consoles' query", 10*time.Second,
+		chromedp.Click(chromedp.CSS(".graphiql-execute-button")),
+	)
+	waitFor("the result shows the demo OP's chats", 20*time.Second,
+		`(()=>{ const r = (`+text+`)('.result-window'); return r.includes('`+wantNick+`') && r.includes('`+wantChatID+`') && !r.includes('"errors"'); })()`,
+		`(`+text+`)('.result-window')`)
+
 	// runQuery replaces the text of the query editor with q and runs it. The
 	// editor closes brackets as they are typed; the closing brackets it adds
 	// end up after the cursor, so it deletes everything from there to the
@@ -186,15 +208,25 @@ document.addEventListener('securitypolicyviolation', e =>
 		waitFor("the query editor holds "+q, 10*time.Second,
 			`(`+text+`)('.graphiql-query-editor .view-lines').trim() === '`+q+`'`,
 			`(`+text+`)('.graphiql-query-editor .view-lines')`)
+		// GraphiQL reads the operation's name from the editor 100 ms after
+		// a change, and names the tab after it: until the tab says the
+		// query is anonymous, a run would send the name of the query
+		// before (the consoles' MyChats).
+		waitFor("GraphiQL has read "+q, 10*time.Second,
+			`(`+text+`)('.graphiql-tab-active .graphiql-tab-button').trim() === '<untitled>'`,
+			`(`+text+`)('.graphiql-tabs')`)
 		step("running "+q, 10*time.Second,
 			chromedp.Click(chromedp.CSS(".graphiql-execute-button")),
 		)
 	}
 
-	// An error of the server is shown in the result panel.
-	runQuery(`{ fieldThatDoesNotExist }`)
+	// An error of the server is shown in the result panel: the demo OP may
+	// not look at another OP. The query is valid, so that the editor marks
+	// nothing: Monaco draws its error squiggle with a data: image, which the
+	// page's Content-Security-Policy blocks.
+	runQuery(`{ staff(id: "` + otherStaffID + `") { name } }`)
 	waitFor("the result shows the error", 20*time.Second,
-		`(()=>{ const r = (`+text+`)('.result-window'); return r.includes('"errors"') && r.includes('"message"'); })()`,
+		`(()=>{ const r = (`+text+`)('.result-window'); return r.includes('"errors"') && r.includes('"FORBIDDEN"'); })()`,
 		`(`+text+`)('.result-window')`)
 
 	runQuery(demoQuery)

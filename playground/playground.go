@@ -21,12 +21,13 @@
 //
 // # Configuration and security
 //
-// The page has no inline script: it hands Endpoint and DefaultHeaders to the
-// bundle in data- attributes of the element the bundle renders into, and it
-// is served with a strict Content-Security-Policy (scripts, workers, fonts,
-// images and fetches from the page's own origin only). Styles also allow
-// 'unsafe-inline' because the Monaco editor inside GraphiQL inserts <style>
-// elements at run time for its theme and its decorations.
+// The page has no inline script: it hands Endpoint, DefaultHeaders and
+// DefaultQuery to the bundle in data- attributes of the element the bundle
+// renders into, and it is served with a strict Content-Security-Policy
+// (scripts, workers, fonts, images and fetches from the page's own origin
+// only). Styles also allow 'unsafe-inline' because the Monaco editor inside
+// GraphiQL inserts <style> elements at run time for its theme and its
+// decorations.
 //
 // # Caching
 //
@@ -84,6 +85,10 @@ type Config struct {
 	Title          string // page title, e.g. "OP facade — GraphQL playground"
 	Endpoint       string // GraphQL endpoint path, e.g. "/query"
 	DefaultHeaders string // JSON object prefilled in GraphiQL's headers editor, e.g. {"Authorization":"Bearer o0001..."}; empty for none
+	// DefaultQuery is the operation GraphiQL opens on when the browser has
+	// none saved from an earlier visit (GraphiQL's defaultQuery); empty for
+	// GraphiQL's welcome comment.
+	DefaultQuery string
 }
 
 // Handler returns the handler for the playground page and its assets; see
@@ -95,6 +100,7 @@ func Handler(cfg Config) http.Handler {
 		title:    cfg.Title,
 		endpoint: cfg.Endpoint,
 		headers:  prettyJSON(cfg.DefaultHeaders),
+		query:    cfg.DefaultQuery,
 	}
 	if h.title == "" {
 		h.title = "GraphQL playground"
@@ -124,6 +130,7 @@ type handler struct {
 	title    string
 	endpoint string
 	headers  string
+	query    string
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -158,14 +165,14 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 <script type="module" src="{{.Assets}}main.js?v={{.Version}}"></script>
 </head>
 <body>
-<div id="graphiql" data-endpoint="{{.Endpoint}}" data-default-headers="{{.DefaultHeaders}}"><div class="playground-loading">Loading the GraphQL playground…</div></div>
+<div id="graphiql" data-endpoint="{{.Endpoint}}" data-default-headers="{{.DefaultHeaders}}" data-default-query="{{.DefaultQuery}}"><div class="playground-loading">Loading the GraphQL playground…</div></div>
 <noscript>The GraphQL playground needs JavaScript.</noscript>
 </body>
 </html>
 `))
 
 type pageData struct {
-	Title, Assets, Version, Endpoint, DefaultHeaders string
+	Title, Assets, Version, Endpoint, DefaultHeaders, DefaultQuery string
 }
 
 // relativeAssets returns the URL of AssetsPath relative to a page at the
@@ -191,6 +198,7 @@ func (h *handler) servePage(w http.ResponseWriter, r *http.Request) {
 		Version:        h.bundle.version,
 		Endpoint:       h.endpoint,
 		DefaultHeaders: h.headers,
+		DefaultQuery:   h.query,
 	})
 	if err != nil {
 		http.Error(w, "rendering the playground page failed", http.StatusInternalServerError)

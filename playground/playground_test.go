@@ -19,6 +19,7 @@ var testConfig = Config{
 	Title:          "OP facade — GraphQL playground",
 	Endpoint:       "/query",
 	DefaultHeaders: `{"Authorization":"Bearer o0001403351be22c648efa24c20e842fd7351"}`,
+	DefaultQuery:   "query MyChats {\n  me { name }\n}",
 }
 
 // newServer mounts the handler as the facade does.
@@ -197,6 +198,9 @@ func TestDataAttributes(t *testing.T) {
 	if headers["Authorization"] != "Bearer o0001403351be22c648efa24c20e842fd7351" {
 		t.Errorf("data-default-headers = %q", got)
 	}
+	if got, _ := attr(root, "data-default-query"); got != testConfig.DefaultQuery {
+		t.Errorf("data-default-query = %q, want %q", got, testConfig.DefaultQuery)
+	}
 
 	// Without DefaultHeaders the attribute is empty (no headers editor
 	// prefilled).
@@ -206,6 +210,9 @@ func TestDataAttributes(t *testing.T) {
 	if got, _ := attr(root, "data-default-headers"); got != "" {
 		t.Errorf("data-default-headers = %q without DefaultHeaders", got)
 	}
+	if got, _ := attr(root, "data-default-query"); got != "" {
+		t.Errorf("data-default-query = %q without DefaultQuery (GraphiQL's welcome comment)", got)
+	}
 	if got, _ := attr(root, "data-endpoint"); got != "/graphql" {
 		t.Errorf("data-endpoint = %q, want /graphql", got)
 	}
@@ -214,9 +221,9 @@ func TestDataAttributes(t *testing.T) {
 func TestConfigIsEscaped(t *testing.T) {
 	const evil = `"</script><b>`
 	for _, cfg := range []Config{
-		{Title: evil, Endpoint: evil, DefaultHeaders: evil},
+		{Title: evil, Endpoint: evil, DefaultHeaders: evil, DefaultQuery: evil},
 		{Title: "t", Endpoint: "/query", DefaultHeaders: `{"X-Evil":"` + `\"</script><b>` + `"}`},
-		{Title: `</title><script src="/x.js"></script>`, Endpoint: `/q' onload='x`, DefaultHeaders: `'><img src=x onerror=alert(1)>`},
+		{Title: `</title><script src="/x.js"></script>`, Endpoint: `/q' onload='x`, DefaultHeaders: `'><img src=x onerror=alert(1)>`, DefaultQuery: "{ me }\n'><img src=x onerror=alert(1)>"},
 	} {
 		srv := newServer(t, cfg)
 		_, body := get(t, srv.URL+"/")
@@ -239,6 +246,9 @@ func TestConfigIsEscaped(t *testing.T) {
 		root := byID(t, doc, "graphiql")
 		if got, _ := attr(root, "data-endpoint"); got != cfg.Endpoint {
 			t.Errorf("data-endpoint = %q, want %q", got, cfg.Endpoint)
+		}
+		if got, _ := attr(root, "data-default-query"); got != cfg.DefaultQuery {
+			t.Errorf("data-default-query = %q, want %q", got, cfg.DefaultQuery)
 		}
 		got, _ := attr(root, "data-default-headers")
 		if json.Valid([]byte(cfg.DefaultHeaders)) {

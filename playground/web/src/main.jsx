@@ -26,6 +26,9 @@ function main() {
 
   const endpoint = root.dataset.endpoint || '/query';
   const defaultHeaders = root.dataset.defaultHeaders || '';
+  // The operation the editor opens on when this browser has none saved;
+  // GraphiQL's welcome comment when the server gives none.
+  const defaultQuery = root.dataset.defaultQuery || undefined;
   const fetcher = createGraphiQLFetcher({
     url: new URL(endpoint, document.baseURI).href,
   });
@@ -35,6 +38,7 @@ function main() {
     <GraphiQL
       fetcher={fetcher}
       defaultHeaders={defaultHeaders || undefined}
+      defaultQuery={defaultQuery}
       defaultEditorToolsVisibility={defaultHeaders ? 'headers' : undefined}
     />,
   );

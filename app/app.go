@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"opfacade/api"
 	"opfacade/documents"
 	"opfacade/legacy"
@@ -67,6 +69,9 @@ type Config struct {
 	Now func() time.Time
 	// Log receives what the server logs; nil discards it.
 	Log *slog.Logger
+	// Metrics registers the facade's Prometheus metrics; nil keeps them
+	// in a registry of their own that nothing serves.
+	Metrics prometheus.Registerer
 }
 
 // DefaultIcon is the old deployment's icon for users who have none.
@@ -132,6 +137,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
+	}
+	if c.Metrics == nil {
+		c.Metrics = prometheus.NewRegistry()
 	}
 	if c.DefaultIcon == "" {
 		c.DefaultIcon = DefaultIcon

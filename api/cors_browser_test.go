@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -76,15 +74,7 @@ func (l *tokenLog) count(token string) int {
 // operation never runs; a form-like request, which a browser sends
 // without a preflight, runs nothing from either (CSRF prevention).
 func TestCORSInBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("skipping the browser test in -short mode")
-	}
-	chrome := findChrome()
-	if chrome == "" {
-		t.Skip("skipping the browser test: no Chromium found " +
-			"(looked at $CHROME_BIN, /usr/bin/chromium, and chromium and google-chrome on PATH); " +
-			"scripts/ci-playground.sh installs it")
-	}
+	chrome := apptest.Chromium(t)
 
 	page := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -101,7 +91,7 @@ func TestCORSInBrowser(t *testing.T) {
 	})
 	srv := apptest.NewServerOver(t, cfg, func(st *store.Store) app.Backend { tokens.Store = st; return tokens })
 
-	ctx := newBrowser(t, chrome)
+	ctx := apptest.Browser(t, chrome)
 	var mu sync.Mutex
 	var corsErrors []string
 	err := chromedp.Listen(ctx, func(ev any) {
@@ -193,68 +183,4 @@ func TestCORSInBrowser(t *testing.T) {
 		}
 		t.Logf("the page saw %s; the browser reported %q", r.Error, errs)
 	})
-}
-
-// findChrome returns the Chromium binary to drive, or "" when there is
-// none; as the playground's browser test finds it.
-func findChrome() string {
-	if p := os.Getenv("CHROME_BIN"); p != "" {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		if p, err := exec.LookPath(p); err == nil {
-			return p
-		}
-	}
-	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
-		return "/usr/bin/chromium"
-	}
-	for _, name := range []string{"chromium", "google-chrome", "chromium-browser", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
-// newBrowser starts headless Chromium with a fresh profile that resolves
-// no name but localhost; it is closed when the test ends.
-func newBrowser(t *testing.T, chrome string) context.Context {
-	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chrome),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-default-apps", true),
-		chromedp.Flag("disable-breakpad", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-features", "Translate,OptimizationHints,MediaRouter"),
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1"),
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() {
-		cancelCtx()
-		cancelAlloc()
-	})
-	started := make(chan error, 1)
-	go func() { started <- chromedp.Do(ctx) }()
-	select {
-	case err := <-started:
-		if err != nil {
-			t.Fatalf("starting Chromium (%s): %v", chrome, err)
-		}
-	case <-time.After(60 * time.Second):
-		t.Fatalf("Chromium (%s) did not start within 60s", chrome)
-	}
-	return ctx
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"opfacade/app"
+	"opfacade/app/apptest"
 )
 
 // The demo data of the facade includes the rows of the legacy example
@@ -42,27 +43,6 @@ const (
 	otherStaffID = "u0001b7e2d4c6a8f04e1b9c3d5f7a9b1c3e50"
 )
 
-// findChrome returns the Chromium binary to drive, or "" when there is none.
-func findChrome() string {
-	if p := os.Getenv("CHROME_BIN"); p != "" {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		if p, err := exec.LookPath(p); err == nil {
-			return p
-		}
-	}
-	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
-		return "/usr/bin/chromium"
-	}
-	for _, name := range []string{"chromium", "google-chrome", "chromium-browser", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
 // TestPlaygroundInBrowser builds the facade server, starts it on a fresh
 // demo database and drives the playground at / in headless Chromium: the
 // headers editor is prefilled with the demo token, the query editor opens on
@@ -71,21 +51,13 @@ func findChrome() string {
 // page breaks no rule of its Content-Security-Policy, and no request leaves
 // the machine.
 func TestPlaygroundInBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("skipping the browser test in -short mode")
-	}
-	chrome := findChrome()
-	if chrome == "" {
-		t.Skip("skipping the browser test: no Chromium found " +
-			"(looked at $CHROME_BIN, /usr/bin/chromium, and chromium and google-chrome on PATH); " +
-			"scripts/ci-playground.sh installs it")
-	}
+	chrome := apptest.Chromium(t)
 
 	dir := t.TempDir()
 	bin := buildServer(t, dir)
 	base := startServer(t, bin, dir)
 
-	ctx := newBrowser(t, chrome)
+	ctx := apptest.Browser(t, chrome, chromedp.WindowSize(1440, 900))
 
 	// Record every request and every security-policy violation before the
 	// page loads.
@@ -388,51 +360,4 @@ func startServer(t *testing.T, bin, dir string) string {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-// newBrowser starts headless Chromium with a fresh profile; it is closed when
-// the test ends.
-func newBrowser(t *testing.T, chrome string) context.Context {
-	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chrome),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1440, 900),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-default-apps", true),
-		chromedp.Flag("disable-breakpad", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-features", "Translate,OptimizationHints,MediaRouter"),
-		// Belt and braces: names other than localhost do not resolve, so
-		// nothing the browser tries can reach another machine.
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1"),
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() {
-		cancelCtx()
-		cancelAlloc()
-	})
-	// Start the browser with a bounded wait; the context of the browser
-	// itself has no deadline (it lives until the cleanup).
-	started := make(chan error, 1)
-	go func() { started <- chromedp.Do(ctx) }()
-	select {
-	case err := <-started:
-		if err != nil {
-			t.Fatalf("starting Chromium (%s): %v", chrome, err)
-		}
-	case <-time.After(60 * time.Second):
-		t.Fatalf("Chromium (%s) did not start within 60s", chrome)
-	}
-	return ctx
 }

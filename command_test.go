@@ -124,6 +124,102 @@ func TestCommand(t *testing.T) {
 		s.wantReady(t, http.StatusServiceUnavailable, "database schema wrong: the legacy tables are missing or differ")
 		s.stop(t, 0)
 	})
+	t.Run("-version prints the version and exits 0, serving nothing", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		res := runCommand(t, bin, dir, nil, "-version")
+		res.want(t, 0)
+		if !regexp.MustCompile(`^opfacade \S+ go\S+\n$`).MatchString(res.stdout) {
+			t.Errorf("-version printed %q, want opfacade <version> <go version>", res.stdout)
+		}
+		noFile(t, filepath.Join(dir, "opfacade.db"))
+		res = runCommand(t, bin, dir, []string{"FACADE_VERSION=true"})
+		res.want(t, 2, "unknown environment variable FACADE_VERSION")
+	})
+	t.Run("the admin listener: metrics, profiles and health, none but health on the public port", func(t *testing.T) {
+		t.Parallel()
+		version := strings.Fields(runCommand(t, bin, t.TempDir(), nil, "-version").stdout)
+		if len(version) != 3 {
+			t.Fatalf("-version printed %q", version)
+		}
+		s := startCommand(t, bin, t.TempDir(), nil, "-admin-addr", "127.0.0.1:0")
+		admin := s.adminBase(t)
+		if !strings.Contains(s.stderr.String(), `level=INFO msg="opfacade starting" version=`+version[1]+" go="+version[2]) {
+			t.Errorf("the log does not start with the version %s:\n%s", version[1], s.stderr)
+		}
+
+		s.wantReady(t, http.StatusOK, "ok") // the pool has a connection
+		status, scrape := httpGet(t, admin+"/metrics")
+		if status != http.StatusOK {
+			t.Fatalf("admin /metrics: %d\n%s", status, scrape)
+		}
+		for _, want := range []string{
+			`opfacade_build_info{goversion="` + version[2] + `",version="` + version[1] + `"} 1`,
+			`opfacade_db_connections{state="in_use"} `,
+			`opfacade_db_connections{state="idle"} `,
+			"opfacade_db_connections_max ",
+			"opfacade_db_wait_total ",
+			"opfacade_db_wait_seconds_total ",
+			`opfacade_db_connections_closed_total{reason="max_lifetime"} `,
+			"go_goroutines ",
+			"go_memstats_heap_alloc_bytes ",
+			"process_cpu_seconds_total ",
+		} {
+			if !strings.Contains(scrape, want) {
+				t.Errorf("admin /metrics lacks %s", want)
+			}
+		}
+		if t.Failed() {
+			t.Logf("admin /metrics:\n%s", scrape)
+		}
+		if promtool, err := exec.LookPath("promtool"); err == nil {
+			cmd := exec.Command(promtool, "check", "metrics")
+			cmd.Stdin = strings.NewReader(scrape)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("promtool check metrics: %v\n%s", err, out)
+			}
+		}
+
+		for path, want := range map[string]string{
+			"/debug/pprof/":                  "goroutine",
+			"/debug/pprof/goroutine?debug=1": "goroutine profile: total",
+			"/debug/pprof/cmdline":           "opfacade",
+			"/healthz":                       "",
+			"/readyz":                        "ok",
+		} {
+			if status, body := httpGet(t, admin+path); status != http.StatusOK || !strings.Contains(body, want) {
+				t.Errorf("admin %s: %d, want 200 with %q", path, status, want)
+			}
+		}
+		for _, path := range []string{"/metrics", "/debug/pprof/", "/debug/pprof/goroutine?debug=1", "/debug/pprof/cmdline"} {
+			if status, _ := httpGet(t, s.base+path); status != http.StatusNotFound {
+				t.Errorf("public %s: %d, want 404", path, status)
+			}
+		}
+		for _, path := range []string{"/healthz", "/readyz"} {
+			if status, _ := httpGet(t, s.base+path); status != http.StatusOK {
+				t.Errorf("public %s: %d, want 200", path, status)
+			}
+		}
+
+		s.stop(t, 0)
+		if c, err := net.DialTimeout("tcp", strings.TrimPrefix(admin, "http://"), 5*time.Second); err == nil {
+			c.Close()
+			t.Error("the admin listener still accepts after the shutdown")
+		}
+	})
+	t.Run("the admin listener may not take the API's port; a port taken stops the start", func(t *testing.T) {
+		t.Parallel()
+		res := runCommand(t, bin, t.TempDir(), []string{"FACADE_ADMIN_ADDR=:8080"}, "-addr", ":8080")
+		res.want(t, 2, "-admin-addr :8080 is the address -addr serves the API on")
+		taken, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer taken.Close()
+		res = runCommand(t, bin, t.TempDir(), nil, "-admin-addr", taken.Addr().String())
+		res.want(t, 1, "opfacade: admin listener (-admin-addr): listen tcp "+taken.Addr().String(), "address already in use")
+	})
 	t.Run("mysql", func(t *testing.T) {
 		apptest.NeedMySQL(t)
 		commandOnMySQL(t, bin)
@@ -338,6 +434,33 @@ func startCommand(t *testing.T, bin, dir string, env []string, args ...string) *
 		return m != nil
 	})
 	return s
+}
+
+// adminBase waits for the banner to name the admin listener, and returns
+// its http://127.0.0.1:port.
+func (s *served) adminBase(t *testing.T) string {
+	t.Helper()
+	address := regexp.MustCompile(`(?m)^Admin listener.*: (http://127\.0\.0\.1:\d+)$`)
+	var base string
+	eventually(t, "the banner to name the admin listener", func() bool {
+		if m := address.FindStringSubmatch(s.stdout.String()); m != nil {
+			base = m[1]
+		}
+		return base != ""
+	})
+	return base
+}
+
+// httpGet returns the status and body of a GET of url.
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(body)
 }
 
 // wantBanner waits for the banner to say says.

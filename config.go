@@ -36,6 +36,11 @@ type config struct {
 	// facade before its database is set up.
 	WaitForDB     bool
 	ShutdownGrace time.Duration
+	// AdminAddr is where the admin listener serves /metrics, /debug/pprof/,
+	// /healthz and /readyz; none when empty.
+	AdminAddr string
+	// Version prints the version and exits, serving nothing.
+	Version bool
 }
 
 // usageError is a command line or environment refused before anything
@@ -53,6 +58,14 @@ const envPrefix = "FACADE_"
 func envName(flagName string) string {
 	return envPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
+
+// commandLineOnly are the flags without an environment twin: actions, as
+// -help is, not configuration, so that no variable left in an
+// environment turns a server into a command that prints and exits.
+var commandLineOnly = []string{"version"}
+
+// hasEnvTwin reports whether the flag is read from the environment too.
+func hasEnvTwin(flagName string) bool { return !slices.Contains(commandLineOnly, flagName) }
 
 // parseConfig reads the configuration from the environment, then the
 // command line, checking every value: a mistake is a usageError naming
@@ -95,7 +108,28 @@ func (c config) check(set map[string]bool) error {
 	if _, sqlite := store.SQLiteFile(c.DB); !sqlite && set["demo"] && c.Demo {
 		return errors.New("-demo creates a SQLite file, and -db names a MySQL database: create the legacy tables there with opfacade init-db, or leave -demo out")
 	}
+	if c.AdminAddr != "" && sameAddr(c.Addr, c.AdminAddr) {
+		return fmt.Errorf("-admin-addr %s is the address -addr serves the API on (%s): the admin listener needs a port of its own, such as 127.0.0.1:9090", c.AdminAddr, c.Addr)
+	}
 	return nil
+}
+
+// sameAddr reports whether listening on a and on b would take the same
+// port: the same port number, not 0, on the same host or on all of them
+// (an empty or unspecified host). Both are checked host:port values.
+func sameAddr(a, b string) bool {
+	ha, pa, errA := net.SplitHostPort(a)
+	hb, pb, errB := net.SplitHostPort(b)
+	if errA != nil || errB != nil {
+		return false
+	}
+	na, errA := net.LookupPort("tcp", pa)
+	nb, errB := net.LookupPort("tcp", pb)
+	if errA != nil || errB != nil || na == 0 || na != nb {
+		return false
+	}
+	anyHost := func(h string) bool { ip := net.ParseIP(h); return h == "" || ip != nil && ip.IsUnspecified() }
+	return ha == hb || anyHost(ha) || anyHost(hb)
 }
 
 // checkServing refuses combinations that only serving needs to check:
@@ -118,6 +152,7 @@ func serverFlags(c *config, zone *string) *flag.FlagSet {
 	c.RateLimit = app.DefaultRateLimit
 	def := func(v flag.Value, name, usage string) { fs.Var(v, name, usage+" (env "+envName(name)+")") }
 	def(text(&c.Addr, checkAddr), "addr", "listen `address`, host:port")
+	def(text(&c.AdminAddr, checkAdminAddr), "admin-addr", "listen `address`, host:port, of the admin listener: /metrics (Prometheus), /debug/pprof/, /healthz and /readyz; keep it private, such as 127.0.0.1:9090; none by default")
 	def(text(&c.DB, checkDB), "db", "the `database`: a SQLite file path or file: URI, or "+store.MySQLForms)
 	def(text(zone, checkZone), "tz", "the platform's time `zone`: stored DATETIMEs are wall-clock times in it")
 	def(text(&c.DefaultIcon, checkURL), "default-icon", "icon `URL` of users who have none")
@@ -144,8 +179,9 @@ func serverFlags(c *config, zone *string) *flag.FlagSet {
 	def(originsValue{&c.CORSOrigins}, "cors-origins", "comma-separated `origins`, scheme://host[:port] such as http://localhost:3000, whose web apps may call the GraphQL endpoint from a browser (CORS); none by default")
 	def(text(&c.TrustedDocuments, checkFile), "trusted-documents", "a persisted query manifest `file` (Apollo's apollo-persisted-query-manifest JSON, e.g. documents/manifest.json): its operations run by id (extensions.persistedQuery.sha256Hash or documentId)")
 	def(boolValue{&c.TrustedOnly}, "trusted-only", "run only the operations of -trusted-documents: any other, introspection included, is refused with OPERATION_NOT_TRUSTED (HTTP 400)")
+	fs.Var(boolValue{&c.Version}, "version", "print the version and exit (command line only)")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "opfacade: a GraphQL API, and the legacy v2 REST path, over the OP platform's database.\n\nUsage: opfacade [flags]\n       opfacade init-db -db <database> [-data demo|fixture|none]   (see opfacade init-db -help)\n       opfacade schema > schema.graphql   (print the GraphQL schema)\n\n")
+		fmt.Fprintf(fs.Output(), "opfacade: a GraphQL API, and the legacy v2 REST path, over the OP platform's database.\n\nUsage: opfacade [flags]\n       opfacade init-db -db <database> [-data demo|fixture|none]   (see opfacade init-db -help)\n       opfacade schema > schema.graphql   (print the GraphQL schema)\n       opfacade -version   (print the version)\n\n")
 		fs.PrintDefaults()
 	}
 	return fs
@@ -154,7 +190,11 @@ func serverFlags(c *config, zone *string) *flag.FlagSet {
 // knownVariables are the environment twins of fs's flags.
 func knownVariables(fs *flag.FlagSet) []string {
 	var names []string
-	fs.VisitAll(func(f *flag.Flag) { names = append(names, envName(f.Name)) })
+	fs.VisitAll(func(f *flag.Flag) {
+		if hasEnvTwin(f.Name) {
+			names = append(names, envName(f.Name))
+		}
+	})
 	return names
 }
 
@@ -164,7 +204,7 @@ func setFromEnv(fs *flag.FlagSet, getenv func(string) string) error {
 	fs.VisitAll(func(f *flag.Flag) {
 		name := envName(f.Name)
 		v := getenv(name)
-		if v == "" {
+		if v == "" || !hasEnvTwin(f.Name) {
 			return
 		}
 		if err := fs.Set(f.Name, v); err != nil {
@@ -275,6 +315,14 @@ func checkAddr(v string) error {
 		}
 	}
 	return errors.New("want host:port or :port, such as :8080 or 127.0.0.1:8080")
+}
+
+// checkAdminAddr accepts a listen address, or nothing: no admin listener.
+func checkAdminAddr(v string) error {
+	if v == "" {
+		return nil
+	}
+	return checkAddr(v)
 }
 
 func checkDB(v string) error { return store.CheckDSN(v) }

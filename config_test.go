@@ -55,6 +55,7 @@ func TestConfigFromEnvironment(t *testing.T) {
 	}
 	tests := []envCase{
 		{"FACADE_ADDR", "addr", "127.0.0.1:9000", ":9100", "9000", func(c *config, v string) { c.Addr = v }},
+		{"FACADE_ADMIN_ADDR", "admin-addr", "127.0.0.1:9090", ":9091", "9090", func(c *config, v string) { c.AdminAddr = v }},
 		{"FACADE_DB", "db", "/data/env.db", "/data/flag.db", "postgres://db/x", func(c *config, v string) { c.DB, c.Demo = v, false }},
 		{"FACADE_TZ", "tz", "Europe/Paris", "America/New_York", "Mars/Olympus_Mons", func(c *config, v string) {
 			loc, err := time.LoadLocation(v)
@@ -264,6 +265,9 @@ func TestFlagValuesChecked(t *testing.T) {
 		want []string
 	}{
 		{[]string{"-addr", "8080"}, []string{`"8080"`, "-addr", "host:port"}},
+		{[]string{"-admin-addr", "9090"}, []string{`"9090"`, "-admin-addr", "host:port"}},
+		{[]string{"-admin-addr", ":8080"}, []string{"-admin-addr :8080 is the address -addr serves the API on (:8080)", "a port of its own"}},
+		{[]string{"-addr", "127.0.0.1:9090", "-admin-addr", ":9090"}, []string{"-admin-addr :9090 is the address -addr serves"}},
 		{[]string{"-tz", "Shanghai"}, []string{`"Shanghai"`, "-tz", "IANA time zone"}},
 		{[]string{"-default-icon", "/img/x.png"}, []string{"-default-icon", "http:// or https:// URL"}},
 		{[]string{"-max-body", "64KiB"}, []string{`"64KiB"`, "-max-body", "whole number, 1 or more"}},
@@ -296,6 +300,58 @@ func TestFlagValuesChecked(t *testing.T) {
 	_, err := parseConfig(nil, getenv, environ, io.Discard)
 	if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "FACADE_DB") {
 		t.Errorf("FACADE_DB: %v", err)
+	}
+}
+
+// TestSameAddr: the admin listener may not take the API's port, on the
+// same host or on all of them; port 0 picks a free one each time.
+func TestSameAddr(t *testing.T) {
+	tests := []struct {
+		a, b string
+		same bool
+	}{
+		{":8080", ":8080", true},
+		{":8080", "127.0.0.1:8080", true},
+		{"0.0.0.0:8080", "10.0.0.7:8080", true},
+		{"[::]:8080", "127.0.0.1:8080", true},
+		{"127.0.0.1:80", "127.0.0.1:http", true},
+		{"127.0.0.1:8080", "10.0.0.7:8080", false},
+		{":8080", ":9090", false},
+		{"127.0.0.1:0", "127.0.0.1:0", false},
+	}
+	for _, tt := range tests {
+		if got := sameAddr(tt.a, tt.b); got != tt.same {
+			t.Errorf("sameAddr(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.same)
+		}
+		if got := sameAddr(tt.b, tt.a); got != tt.same {
+			t.Errorf("sameAddr(%q, %q) = %v, want %v", tt.b, tt.a, got, tt.same)
+		}
+	}
+}
+
+// TestVersionFlag: -version is read from the command line only, among
+// the other flags; FACADE_VERSION is no variable, so a server's
+// environment cannot turn it into a command that prints and exits.
+func TestVersionFlag(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	c, err := parseConfig([]string{"-db", "x.db", "-version"}, noEnv, nil, io.Discard)
+	if err != nil || !c.Version {
+		t.Errorf("-version: version %v, err %v", c.Version, err)
+	}
+	if c, _ := parseConfig(nil, noEnv, nil, io.Discard); c.Version {
+		t.Error("the version is printed by default")
+	}
+	getenv, environ := envOf("FACADE_VERSION=true")
+	c, err = parseConfig(nil, getenv, environ, io.Discard)
+	if !errors.As(err, new(usageError)) || !strings.Contains(err.Error(), "unknown environment variable FACADE_VERSION") || c.Version {
+		t.Errorf("FACADE_VERSION=true: version %v, err %v; want it refused as unknown", c.Version, err)
+	}
+	var usage strings.Builder
+	if _, err := parseConfig([]string{"-help"}, noEnv, nil, &usage); !errors.Is(err, flag.ErrHelp) {
+		t.Fatal(err)
+	}
+	if !strings.Contains(usage.String(), "-version") || strings.Contains(usage.String(), "FACADE_VERSION") {
+		t.Errorf("-help should list -version, without a variable:\n%s", usage.String())
 	}
 }
 

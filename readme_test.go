@@ -10,8 +10,9 @@ import (
 
 // TestREADMEListsEveryFlag holds the README's configuration table to the
 // flag set, so the two cannot drift apart: every flag has one row, with
-// its FACADE_ variable; no row names anything else; and a default the
-// row begins with a code span for is the flag's.
+// its FACADE_ variable (none for a flag of the command line only); no
+// row names anything else; and a default the row begins with a code span
+// for is the flag's.
 func TestREADMEListsEveryFlag(t *testing.T) {
 	raw, err := os.ReadFile("README.md")
 	if err != nil {
@@ -28,8 +29,10 @@ func TestREADMEListsEveryFlag(t *testing.T) {
 			continue
 		case seen[f.Name]:
 			t.Errorf("the README lists -%s twice", f.Name)
-		case r.env != envName(f.Name):
-			t.Errorf("the README gives -%s the variable %s; it reads %s", f.Name, r.env, envName(f.Name))
+		case !hasEnvTwin(f.Name) && len(r.envs) != 0:
+			t.Errorf("the README gives -%s the variables %q; it is read from the command line only", f.Name, r.envs)
+		case hasEnvTwin(f.Name) && (len(r.envs) != 1 || r.envs[0] != envName(f.Name)):
+			t.Errorf("the README gives -%s the variables %q; it reads %s, one a row", f.Name, r.envs, envName(f.Name))
 		case r.def != "" && r.def != f.DefValue:
 			t.Errorf("the README gives -%s the default %q; it is %q", f.Name, r.def, f.DefValue)
 		}
@@ -43,8 +46,13 @@ func TestREADMEListsEveryFlag(t *testing.T) {
 }
 
 // configRow is a row of the README's configuration table: its one flag,
-// its one variable, and the default when the cell begins with one.
-type configRow struct{ flag, env, def string }
+// its variables (one, or none for a flag of the command line only), and
+// the default when the cell begins with one.
+type configRow struct {
+	flag string
+	envs []string
+	def  string
+}
 
 // configTable reads the rows of the table in the README's Configuration
 // section whose first cell is a flag.
@@ -69,12 +77,12 @@ func configTable(t *testing.T, readme string) []configRow {
 		if !strings.HasPrefix(line, "| `-") || len(cells) < 3 {
 			continue
 		}
-		flags, envs := spans(cells[0]), spans(cells[1])
-		if len(flags) != 1 || len(envs) != 1 {
-			t.Errorf("a row names %q and %q: want one flag and its variable a row", flags, envs)
+		flags := spans(cells[0])
+		if len(flags) != 1 {
+			t.Errorf("a row names the flags %q: want one flag a row", flags)
 			continue
 		}
-		r := configRow{flag: flags[0], env: envs[0]}
+		r := configRow{flag: flags[0], envs: spans(cells[1])}
 		if m := code.FindStringSubmatchIndex(cells[2]); m != nil && m[0] == 0 {
 			r.def = cells[2][m[2]:m[3]]
 		}

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,16 +12,22 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 	_ "time/tzdata" // the platform zone must load on machines without a zoneinfo database
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"opfacade/api"
 	"opfacade/app"
+	"opfacade/metrics"
 	"opfacade/store"
 )
 
@@ -65,11 +72,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, environ
 	if err != nil {
 		return err
 	}
+	if cfg.Version {
+		fmt.Fprintf(stdout, "opfacade %s %s\n", metrics.Version(), runtime.Version())
+		return nil
+	}
 	if err := cfg.checkServing(); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	cfg.Log = log
+	log.Info("opfacade starting", "version", metrics.Version(), "go", runtime.Version())
+	reg := metrics.NewRegistry()
+	cfg.Metrics = reg
 
 	demo, err := prepareDemo(ctx, cfg)
 	if err != nil {
@@ -85,6 +99,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, environ
 		return err
 	}
 	defer a.Close()
+	reg.MustRegister(metrics.NewDBPoolCollector(func() *sql.DB { return a.Store.DB().DB }))
 	if err := checkDatabase(ctx, a.Store, cfg.WaitForDB, log); err != nil {
 		return err
 	}
@@ -93,9 +108,64 @@ func run(ctx context.Context, args []string, getenv func(string) string, environ
 	if err != nil {
 		return err
 	}
-	srv := newHTTPServer(a.Handler, cfg.Limits.Timeout, log)
+	servers := []listening{{"", newHTTPServer(a.Handler, cfg.Limits.Timeout, log), ln}}
+	if cfg.AdminAddr != "" {
+		aln, err := net.Listen("tcp", cfg.AdminAddr)
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("admin listener (-admin-addr): %w", err)
+		}
+		servers = append(servers, listening{"admin", newAdminServer(adminHandler(reg, a.Handler, log), log), aln})
+	}
 	printBanner(stdout, ln.Addr().(*net.TCPAddr), cfg, demo)
-	return serve(ctx, srv, ln, cfg.ShutdownGrace, log)
+	if len(servers) > 1 {
+		printAdmin(stdout, servers[1].ln.Addr().(*net.TCPAddr))
+	}
+	return serve(ctx, servers, cfg.ShutdownGrace, log)
+}
+
+// adminHandler is the admin listener's: the registry at /metrics, the
+// runtime's profiles at /debug/pprof/ (on this mux, not
+// http.DefaultServeMux), and the public handler's /healthz and /readyz,
+// so that a probe may use either port. None of it but the health
+// endpoints is on the public port.
+func adminHandler(reg *prometheus.Registry, public http.Handler, log *slog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics.Handler(reg, log))
+	mux.HandleFunc("/debug/pprof/", pprof.Index) // the index, and each profile by name: heap, goroutine, …
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.Handle("GET /healthz", public)
+	mux.Handle("GET /readyz", public)
+	return mux
+}
+
+// newAdminServer serves the admin handler h. It has no write timeout: a
+// CPU profile or a trace takes as long as its ?seconds= asks.
+func newAdminServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// printAdmin adds the admin listener's address to the banner.
+func printAdmin(w io.Writer, addr *net.TCPAddr) {
+	host := "localhost"
+	if !addr.IP.IsUnspecified() {
+		host = addr.IP.String()
+	}
+	base := "http://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
+	fmt.Fprintf(w, "\nAdmin listener, not for the public: %s\n", base)
+	fmt.Fprintf(w, "  metrics:      %s/metrics\n", base)
+	fmt.Fprintf(w, "  profiles:     %s/debug/pprof/\n", base)
+	fmt.Fprintf(w, "  health:       %s/healthz, %s/readyz\n", base, base)
 }
 
 // newHTTPServer serves h with the timeouts the README documents.
@@ -181,22 +251,47 @@ func raisedLimits(l api.Limits) []raised {
 	return r
 }
 
-// serve runs srv until ctx ends, then stops accepting and lets in-flight
-// requests finish within grace.
-func serve(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Duration, log *slog.Logger) error {
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
+// listening is a server and the listener it serves; name is "" for the
+// public one.
+type listening struct {
+	name string
+	srv  *http.Server
+	ln   net.Listener
+}
+
+// serve runs each server until ctx ends, then stops accepting on all of
+// them and lets in-flight requests finish within grace. When one fails
+// to serve, the others are shut down the same way and its error
+// returned.
+func serve(ctx context.Context, servers []listening, grace time.Duration, log *slog.Logger) error {
+	errc := make(chan error, len(servers))
+	for _, s := range servers {
+		go func() {
+			if err := s.srv.Serve(s.ln); s.name != "" {
+				errc <- fmt.Errorf("%s listener: %w", s.name, err)
+			} else {
+				errc <- err
+			}
+		}()
 	}
-	log.Info("shutting down", "grace", grace)
+	var failed error
+	select {
+	case failed = <-errc:
+	case <-ctx.Done():
+		log.Info("shutting down", "grace", grace)
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		_ = srv.Close()
-		return fmt.Errorf("shutdown: %w", err)
+	errs := make([]error, len(servers))
+	var wg sync.WaitGroup
+	for i, s := range servers {
+		wg.Go(func() {
+			if err := s.srv.Shutdown(sctx); err != nil {
+				_ = s.srv.Close()
+				errs[i] = fmt.Errorf("shutdown%s: %w", strings.TrimSuffix(" "+s.name, " "), err)
+			}
+		})
 	}
-	return nil
+	wg.Wait()
+	return errors.Join(append([]error{failed}, errs...)...)
 }

@@ -53,6 +53,15 @@ func TestCommand(t *testing.T) {
 		res = runCommand(t, bin, t.TempDir(), nil, "-trusted-documents", "nosuch.json")
 		res.want(t, 2, `invalid value "nosuch.json" for flag -trusted-documents: want the path of a file that exists`)
 	})
+	t.Run("the migration's settings are checked", func(t *testing.T) {
+		t.Parallel()
+		res := runCommand(t, bin, t.TempDir(), nil, "-legacy-shadow", "0.1")
+		res.want(t, 2, "receives shadowed (-legacy-shadow), and no old service to compare with is given")
+		res = runCommand(t, bin, t.TempDir(), nil, "-legacy-serve", "upstream")
+		res.want(t, 2, "no old service is given: name it with -legacy-upstream")
+		res = runCommand(t, bin, t.TempDir(), []string{"FACADE_LEGACY_UPSTREAM=old-op:8080/v2"})
+		res.want(t, 2, "FACADE_LEGACY_UPSTREAM", "want the old service's http:// or https:// URL")
+	})
 	t.Run("a DSN that does not read is refused, showing the accepted forms", func(t *testing.T) {
 		t.Parallel()
 		res := runCommand(t, bin, t.TempDir(), nil, "-db", "mysql://root:s3cret@tcp(127.0.0.1:3306/test")

@@ -17,6 +17,7 @@ import (
 
 	"opfacade/api"
 	"opfacade/app"
+	"opfacade/migrate"
 	"opfacade/store"
 )
 
@@ -138,6 +139,55 @@ func (c config) checkServing() error {
 	if c.TrustedOnly && c.TrustedDocuments == "" {
 		return usageError{errors.New("-trusted-only runs only the operations of -trusted-documents, and none is given: name a manifest, e.g. -trusted-documents documents/manifest.json")}
 	}
+	if err := (migrate.Settings{Upstream: c.LegacyUpstream, Serve: c.LegacyServe, Shadow: c.LegacyShadow}).Check(); err != nil {
+		return usageError{err}
+	}
+	return nil
+}
+
+// checkServe accepts who may answer receives.
+func checkServe(v string) error {
+	if v != migrate.ServeReceives && v != migrate.ServeUpstream {
+		return fmt.Errorf("want %s (the facade answers receives) or %s (the old service does)", migrate.ServeReceives, migrate.ServeUpstream)
+	}
+	return nil
+}
+
+// upstreamValue is the old v2 service's URL, read by migrate.ParseUpstream.
+type upstreamValue struct{ p **url.URL }
+
+func (v upstreamValue) String() string {
+	if v.p == nil || *v.p == nil {
+		return ""
+	}
+	return (*v.p).String()
+}
+
+func (v upstreamValue) Set(s string) error {
+	u, err := migrate.ParseUpstream(s)
+	if err != nil {
+		return err
+	}
+	*v.p = u
+	return nil
+}
+
+// shareValue is a share from 0 to 1, read by migrate.ParseShadow.
+type shareValue struct{ p *float64 }
+
+func (v shareValue) String() string {
+	if v.p == nil {
+		return "0"
+	}
+	return strconv.FormatFloat(*v.p, 'g', -1, 64)
+}
+
+func (v shareValue) Set(s string) error {
+	f, err := migrate.ParseShadow(s)
+	if err != nil {
+		return err
+	}
+	*v.p = f
 	return nil
 }
 
@@ -149,6 +199,7 @@ func serverFlags(c *config, zone *string) *flag.FlagSet {
 	*zone = app.PlatformZone
 	c.Addr, c.DB, c.DefaultIcon, c.ServicePhone = ":8080", "opfacade.db", app.DefaultIcon, app.ServicePhone
 	c.CheckSign, c.Introspection, c.Limits, c.ShutdownGrace = true, true, lim, 15*time.Second
+	c.LegacyServe = migrate.ServeReceives
 	c.RateLimit = app.DefaultRateLimit
 	def := func(v flag.Value, name, usage string) { fs.Var(v, name, usage+" (env "+envName(name)+")") }
 	def(text(&c.Addr, checkAddr), "addr", "listen `address`, host:port")
@@ -179,6 +230,9 @@ func serverFlags(c *config, zone *string) *flag.FlagSet {
 	def(originsValue{&c.CORSOrigins}, "cors-origins", "comma-separated `origins`, scheme://host[:port] such as http://localhost:3000, whose web apps may call the GraphQL endpoint from a browser (CORS); none by default")
 	def(text(&c.TrustedDocuments, checkFile), "trusted-documents", "a persisted query manifest `file` (Apollo's apollo-persisted-query-manifest JSON, e.g. documents/manifest.json): its operations run by id (extensions.persistedQuery.sha256Hash or documentId)")
 	def(boolValue{&c.TrustedOnly}, "trusted-only", "run only the operations of -trusted-documents: any other, introspection included, is refused with OPERATION_NOT_TRUSTED (HTTP 400)")
+	def(upstreamValue{&c.LegacyUpstream}, "legacy-upstream", "the old v2 service's `URL`, http[s]://host[:port]: requests under /op/v2/ the facade does not serve pass through to it; none by default")
+	def(text(&c.LegacyServe, checkServe), "legacy-serve", "who answers /op/v2/receives: receives (the facade) or upstream (the old service, -legacy-upstream)")
+	def(shareValue{&c.LegacyShadow}, "legacy-shadow", "the `share` of receives calls, 0 to 1, also sent to the side that does not answer them and compared (opfacade_legacy_shadow_total); needs -legacy-upstream")
 	fs.Var(boolValue{&c.Version}, "version", "print the version and exit (command line only)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "opfacade: a GraphQL API, and the legacy v2 REST path, over the OP platform's database.\n\nUsage: opfacade [flags]\n       opfacade init-db -db <database> [-data demo|fixture|none]   (see opfacade init-db -help)\n       opfacade schema > schema.graphql   (print the GraphQL schema)\n       opfacade -version   (print the version)\n\n")

@@ -17,6 +17,7 @@ import (
 
 	"opfacade/app"
 	"opfacade/app/apptest"
+	"opfacade/migrate"
 	"opfacade/store"
 )
 
@@ -93,6 +94,15 @@ func TestConfigFromEnvironment(t *testing.T) {
 		{"FACADE_CORS_ORIGINS", "cors-origins", "http://localhost:3000", "https://console.example.com,http://localhost:3000", "http://localhost:3000/", func(c *config, v string) { c.CORSOrigins = strings.Split(v, ",") }},
 		{"FACADE_TRUSTED_DOCUMENTS", "trusted-documents", "documents/manifest.json", "documents/MyChats.graphql", "documents/none.json", func(c *config, v string) { c.TrustedDocuments = v }},
 		{"FACADE_TRUSTED_ONLY", "trusted-only", "true", "false", "only", func(c *config, v string) { c.TrustedOnly = v == "true" }},
+		{"FACADE_LEGACY_UPSTREAM", "legacy-upstream", "http://old-op.internal:8080", "https://old-op.example", "old-op.internal:8080", func(c *config, v string) {
+			u, err := migrate.ParseUpstream(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.LegacyUpstream = u
+		}},
+		{"FACADE_LEGACY_SERVE", "legacy-serve", "upstream", "receives", "both", func(c *config, v string) { c.LegacyServe = v }},
+		{"FACADE_LEGACY_SHADOW", "legacy-shadow", "0.01", "1", "2", func(c *config, v string) { c.LegacyShadow = float(v) }},
 	}
 
 	// Every variable the flags' help names is in the table.

@@ -226,6 +226,9 @@ func warnRisks(log *slog.Logger, c config) {
 	for _, r := range raisedLimits(c.Limits) {
 		log.Warn("a request limit is raised above its default: each request may cost the database and the replica more", "flag", "-"+r.flag, "value", r.value, "default", r.def)
 	}
+	if c.LegacyUpstream != nil {
+		log.Info("standing in front of the old v2 service: what the facade does not serve passes through", "upstream", c.LegacyUpstream.String(), "receives_served_by", c.LegacyServe, "shadow", c.LegacyShadow)
+	}
 }
 
 // raised is a request limit set above its default.

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,6 +19,7 @@ import (
 	"opfacade/documents"
 	"opfacade/legacy"
 	"opfacade/loader"
+	"opfacade/migrate"
 	"opfacade/resolvers"
 	"opfacade/store"
 )
@@ -72,6 +74,21 @@ type Config struct {
 	// Metrics registers the facade's Prometheus metrics; nil keeps them
 	// in a registry of their own that nothing serves.
 	Metrics prometheus.Registerer
+	// LegacyUpstream is the old v2 service the facade stands in front of
+	// while the consoles migrate (scheme://host[:port], see
+	// migrate.ParseUpstream): every request under /op/v2/ the facade does
+	// not serve is passed to it. Nil: none, and those paths are 404.
+	LegacyUpstream *url.URL
+	// LegacyServe says who answers /op/v2/receives: migrate.ServeReceives
+	// (the facade; the default when empty) or migrate.ServeUpstream (the
+	// old service).
+	LegacyServe string
+	// LegacyShadow is the share of receives calls, 0 to 1, also sent to
+	// the side that does not answer them, and compared.
+	LegacyShadow float64
+	// LegacyMigration tunes the pass-through and the shadow (timeouts,
+	// queue); zero fields take migrate's defaults.
+	LegacyMigration migrate.Tuning
 }
 
 // DefaultIcon is the old deployment's icon for users who have none.
@@ -113,6 +130,9 @@ type App struct {
 func Open(ctx context.Context, cfg Config) (*App, error) {
 	cfg = cfg.withDefaults()
 	if _, err := cfg.trustedDocuments(); err != nil {
+		return nil, err
+	}
+	if err := cfg.legacySettings().Check(); err != nil {
 		return nil, err
 	}
 	sopt := cfg.Store

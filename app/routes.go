@@ -32,9 +32,7 @@ func Handler(b Backend, cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/query", api.New(es, b, api.Options{Introspection: cfg.Introspection, Limits: cfg.Limits, RateLimit: rl.graphQL, Prepare: prepare, CORSOrigins: cfg.CORSOrigins,
 		TrustedDocuments: cfg.mustTrustedDocuments(), TrustedOnly: cfg.TrustedOnly}, log))
-	// Every method reaches the legacy handler: the contract answers a
-	// wrong one with its own envelope.
-	mux.Handle("/op/v2/receives", legacy.New(legacy.Config{
+	lc := legacy.Config{
 		Resolvers:    res,
 		Store:        b,
 		CheckSign:    cfg.CheckSign,
@@ -47,13 +45,25 @@ func Handler(b Backend, cfg Config) http.Handler {
 		ClientLimit:  rl.legacyClients,
 		Prepare:      prepare,
 		Log:          log,
-	}))
-
-	other := http.NewServeMux()
-	other.HandleFunc("GET /op/v2/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+	}
+	openAPI := func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(legacy.OpenAPI)
-	})
+	}
+	// Every method reaches the legacy handler: the contract answers a
+	// wrong one with its own envelope.
+	receives := legacy.New(lc)
+	if m := cfg.mustMigration(receives, lc); m != nil {
+		// In front of the old service: it answers the v2 paths the facade
+		// does not serve, and receives when told to (see migrate).
+		receives = m.Receives()
+		mux.Handle("/op/v2/", m.Forward())
+		mux.HandleFunc("GET /op/v2/openapi.json", openAPI) // the facade's description, not passed on
+	}
+	mux.Handle("/op/v2/receives", receives)
+
+	other := http.NewServeMux()
+	other.HandleFunc("GET /op/v2/openapi.json", openAPI)
 	pg := playground.Handler(playground.Config{
 		Title:          "OP facade — GraphQL playground",
 		Endpoint:       "/query",

@@ -66,13 +66,22 @@ type Handler struct {
 	cfg Config
 }
 
+// DefaultMaxBody is the contract's body limit, past which a request is
+// 请求过大.
+const DefaultMaxBody = 64 << 10
+
 // New returns the v2 path, guarded.
 func New(cfg Config) http.Handler {
+	return (&Handler{cfg: cfg.withDefaults()}).guarded()
+}
+
+// withDefaults fills in what cfg leaves at zero.
+func (cfg Config) withDefaults() Config {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	if cfg.MaxBody <= 0 {
-		cfg.MaxBody = 64 << 10
+		cfg.MaxBody = DefaultMaxBody
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 5 * time.Second
@@ -83,7 +92,7 @@ func New(cfg Config) http.Handler {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return (&Handler{cfg: cfg}).guarded()
+	return cfg
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {

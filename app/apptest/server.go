@@ -13,6 +13,7 @@ import (
 
 	"opfacade/api"
 	"opfacade/app"
+	"opfacade/migrate"
 	"opfacade/store"
 )
 
@@ -37,6 +38,7 @@ func Config(t testing.TB, db string, opts ...func(*app.Config)) app.Config {
 		Introspection: true,
 		Limits:        api.DefaultLimits,
 		RateLimit:     app.DefaultRateLimit,
+		LegacyServe:   migrate.ServeReceives,
 	}
 	for _, o := range opts {
 		o(&cfg)

@@ -193,12 +193,21 @@ document.addEventListener('securitypolicyviolation', e =>
 	}
 
 	// An error of the server is shown in the result panel: the demo OP may
-	// not look at another OP. The query is valid, so that the editor marks
-	// nothing: Monaco draws its error squiggle with a data: image, which the
-	// page's Content-Security-Policy blocks.
+	// not look at another OP.
 	runQuery(`{ staff(id: "` + otherStaffID + `") { name } }`)
 	waitFor("the result shows the error", 20*time.Second,
 		`(()=>{ const r = (`+text+`)('.result-window'); return r.includes('"errors"') && r.includes('"FORBIDDEN"'); })()`,
+		`(`+text+`)('.result-window')`)
+
+	// A field the schema lacks is marked in the editor (a squiggle drawn
+	// with a data: image, which the page's policy allows; the recorder
+	// below fails the test on any violation) and refused by the server.
+	runQuery(`{ me { fieldThatDoesNotExist } }`)
+	waitFor("the editor marks the unknown field", 20*time.Second,
+		`document.querySelector('.graphiql-query-editor .squiggly-error') !== null`,
+		`(`+text+`)('.graphiql-query-editor .view-lines')`)
+	waitFor("the result shows the validation error", 20*time.Second,
+		`(()=>{ const r = (`+text+`)('.result-window'); return r.includes('"errors"') && r.includes('GRAPHQL_VALIDATION_FAILED'); })()`,
 		`(`+text+`)('.result-window')`)
 
 	runQuery(demoQuery)

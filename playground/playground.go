@@ -73,12 +73,13 @@ const pagePath = "/playground/"
 // ContentSecurityPolicy is the policy sent with the page.
 //
 // default-src 'self' covers scripts, the Monaco workers (same-origin files,
-// no blob: URLs), fonts and images (bundled as files, no data: URLs) and the
-// requests to the GraphQL endpoint. Styles need 'unsafe-inline': Monaco adds
-// <style> elements at run time (editor theme, token colours, decorations),
-// and without it the editors render without syntax colours and with broken
-// widgets.
-const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+// no blob: URLs), fonts and the requests to the GraphQL endpoint. Images
+// may also be data: URLs: Monaco draws the squiggle under an invalid field
+// with one, and an image runs nothing. Styles need 'unsafe-inline': Monaco
+// adds <style> elements at run time (editor theme, token colours,
+// decorations), and without it the editors render without syntax colours
+// and with broken widgets.
+const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 
 // Config configures the playground page.
 type Config struct {

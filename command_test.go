@@ -104,10 +104,10 @@ func TestCommand(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	t.Run("-db with -demo creates it; risky settings warn in the log", func(t *testing.T) {
+	t.Run("-db with -demo creates it; risky settings warn in the log (text, as asked)", func(t *testing.T) {
 		t.Parallel()
 		dir := t.TempDir()
-		s := startCommand(t, bin, dir, nil, "-db", "own.db", "-demo", "-legacy-sign=false", "-max-depth", "20")
+		s := startCommand(t, bin, dir, nil, "-db", "own.db", "-demo", "-legacy-sign=false", "-max-depth", "20", "-log-format", "text")
 		s.wantBanner(t, "Demo data was created in own.db")
 		s.wantReady(t, http.StatusOK, "ok")
 		s.stop(t, 0)
@@ -153,8 +153,9 @@ func TestCommand(t *testing.T) {
 		}
 		s := startCommand(t, bin, t.TempDir(), nil, "-admin-addr", "127.0.0.1:0")
 		admin := s.adminBase(t)
-		if !strings.Contains(s.stderr.String(), `level=INFO msg="opfacade starting" version=`+version[1]+" go="+version[2]) {
-			t.Errorf("the log does not start with the version %s:\n%s", version[1], s.stderr)
+		// stderr is no terminal: the log is JSON lines.
+		if !strings.Contains(s.stderr.String(), `"level":"INFO","msg":"opfacade starting","version":"`+version[1]+`","go":"`+version[2]+`"}`) {
+			t.Errorf("the log does not start with the version %s as JSON:\n%s", version[1], s.stderr)
 		}
 
 		s.wantReady(t, http.StatusOK, "ok") // the pool has a connection
@@ -271,7 +272,7 @@ func commandOnMySQL(t *testing.T, bin string) {
 		s.eventuallyReady(t)
 		s.stop(t, 0)
 		log := s.stderr.String()
-		for _, want := range []string{`msg="database misconfigured`, `cause="access denied"`, `msg="database configuration mended"`} {
+		for _, want := range []string{`"msg":"database misconfigured`, `"cause":"access denied"`, `"msg":"database configuration mended"`} {
 			if !strings.Contains(log, want) {
 				t.Errorf("the log lacks %s:\n%s", want, log)
 			}

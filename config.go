@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"net"
 	"net/url"
@@ -42,6 +43,11 @@ type config struct {
 	AdminAddr string
 	// Version prints the version and exits, serving nothing.
 	Version bool
+	// LogFormat is how log lines are written: json or text; "" picks
+	// text when stderr is a terminal, json otherwise (see logHandler).
+	LogFormat string
+	// LogLevel is the least level logged.
+	LogLevel slog.Level
 }
 
 // usageError is a command line or environment refused before anything
@@ -145,6 +151,36 @@ func (c config) checkServing() error {
 	return nil
 }
 
+// checkLogFormat accepts the log's formats.
+func checkLogFormat(v string) error {
+	if v != "json" && v != "text" {
+		return errors.New("want json or text")
+	}
+	return nil
+}
+
+// levelValue is a log level, by its lowercase name.
+type levelValue struct{ p *slog.Level }
+
+// levels are the levels -log-level accepts.
+var levels = map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}
+
+func (v levelValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return strings.ToLower(v.p.String())
+}
+
+func (v levelValue) Set(s string) error {
+	l, ok := levels[strings.ToLower(s)]
+	if !ok {
+		return errors.New("want debug, info, warn or error")
+	}
+	*v.p = l
+	return nil
+}
+
 // checkServe accepts who may answer receives.
 func checkServe(v string) error {
 	if v != migrate.ServeReceives && v != migrate.ServeUpstream {
@@ -232,6 +268,8 @@ func serverFlags(c *config, zone *string) *flag.FlagSet {
 	def(boolValue{&c.TrustedOnly}, "trusted-only", "run only the operations of -trusted-documents: any other, introspection included, is refused with OPERATION_NOT_TRUSTED (HTTP 400)")
 	def(upstreamValue{&c.LegacyUpstream}, "legacy-upstream", "the old v2 service's `URL`, http[s]://host[:port]: requests under /op/v2/ the facade does not serve pass through to it; none by default")
 	def(text(&c.LegacyServe, checkServe), "legacy-serve", "who answers /op/v2/receives: receives (the facade) or upstream (the old service, -legacy-upstream)")
+	def(text(&c.LogFormat, checkLogFormat), "log-format", "how log lines are written, the `format`: json or text (default: text when stderr is a terminal, json otherwise)")
+	def(levelValue{&c.LogLevel}, "log-level", "the least `level` logged: debug, info, warn or error")
 	def(shareValue{&c.LegacyShadow}, "legacy-shadow", "the `share` of receives calls, 0 to 1, also sent to the side that does not answer them and compared (opfacade_legacy_shadow_total); needs -legacy-upstream")
 	fs.Var(boolValue{&c.Version}, "version", "print the version and exit (command line only)")
 	fs.Usage = func() {

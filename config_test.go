@@ -6,6 +6,7 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -103,6 +104,8 @@ func TestConfigFromEnvironment(t *testing.T) {
 		}},
 		{"FACADE_LEGACY_SERVE", "legacy-serve", "upstream", "receives", "both", func(c *config, v string) { c.LegacyServe = v }},
 		{"FACADE_LEGACY_SHADOW", "legacy-shadow", "0.01", "1", "2", func(c *config, v string) { c.LegacyShadow = float(v) }},
+		{"FACADE_LOG_FORMAT", "log-format", "text", "json", "yaml", func(c *config, v string) { c.LogFormat = v }},
+		{"FACADE_LOG_LEVEL", "log-level", "debug", "warn", "verbose", func(c *config, v string) { c.LogLevel = levels[v] }},
 	}
 
 	// Every variable the flags' help names is in the table.
@@ -289,6 +292,8 @@ func TestFlagValuesChecked(t *testing.T) {
 		{[]string{"-db", "mysql://root:s3cret@db:3306/legacy", "-demo"}, []string{"-demo creates a SQLite file", "init-db"}},
 		{[]string{"-dbb", "x.db"}, []string{"-dbb", "did you mean -db?"}},
 		{[]string{"serve"}, []string{"unexpected arguments: serve"}},
+		{[]string{"-log-format", "logfmt"}, []string{`"logfmt"`, "-log-format", "want json or text"}},
+		{[]string{"-log-level", "trace"}, []string{`"trace"`, "-log-level", "want debug, info, warn or error"}},
 	}
 	for _, tt := range tests {
 		_, err := parseConfig(tt.args, func(string) string { return "" }, nil, io.Discard)
@@ -423,5 +428,42 @@ func TestRisksWarned(t *testing.T) {
 		if i >= len(w) || !strings.Contains(w[i], "level=WARN") || !strings.Contains(w[i], want) {
 			t.Errorf("warning %d: want a WARN line with %q; got %q", i, want, w)
 		}
+	}
+}
+
+// TestLogHandler: -log-format picks the log's format, JSON by default
+// when stderr is not a terminal (a file, a pipe, a buffer); -log-level
+// the least level written.
+func TestLogHandler(t *testing.T) {
+	for _, tt := range []struct {
+		format string
+		level  slog.Level
+		want   string
+	}{
+		{"", slog.LevelInfo, `"level":"WARN","msg":"w"`},
+		{"json", slog.LevelInfo, `"level":"INFO","msg":"i"`},
+		{"text", slog.LevelInfo, `level=INFO msg=i`},
+		{"text", slog.LevelDebug, `level=DEBUG msg=d`},
+	} {
+		var buf strings.Builder
+		log := slog.New(logHandler(&buf, tt.format, tt.level))
+		log.Debug("d")
+		log.Info("i")
+		log.Warn("w")
+		if !strings.Contains(buf.String(), tt.want) {
+			t.Errorf("-log-format %q -log-level %v: want %s in\n%s", tt.format, tt.level, tt.want, buf.String())
+		}
+		if got := buf.String(); tt.level > slog.LevelDebug && (strings.Contains(got, "msg=d\n") || strings.Contains(got, `"msg":"d"`)) {
+			t.Errorf("-log-level %v logs debug lines:\n%s", tt.level, buf.String())
+		}
+	}
+	f, err := os.CreateTemp(t.TempDir(), "log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	slog.New(logHandler(f, "", slog.LevelInfo)).Info("to a file")
+	if b, _ := os.ReadFile(f.Name()); !strings.HasPrefix(string(b), `{"time":`) {
+		t.Errorf("a file, no terminal, gets %q; want JSON", b)
 	}
 }

@@ -79,7 +79,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, environ
 	if err := cfg.checkServing(); err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	log := slog.New(logHandler(stderr, cfg.LogFormat, cfg.LogLevel))
 	cfg.Log = log
 	log.Info("opfacade starting", "version", metrics.Version(), "go", runtime.Version())
 	reg := metrics.NewRegistry()
@@ -122,6 +122,29 @@ func run(ctx context.Context, args []string, getenv func(string) string, environ
 		printAdmin(stdout, servers[1].ln.Addr().(*net.TCPAddr))
 	}
 	return serve(ctx, servers, cfg.ShutdownGrace, log)
+}
+
+// logHandler writes log lines to w, in format (json or text; "" picks
+// text when w is a terminal, json otherwise: a person reads a terminal,
+// a log collector the rest), from level up.
+func logHandler(w io.Writer, format string, level slog.Level) slog.Handler {
+	if format == "" {
+		format = "json"
+		if f, ok := w.(*os.File); ok && isTerminal(f) {
+			format = "text"
+		}
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "text" {
+		return slog.NewTextHandler(w, opts)
+	}
+	return slog.NewJSONHandler(w, opts)
+}
+
+// isTerminal reports whether f is a terminal (a character device).
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // adminHandler is the admin listener's: the registry at /metrics, the

@@ -13,6 +13,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 
+	"opfacade/accesslog"
 	"opfacade/domain"
 	"opfacade/httpguard"
 	"opfacade/ratelimit"
@@ -89,6 +90,7 @@ func writeError(w http.ResponseWriter, status int, code, message string) {
 	b, _ := json.Marshal(struct {
 		Errors []gqlError `json:"errors"`
 	}{[]gqlError{{message, map[string]string{"code": code}}}})
+	httpguard.SetOutcome(w, httpguard.Outcome{Text: code})
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
@@ -149,6 +151,7 @@ func decodeBody(next http.Handler) http.Handler {
 			writeError(w, http.StatusBadRequest, CodeBadRequest, `the request body must be one JSON object: {"query": "…", "variables": {…}, "operationName": "…"}`)
 			return
 		}
+		accesslog.SetOperation(r.Context(), params.OperationName)
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), paramsKey{}, params)))
 	})
 }

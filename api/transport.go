@@ -19,6 +19,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
 
+	"opfacade/accesslog"
 	"opfacade/domain"
 	"opfacade/httpguard"
 )
@@ -208,12 +209,16 @@ func (o operations) run(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		refuse(w, media, http.StatusBadRequest, CodeBadRequest, `the request has no query: send {"query": "…"}, or the hash of a persisted query`)
 		return
 	}
+	accesslog.SetOperation(ctx, params.OperationName)
 	params.Headers = r.Header
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
 	// Set first, so that even a panic's answer (gqlgen's handler writes
 	// it) has a JSON type.
 	w.Header().Set("Content-Type", media)
 	rc, errs := exec.CreateOperationContext(ctx, &params)
+	if rc != nil && rc.Operation != nil {
+		accesslog.SetOperation(ctx, rc.Operation.Name)
+	}
 	if errs != nil {
 		status := requestErrorStatus(errs, media)
 		resp := exec.DispatchError(graphql.WithOperationContext(ctx, rc), errs)
@@ -230,6 +235,7 @@ func (o operations) run(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		o.writeUnavailable(ctx, w)
 		return
 	}
+	setOutcome(w, resp.Errors)
 	writeResponse(w, resp)
 }
 
@@ -243,8 +249,10 @@ func (o operations) writeUnavailable(ctx context.Context, w http.ResponseWriter)
 	h := w.Header()
 	h.Set("Content-Type", mediaJSON)
 	h.Set("Cache-Control", "no-store")
+	errs := gqlerror.List{o.present(ctx, err)}
+	setOutcome(w, errs)
 	w.WriteHeader(http.StatusServiceUnavailable)
-	writeResponse(w, &graphql.Response{Errors: gqlerror.List{o.present(ctx, err)}})
+	writeResponse(w, &graphql.Response{Errors: errs})
 }
 
 // requestErrorStatus is the status of a request refused before it ran:
@@ -281,9 +289,20 @@ func writeErrors(w http.ResponseWriter, status int, errs gqlerror.List) {
 	if err != nil {
 		b = []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`)
 	}
+	setOutcome(w, errs)
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
+}
+
+// setOutcome tells the access log the code of the first of errs, the
+// answer's outcome; none when there are none.
+func setOutcome(w http.ResponseWriter, errs gqlerror.List) {
+	if len(errs) == 0 || errs[0] == nil {
+		return
+	}
+	code, _ := errs[0].Extensions["code"].(string)
+	httpguard.SetOutcome(w, httpguard.Outcome{Text: code})
 }
 
 // responseType is the media type of the answer to a request with this

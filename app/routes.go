@@ -2,9 +2,11 @@ package app
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"time"
 
+	"opfacade/accesslog"
 	"opfacade/api"
 	"opfacade/graph"
 	"opfacade/httpguard"
@@ -19,9 +21,14 @@ import (
 // them, with the playground and the health endpoints. Each front door
 // guards itself (panics, bodies, the deadline) and answers in its clients'
 // terms; the other routes share one guard against panics.
+//
+// Each front door has an access log in front of its guards (see
+// accesslog), so a request they refuse, or a panic they answer, is logged
+// too; what the front doors log about a request carries its request_id.
 func Handler(b Backend, cfg Config) http.Handler {
 	cfg = cfg.withDefaults()
-	log := cfg.Log
+	access := cfg.Log
+	log := slog.New(accesslog.WithRequestID(cfg.Log.Handler()))
 	res := &resolvers.Resolver{Store: b, DefaultIcon: cfg.DefaultIcon}
 	es := graph.NewExecutableSchema(graph.Config{Resolvers: res, Complexity: resolvers.Complexity()})
 	prepare := func(ctx context.Context) context.Context {
@@ -30,8 +37,8 @@ func Handler(b Backend, cfg Config) http.Handler {
 
 	rl := newLimiters(cfg.RateLimit)
 	mux := http.NewServeMux()
-	mux.Handle("/query", api.New(es, b, api.Options{Introspection: cfg.Introspection, Limits: cfg.Limits, RateLimit: rl.graphQL, Prepare: prepare, CORSOrigins: cfg.CORSOrigins,
-		TrustedDocuments: cfg.mustTrustedDocuments(), TrustedOnly: cfg.TrustedOnly}, log))
+	mux.Handle("/query", accesslog.New(access, accesslog.GraphQL, api.New(es, b, api.Options{Introspection: cfg.Introspection, Limits: cfg.Limits, RateLimit: rl.graphQL, Prepare: prepare, CORSOrigins: cfg.CORSOrigins,
+		TrustedDocuments: cfg.mustTrustedDocuments(), TrustedOnly: cfg.TrustedOnly}, log)))
 	lc := legacy.Config{
 		Resolvers:    res,
 		Store:        b,
@@ -60,7 +67,7 @@ func Handler(b Backend, cfg Config) http.Handler {
 		mux.Handle("/op/v2/", m.Forward())
 		mux.HandleFunc("GET /op/v2/openapi.json", openAPI) // the facade's description, not passed on
 	}
-	mux.Handle("/op/v2/receives", receives)
+	mux.Handle("/op/v2/receives", accesslog.New(access, accesslog.Legacy, receives))
 
 	other := http.NewServeMux()
 	other.HandleFunc("GET /op/v2/openapi.json", openAPI)

@@ -196,12 +196,17 @@ type latePanic struct {
 
 func (p *latePanic) Error() string { return fmt.Sprint("panic: ", p.value) }
 
-// bufferedWriter holds a response until it is known to be wanted.
+// bufferedWriter holds a response until it is known to be wanted, and
+// its outcome with it (see SetOutcome).
 type bufferedWriter struct {
-	header http.Header
-	code   int
-	body   bytes.Buffer
+	header  http.Header
+	code    int
+	body    bytes.Buffer
+	outcome Outcome
+	noted   bool
 }
+
+func (b *bufferedWriter) SetOutcome(o Outcome) { b.outcome, b.noted = o, true }
 
 func (b *bufferedWriter) Header() http.Header { return b.header }
 
@@ -226,6 +231,42 @@ func (b *bufferedWriter) copyTo(w http.ResponseWriter) {
 	if b.code == 0 {
 		b.code = http.StatusOK
 	}
+	if b.noted {
+		SetOutcome(w, b.outcome)
+	}
 	w.WriteHeader(b.code)
 	_, _ = w.Write(b.body.Bytes())
+}
+
+// Outcome is what a front door's answer says, in its clients' terms, for
+// the access log: GraphQL's extensions.code of the first error (Text; ""
+// on success), or the legacy envelope's code (Num).
+type Outcome struct {
+	Text string
+	Num  int
+}
+
+// OutcomeWriter is a ResponseWriter that notes the outcome of the answer
+// written to it: the access log's.
+type OutcomeWriter interface {
+	SetOutcome(Outcome)
+}
+
+// SetOutcome tells whoever takes note of outcomes behind w (the access
+// log), through the writers that wrap it (Unwrap), what the answer being
+// written to w says. Deadline's buffer carries it to the client's writer
+// with the answer, so the outcome of work the deadline abandoned is
+// dropped with its answer. Nothing happens when nobody takes note.
+func SetOutcome(w http.ResponseWriter, o Outcome) {
+	for w != nil {
+		if ow, ok := w.(OutcomeWriter); ok {
+			ow.SetOutcome(o)
+			return
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return
+		}
+		w = u.Unwrap()
+	}
 }

@@ -11,6 +11,7 @@ package legacy
 import (
 	"context"
 	_ "embed"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -106,7 +107,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // refuse answers e. Its reason, in English, goes to the log only, at
 // Debug: the client sees the contract's message alone, and a client's
-// mistake is not the operator's to act on.
+// mistake is not the operator's to act on. The access log's request_id
+// joins the line (see accesslog.WithRequestID).
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, e apiError) {
 	if e.reason != "" {
 		h.cfg.Log.DebugContext(r.Context(), "legacy request refused", "code", e.Code, "reason", e.reason)
@@ -173,27 +175,58 @@ func (h *Handler) limit(ctx context.Context, token, client string) *apiError {
 	return nil
 }
 
+// checkSign checks the request's signature. Every failure is the
+// contract's 签名错误, whatever its reason; the reason (which parameter
+// is missing, an unknown or disabled client, a signature that does not
+// match) goes to the log only, never with the values.
 func (h *Handler) checkSign(ctx context.Context, params map[string]string) *apiError {
-	if params["client"] == "" || params["sign"] == "" {
-		return &errSign
+	var reason string
+	switch {
+	case params["client"] == "":
+		reason = "missing parameter client"
+	case params["sign"] == "":
+		reason = "missing parameter sign"
+	}
+	if reason != "" {
+		return signError(reason)
 	}
 	client, err := h.cfg.Store.ClientByID(ctx, params["client"])
 	switch {
 	case domain.Code(err) == domain.ENOTFOUND:
-		return &errSign
+		return signError("unknown client")
 	case err != nil:
 		return h.fail(ctx, err)
-	case !client.Enabled || !validSign(params, client.Secret):
-		return &errSign
+	case !client.Enabled:
+		return signError("disabled client")
+	case !validSign(params, client.Secret):
+		return signError("signature mismatch")
 	}
 	return nil
 }
 
+func signError(reason string) *apiError {
+	e := errSign.withReason("signature refused: " + reason)
+	return &e
+}
+
+// checkToken finds the caller by their token. A missing, unknown or
+// expired one is the contract's token无效或已过期, whatever its reason;
+// the reason goes to the log only.
 func (h *Handler) checkToken(ctx context.Context, token string) (domain.Staff, *apiError) {
 	if token == "" {
-		return domain.Staff{}, &errToken
+		e := errToken.withReason("token refused: missing parameter token")
+		return domain.Staff{}, &e
 	}
 	staff, err := h.cfg.Store.StaffByToken(ctx, token)
+	var de *domain.Error
+	if domain.Code(err) == domain.EUNAUTHENTICATED && errors.As(err, &de) {
+		reason := "token refused"
+		if de.Err != nil {
+			reason += ": " + de.Err.Error() // the store's: unknown token, expired token
+		}
+		e := errToken.withReason(reason)
+		return domain.Staff{}, &e
+	}
 	if err != nil {
 		return domain.Staff{}, h.fail(ctx, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"opfacade/httpguard"
 	"opfacade/model"
 )
 
@@ -104,6 +105,7 @@ func (h *Handler) write(w http.ResponseWriter, outcome apiError, data *receivesD
 			Host:          h.cfg.HostName,
 		},
 	})
+	httpguard.SetOutcome(w, httpguard.Outcome{Num: outcome.Code})
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)

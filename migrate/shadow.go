@@ -21,6 +21,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"opfacade/accesslog"
 	"opfacade/httpguard"
 )
 
@@ -178,7 +179,7 @@ type request struct {
 
 func copyRequest(r *http.Request) request {
 	return request{
-		id:         requestID(r.Header),
+		id:         requestID(r),
 		method:     r.Method,
 		url:        url.URL{Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery},
 		host:       r.Host,
@@ -230,10 +231,15 @@ func endToEnd(h http.Header) http.Header {
 	return out
 }
 
-// requestID is the call's X-Request-ID when it is sane to log (1 to 64
-// printable ASCII characters, no spaces), else a random one.
-func requestID(h http.Header) string {
-	if id := h.Get("X-Request-ID"); len(id) > 0 && len(id) <= 64 && strings.IndexFunc(id, func(r rune) bool { return r <= ' ' || r > '~' }) < 0 {
+// requestID is the call's id in the access log, so that a mismatch is
+// found with its access line; outside one, the call's X-Request-ID when
+// it is sane to log (1 to 64 printable ASCII characters, no spaces), else
+// a random one.
+func requestID(r *http.Request) string {
+	if id := accesslog.RequestID(r.Context()); id != "" {
+		return id
+	}
+	if id := r.Header.Get("X-Request-ID"); accesslog.Sane(id) {
 		return id
 	}
 	return rand.Text()

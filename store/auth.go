@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -32,13 +33,20 @@ func (s *Store) StaffByToken(ctx context.Context, token string) (domain.Staff, e
 	}
 	rows = exactly(rows, token, func(r tokenRow) string { return r.Token })
 	if len(rows) == 0 {
-		return domain.Staff{}, domain.Errorf(domain.EUNAUTHENTICATED, "invalid or expired token")
+		return domain.Staff{}, domain.Wrap(domain.EUNAUTHENTICATED, errUnknownToken, "invalid or expired token")
 	}
 	if s.now().After(s.localTime(rows[0].ExpireTime)) {
-		return domain.Staff{}, domain.Errorf(domain.EUNAUTHENTICATED, "invalid or expired token")
+		return domain.Staff{}, domain.Wrap(domain.EUNAUTHENTICATED, errExpiredToken, "invalid or expired token")
 	}
 	return rows[0].staff(), nil
 }
+
+// Why a token is refused, for the log: the client is told only that it
+// is invalid or expired.
+var (
+	errUnknownToken = errors.New("unknown token")
+	errExpiredToken = errors.New("expired token")
+)
 
 type clientRow struct {
 	ID      string `db:"client_id"`

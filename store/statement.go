@@ -97,7 +97,7 @@ func (h *handle) close() error {
 func (s *Store) read(ctx context.Context, what, query string, args []any, scan func(*sqlx.Rows) error) error {
 	start := time.Now()
 	err := s.use(ctx, func(h *handle) error {
-		s.statements.Add(1)
+		s.count(ctx)
 		rows, err := h.query(ctx, query, args)
 		if err != nil {
 			return err

@@ -147,6 +147,34 @@ func (s *Store) CachedStatements() int {
 // Statements is the number of SQL statements the store has executed.
 func (s *Store) Statements() int64 { return s.statements.Load() }
 
+// count counts a statement: in the process's total, and in the request's
+// when its context counts them (see CountStatements).
+func (s *Store) count(ctx context.Context) {
+	s.statements.Add(1)
+	if n, ok := ctx.Value(countKey{}).(*atomic.Int64); ok {
+		n.Add(1)
+	}
+}
+
+type countKey struct{}
+
+// CountStatements returns ctx in which every statement the store runs
+// adds one to n as well as to Statements: a request's own count, which
+// the access log reports. n is the caller's, so that it may live in a
+// record the caller allocates anyway.
+func CountStatements(ctx context.Context, n *atomic.Int64) context.Context {
+	return context.WithValue(ctx, countKey{}, n)
+}
+
+// StatementsOf is the number of statements run so far under ctx, as
+// CountStatements counts them; 0 when ctx does not count them.
+func StatementsOf(ctx context.Context) int64 {
+	if n, ok := ctx.Value(countKey{}).(*atomic.Int64); ok {
+		return n.Load()
+	}
+	return 0
+}
+
 // use runs fn on the store's current handle. A SQLite store first checks
 // that its file is still the one it opened (see checkFile), and that a
 // pinned request's earlier statements read the same one (see Pin).
@@ -180,7 +208,7 @@ func Pin(ctx context.Context) context.Context {
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	start := time.Now()
-	s.statements.Add(1)
+	s.count(ctx)
 	err := s.use(ctx, func(h *handle) error { return h.db.PingContext(ctx) })
 	return s.outcome(ctx, start, err, "database ping")
 }

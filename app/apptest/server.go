@@ -3,10 +3,13 @@ package apptest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -144,8 +147,38 @@ func NewServer(t testing.TB, cfg app.Config) *Server {
 // sets the HTTP server up (e.g. its timeouts) before it starts.
 func NewServerOver(t testing.TB, cfg app.Config, wrap func(*store.Store) app.Backend, configure ...func(*http.Server)) *Server {
 	t.Helper()
+	return newServer(t, cfg, wrap, func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, nil) }, configure...)
+}
+
+// NewJSONLogServer is NewServer with its log captured as the command
+// writes it under -log-format json -log-level debug: one JSON object a
+// line (see JSONLines), debug lines included.
+func NewJSONLogServer(t testing.TB, cfg app.Config) *Server {
+	t.Helper()
+	return newServer(t, cfg, func(st *store.Store) app.Backend { return st }, func(w io.Writer) slog.Handler {
+		return slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug})
+	})
+}
+
+// JSONLines decodes a log of JSON lines (NewJSONLogServer's), each line
+// an object; a line that is not one fails the test.
+func JSONLines(t testing.TB, log string) []map[string]any {
+	t.Helper()
+	var lines []map[string]any
+	for l := range strings.Lines(log) {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("a log line that is not a JSON object: %v\n%s", err, l)
+		}
+		lines = append(lines, m)
+	}
+	return lines
+}
+
+func newServer(t testing.TB, cfg app.Config, wrap func(*store.Store) app.Backend, handler func(io.Writer) slog.Handler, configure ...func(*http.Server)) *Server {
+	t.Helper()
 	logs := &LockedBuffer{}
-	log := slog.New(slog.NewTextHandler(logs, nil))
+	log := slog.New(handler(logs))
 	sopt := cfg.Store
 	sopt.Zone, sopt.Now, sopt.Log = cfg.Zone, cfg.Now, log
 	st, err := store.Open(context.Background(), cfg.DB, sopt)

@@ -1,0 +1,223 @@
+// Package accesslog writes one log line per request at a front door:
+// who asked (the request id), which door, what it was (the GraphQL
+// operation's name), how it ended (the outcome code, the HTTP status),
+// and what it cost (duration, bytes written, SQL statements). It never
+// logs a header, a parameter or a body: tokens, signatures and secrets
+// stay out of the log.
+//
+// The middleware stands outside a front door's own guards, so requests
+// they refuse, and panics they answer, are logged too. The front doors
+// fill in what only they know: the operation (SetOperation) through the
+// request's context, and the outcome through the response writer
+// (httpguard.SetOutcome), so that the outcome logged is the one of the
+// answer the client got, not of work a deadline abandoned.
+package accesslog
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"opfacade/httpguard"
+	"opfacade/store"
+)
+
+// The front doors, as the door field names them.
+const (
+	GraphQL = "graphql"
+	Legacy  = "legacy"
+)
+
+// Message is the message of every access line.
+const Message = "access"
+
+// MaxOperation bounds the operation name logged.
+const MaxOperation = 64
+
+// New logs each request next serves at door (GraphQL or Legacy) to log:
+// INFO, or WARN when the server failed it (HTTP 5xx, a legacy code of
+// 500 or more, GraphQL INTERNAL_SERVER_ERROR or SERVICE_UNAVAILABLE). The
+// answer carries the request id in X-Request-ID: the caller's when it is
+// sane (1 to 64 printable ASCII characters, no spaces), else a random
+// one of 16 hex digits.
+func New(log *slog.Logger, door string, next http.Handler) http.Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		e := &entry{w: w, id: requestID(r.Header["X-Request-Id"])}
+		w.Header()["X-Request-Id"] = []string{e.id}
+		ctx := r.Context()
+		defer e.log(ctx, log, door, start)
+		next.ServeHTTP(e, r.WithContext(store.CountStatements(context.WithValue(ctx, key{}, e), &e.statements)))
+	})
+}
+
+// entry is a request's record and the writer that fills it: one
+// allocation per request.
+type entry struct {
+	w          http.ResponseWriter
+	id         string
+	status     int
+	bytes      int64
+	outcome    httpguard.Outcome
+	statements atomic.Int64 // store.CountStatements counts into it
+
+	mu sync.Mutex // op may be set by work running under a deadline
+	op string
+}
+
+type key struct{}
+
+func (e *entry) Header() http.Header { return e.w.Header() }
+
+func (e *entry) WriteHeader(code int) {
+	if e.status < 200 { // the final status, not a 1xx one
+		e.status = code
+	}
+	e.w.WriteHeader(code)
+}
+
+func (e *entry) Write(p []byte) (int, error) {
+	if e.status < 200 {
+		e.status = http.StatusOK
+	}
+	n, err := e.w.Write(p)
+	e.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController flush the client's connection.
+func (e *entry) Unwrap() http.ResponseWriter { return e.w }
+
+// SetOutcome notes the outcome of the answer written (httpguard.SetOutcome).
+func (e *entry) SetOutcome(o httpguard.Outcome) { e.outcome = o }
+
+func (e *entry) log(ctx context.Context, log *slog.Logger, door string, start time.Time) {
+	level := slog.LevelInfo
+	if e.failed() {
+		level = slog.LevelWarn
+	}
+	if !log.Enabled(ctx, level) {
+		return
+	}
+	elapsed := time.Since(start)
+	code := slog.String("code", e.outcome.Text)
+	if door == Legacy {
+		code = slog.Int("code", e.outcome.Num)
+	}
+	if door != GraphQL {
+		log.LogAttrs(ctx, level, Message, slog.String("request_id", e.id), slog.String("door", door), code,
+			slog.Int("status", e.status), slog.Float64("duration_ms", ms(elapsed)), slog.Int64("bytes", e.bytes), slog.Int64("statements", e.statements.Load()))
+		return
+	}
+	e.mu.Lock()
+	op := e.op
+	e.mu.Unlock()
+	log.LogAttrs(ctx, level, Message, slog.String("request_id", e.id), slog.String("door", door), slog.String("operation", op), code,
+		slog.Int("status", e.status), slog.Float64("duration_ms", ms(elapsed)), slog.Int64("bytes", e.bytes), slog.Int64("statements", e.statements.Load()))
+}
+
+// failed reports whether the server failed the request, rather than the
+// client asking for something it may not have.
+func (e *entry) failed() bool {
+	return e.status >= 500 || e.outcome.Num >= 500 ||
+		e.outcome.Text == "INTERNAL_SERVER_ERROR" || e.outcome.Text == "SERVICE_UNAVAILABLE"
+}
+
+// ms is d in milliseconds, to the microsecond.
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// SetOperation notes the GraphQL operation's name for the access line:
+// a GraphQL name (letters, digits, _) cut at MaxOperation bytes; any
+// other text is not a name, and is left out.
+func SetOperation(ctx context.Context, name string) {
+	e, ok := ctx.Value(key{}).(*entry)
+	if !ok || !isName(name) {
+		return
+	}
+	if len(name) > MaxOperation {
+		name = name[:MaxOperation]
+	}
+	e.mu.Lock()
+	e.op = name
+	e.mu.Unlock()
+}
+
+// isName reports whether s is a GraphQL name, or empty.
+func isName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '_' && (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (i == 0 || c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// RequestID is the id of the request ctx belongs to; "" outside one.
+func RequestID(ctx context.Context) string {
+	if e, ok := ctx.Value(key{}).(*entry); ok {
+		return e.id
+	}
+	return ""
+}
+
+// requestID is the caller's X-Request-ID when it is sane to log and echo:
+// 1 to 64 printable ASCII characters, no spaces; a random one otherwise.
+func requestID(sent []string) string {
+	if len(sent) > 0 && Sane(sent[0]) {
+		return sent[0]
+	}
+	const hex = "0123456789abcdef"
+	var b [16]byte
+	n := rand.Uint64()
+	for i := range b {
+		b[i] = hex[n&0xf]
+		n >>= 4
+	}
+	return string(b[:])
+}
+
+// Sane reports whether id may be used as a request id as sent: 1 to 64
+// printable ASCII characters, without spaces.
+func Sane(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] <= ' ' || id[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// WithRequestID returns a handler that adds the request's id
+// (request_id) to each line h handles that is logged with the context of
+// a request under New, so that what a front door logs about a request
+// (a refusal's reason, an internal error) can be found with its access
+// line.
+func WithRequestID(h slog.Handler) slog.Handler { return idHandler{h} }
+
+type idHandler struct{ slog.Handler }
+
+func (h idHandler) Handle(ctx context.Context, r slog.Record) error {
+	if id := RequestID(ctx); id != "" {
+		r.AddAttrs(slog.String("request_id", id))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h idHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return idHandler{h.Handler.WithAttrs(as)}
+}
+
+func (h idHandler) WithGroup(name string) slog.Handler {
+	return idHandler{h.Handler.WithGroup(name)}
+}

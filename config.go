@@ -145,7 +145,7 @@ func (c config) checkServing() error {
 	if c.TrustedOnly && c.TrustedDocuments == "" {
 		return usageError{errors.New("-trusted-only runs only the operations of -trusted-documents, and none is given: name a manifest, e.g. -trusted-documents documents/manifest.json")}
 	}
-	if err := (migrate.Settings{Upstream: c.LegacyUpstream, Serve: c.LegacyServe, Shadow: c.LegacyShadow}).Check(); err != nil {
+	if err := c.LegacySettings().Check(); err != nil {
 		return usageError{err}
 	}
 	return nil

@@ -97,11 +97,7 @@ func prepareDemo(ctx context.Context, cfg config) (*demoInfo, error) {
 
 // printBanner tells the user where to point a browser and how to call the API.
 func printBanner(w io.Writer, addr *net.TCPAddr, cfg config, demo *demoInfo) {
-	host := "localhost"
-	if !addr.IP.IsUnspecified() {
-		host = addr.IP.String()
-	}
-	base := fmt.Sprintf("http://%s", net.JoinHostPort(host, fmt.Sprint(addr.Port)))
+	base := baseURL(addr)
 	fmt.Fprintf(w, "opfacade serving %s (%s)\n", store.Redact(cfg.DB), base)
 	fmt.Fprintf(w, "  playground:   %s/\n", base)
 	fmt.Fprintf(w, "  GraphQL:      POST %s/query\n", base)

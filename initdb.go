@@ -63,10 +63,14 @@ func parseInitDB(args []string, getenv func(string) string, environ []string, us
 		fmt.Fprintf(fs.Output(), "opfacade init-db: create the legacy tables, with demo or fixture rows, in a database that has none of them (for tests and demos).\n\nUsage: opfacade init-db -db <database> [-data demo|fixture|none]\n\n")
 		fs.PrintDefaults()
 	}
-	if v := getenv(envName("db")); v != "" {
-		if err := fs.Set("db", v); err != nil {
-			return "", "", usageError{fmt.Errorf("init-db: %s=%q (-db): %w", envName("db"), store.Redact(v), err)}
+	onlyDB := func(name string) string { // -data has no environment twin here
+		if name != envName("db") {
+			return ""
 		}
+		return getenv(name)
+	}
+	if err := setFromEnv(fs, onlyDB); err != nil {
+		return "", "", usageError{fmt.Errorf("init-db: %w", err)}
 	}
 	if err := parseArgs(fs, args, usage); err != nil {
 		if errors.As(err, new(usageError)) {

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 
 	"opfacade/app"
 )
@@ -20,17 +19,14 @@ func schemaCommand(args []string, stdout, stderr io.Writer) error {
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: opfacade schema > schema.graphql\n\nPrints the GraphQL schema this server serves, in the schema language; GET /schema.graphql serves the same text while introspection is on.\n")
 	}
-	fs.SetOutput(io.Discard)
-	err := fs.Parse(args)
-	fs.SetOutput(stderr)
+	err := parseArgs(fs, args, stderr)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
-		fs.Usage()
 		return nil
+	case errors.As(err, new(usageError)):
+		return usageError{fmt.Errorf("schema: %w", errors.Unwrap(err))}
 	case err != nil:
-		return usageError{fmt.Errorf("schema: %w", err)}
-	case fs.NArg() > 0:
-		return usageError{fmt.Errorf("schema: unexpected arguments: %s", strings.Join(fs.Args(), " "))}
+		return err
 	}
 	_, err = io.WriteString(stdout, app.SchemaSDL())
 	return err

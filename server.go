@@ -168,27 +168,28 @@ func adminHandler(reg *prometheus.Registry, public http.Handler, log *slog.Logge
 // newAdminServer serves the admin handler h. It has no write timeout: a
 // CPU profile or a trace takes as long as its ?seconds= asks.
 func newAdminServer(h http.Handler, log *slog.Logger) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(h, 0, log)
+	srv.WriteTimeout = 0
+	return srv
 }
 
 // printAdmin adds the admin listener's address to the banner.
 func printAdmin(w io.Writer, addr *net.TCPAddr) {
-	host := "localhost"
-	if !addr.IP.IsUnspecified() {
-		host = addr.IP.String()
-	}
-	base := "http://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
+	base := baseURL(addr)
 	fmt.Fprintf(w, "\nAdmin listener, not for the public: %s\n", base)
 	fmt.Fprintf(w, "  metrics:      %s/metrics\n", base)
 	fmt.Fprintf(w, "  profiles:     %s/debug/pprof/\n", base)
 	fmt.Fprintf(w, "  health:       %s/healthz, %s/readyz\n", base, base)
+}
+
+// baseURL is the http:// URL a listener on addr is reached at: on
+// localhost when it listens on every address.
+func baseURL(addr *net.TCPAddr) string {
+	host := "localhost"
+	if !addr.IP.IsUnspecified() {
+		host = addr.IP.String()
+	}
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
 }
 
 // newHTTPServer serves h with the timeouts the README documents.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -28,9 +27,7 @@ import (
 // once (a batch refused); then the request gets its context (prepare) and
 // the work runs under the request deadline.
 func protect(next http.Handler, l Limits, rl *ratelimit.Limiter, origins []string, prepare func(context.Context) context.Context, log *slog.Logger) http.Handler {
-	if prepare != nil {
-		next = withContext(prepare, next)
-	}
+	next = httpguard.WithContext(prepare, next)
 	next = httpguard.Deadline(l.Timeout, log, unavailable(l), next)
 	next = decodeBody(next)
 	next = httpguard.ReadBody(l.MaxBody, tooLarge(l), unreadable, next)
@@ -40,13 +37,6 @@ func protect(next http.Handler, l Limits, rl *ratelimit.Limiter, origins []strin
 	next = allowMethods(next)
 	next = allowCORS(newOriginSet(origins, log), next)
 	return httpguard.Recover(log, internalError, next)
-}
-
-// withContext runs next with the request's context made by prepare.
-func withContext(prepare func(context.Context) context.Context, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(prepare(r.Context())))
-	})
 }
 
 // limitRate spends a request of the bearer token's bucket, the token as
@@ -81,20 +71,10 @@ func rateLimited(w http.ResponseWriter, wait time.Duration) {
 	writeError(w, http.StatusTooManyRequests, CodeRateLimited, fmt.Sprintf("too many requests with this token; retry after %d s", secs))
 }
 
-// writeError answers with one GraphQL error carrying code.
+// writeError answers with one GraphQL error carrying code,
+// under application/json.
 func writeError(w http.ResponseWriter, status int, code, message string) {
-	type gqlError struct {
-		Message    string            `json:"message"`
-		Extensions map[string]string `json:"extensions"`
-	}
-	b, _ := json.Marshal(struct {
-		Errors []gqlError `json:"errors"`
-	}{[]gqlError{{message, map[string]string{"code": code}}}})
-	httpguard.SetOutcome(w, httpguard.Outcome{Text: code})
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
+	refuse(w, mediaJSON, status, code, message)
 }
 
 // internalError is the answer to a panic outside the resolvers: the
@@ -156,19 +136,22 @@ func decodeBody(next http.Handler) http.Handler {
 	})
 }
 
+// bodyParams is a POST body decoded: the GraphQL request parameters and
+// the documentId of a persisted document request, as written (postJSON
+// reads it).
+type bodyParams struct {
+	graphql.RawParams
+	DocumentID json.RawMessage `json:"documentId"`
+}
+
 // decodeParams reads body as one JSON object of GraphQL request
 // parameters, numbers kept as written, and nothing after it.
-func decodeParams(body []byte) (*graphql.RawParams, bool) {
+func decodeParams(body []byte) (*bodyParams, bool) {
 	if len(body) == 0 || body[0] != '{' {
 		return nil, false
 	}
-	var params graphql.RawParams
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(&params); err != nil {
-		return nil, false
-	}
-	if _, err := dec.Token(); err != io.EOF {
+	var params bodyParams
+	if !decodeOne(body, &params) {
 		return nil, false
 	}
 	return &params, true
@@ -177,7 +160,7 @@ func decodeParams(body []byte) (*graphql.RawParams, bool) {
 type paramsKey struct{}
 
 // paramsFrom returns the parameters decodeBody decoded.
-func paramsFrom(ctx context.Context) (*graphql.RawParams, bool) {
-	p, ok := ctx.Value(paramsKey{}).(*graphql.RawParams)
+func paramsFrom(ctx context.Context) (*bodyParams, bool) {
+	p, ok := ctx.Value(paramsKey{}).(*bodyParams)
 	return p, ok
 }

@@ -132,18 +132,12 @@ func (l shapeLimit) MutateOperationContext(ctx context.Context, oc *graphql.Oper
 	m := shapeMeter{frags: map[string]shape{}}
 	s := m.selectionSet(oc.Operation.SelectionSet)
 	if s.depth > l.maxDepth {
-		return limitError(CodeDepthLimit, "the operation nests %d levels deep, over the limit of %d", s.depth, l.maxDepth)
+		return codeError(CodeDepthLimit, fmt.Sprintf("the operation nests %d levels deep, over the limit of %d", s.depth, l.maxDepth))
 	}
 	if s.fields > int64(l.maxFields) {
-		return limitError(CodeTooManyFields, "the operation selects %s fields, over the limit of %d", countString(s.fields), l.maxFields)
+		return codeError(CodeTooManyFields, fmt.Sprintf("the operation selects %s fields, over the limit of %d", countString(s.fields), l.maxFields))
 	}
 	return nil
-}
-
-func limitError(code, format string, args ...any) *gqlerror.Error {
-	err := gqlerror.Errorf(format, args...)
-	errcode.Set(err, code)
-	return err
 }
 
 // shape is what a selection set adds below it: how deep it nests and how

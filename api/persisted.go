@@ -91,8 +91,10 @@ func (p persistedQueries) Validate(schema graphql.ExecutableSchema) error {
 func (p persistedQueries) MutateOperationParameters(ctx context.Context, raw *graphql.RawParams) *gqlerror.Error {
 	ext, ok := raw.Extensions["persistedQuery"]
 	if !ok || ext == nil {
-		if p.trustedOnly && p.trusted[documents.ID(raw.Query)] == "" {
-			return p.notTrusted(ctx, raw)
+		if p.trustedOnly {
+			if id := documents.ID(raw.Query); p.trusted[id] == "" {
+				return p.notTrusted(ctx, raw, id)
+			}
 		}
 		return nil
 	}
@@ -114,7 +116,7 @@ func (p persistedQueries) MutateOperationParameters(ctx context.Context, raw *gr
 			return nil
 		}
 		if p.trustedOnly {
-			return p.notTrusted(ctx, raw)
+			return p.notTrusted(ctx, raw, pq.Hash) // the query's, checked above
 		}
 		return p.apq.MutateOperationParameters(ctx, raw) // keeps it
 	}
@@ -130,9 +132,9 @@ func (p persistedQueries) MutateOperationParameters(ctx context.Context, raw *gr
 
 // notTrusted refuses an operation that is not a trusted document, and
 // says so in the log at Debug: a console whose manifest was not deployed
-// shows up there.
-func (p persistedQueries) notTrusted(ctx context.Context, raw *graphql.RawParams) *gqlerror.Error {
-	p.log.DebugContext(ctx, "graphql operation not trusted", "operationName", raw.OperationName, "sha256", documents.ID(raw.Query))
+// shows up there. id is the query's SHA-256 (documents.ID).
+func (p persistedQueries) notTrusted(ctx context.Context, raw *graphql.RawParams, id string) *gqlerror.Error {
+	p.log.DebugContext(ctx, "graphql operation not trusted", "operationName", raw.OperationName, "sha256", id)
 	return codeError(CodeOperationNotTrusted, "only trusted documents run here: send the id (extensions.persistedQuery.sha256Hash or documentId) of an operation of the manifest")
 }
 

@@ -85,15 +85,11 @@ func (t postJSON) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 			return
 		}
 	}
-	params := *decoded
+	params := decoded.RawParams
 	if bytes.Contains(body, []byte(`"documentId"`)) {
-		var doc struct {
-			DocumentID json.RawMessage `json:"documentId"`
-		}
-		_ = json.Unmarshal(body, &doc) // decodeParams read it already
 		var id string
-		if len(doc.DocumentID) > 0 && string(doc.DocumentID) != "null" {
-			if json.Unmarshal(doc.DocumentID, &id) != nil {
+		if len(decoded.DocumentID) > 0 && string(decoded.DocumentID) != "null" {
+			if json.Unmarshal(decoded.DocumentID, &id) != nil {
 				refuse(w, media, http.StatusBadRequest, CodeBadRequest, "documentId must be a string")
 				return
 			}
@@ -119,7 +115,7 @@ func (t getQuery) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 		name string
 		into *map[string]any
 	}{{"variables", &params.Variables}, {"extensions", &params.Extensions}} {
-		if s := q.Get(p.name); s != "" && !decodeObject(s, p.into) {
+		if s := q.Get(p.name); s != "" && !decodeOne([]byte(s), p.into) {
 			refuse(w, media, http.StatusBadRequest, CodeBadRequest, p.name+" must be a JSON object")
 			return
 		}
@@ -160,10 +156,10 @@ func notQuery(w http.ResponseWriter, media string, op ast.Operation) {
 	refuse(w, media, http.StatusMethodNotAllowed, CodeMethodNotAllowed, fmt.Sprintf("a GET runs queries only: send a %s as a POST", op))
 }
 
-// decodeObject decodes s, a JSON object or null, into v, numbers kept as
-// written.
-func decodeObject(s string, v *map[string]any) bool {
-	dec := json.NewDecoder(strings.NewReader(s))
+// decodeOne decodes data, one JSON value and nothing after it, into v,
+// numbers kept as written.
+func decodeOne(data []byte, v any) bool {
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	if dec.Decode(v) != nil {
 		return false
@@ -209,7 +205,9 @@ func (o operations) run(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		refuse(w, media, http.StatusBadRequest, CodeBadRequest, `the request has no query: send {"query": "…"}, or the hash of a persisted query`)
 		return
 	}
-	accesslog.SetOperation(ctx, params.OperationName)
+	if r.Method == http.MethodGet { // a POST's decodeBody set it
+		accesslog.SetOperation(ctx, params.OperationName)
+	}
 	params.Headers = r.Header
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
 	// Set first, so that even a panic's answer (gqlgen's handler writes

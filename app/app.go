@@ -132,7 +132,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if _, err := cfg.trustedDocuments(); err != nil {
 		return nil, err
 	}
-	if err := cfg.legacySettings().Check(); err != nil {
+	if err := cfg.LegacySettings().Check(); err != nil {
 		return nil, err
 	}
 	sopt := cfg.Store

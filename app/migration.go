@@ -7,9 +7,9 @@ import (
 	"opfacade/migrate"
 )
 
-// legacySettings are the configuration's choices for the migration from
+// LegacySettings are the configuration's choices for the migration from
 // the old v2 service.
-func (c Config) legacySettings() migrate.Settings {
+func (c Config) LegacySettings() migrate.Settings {
 	return migrate.Settings{Upstream: c.LegacyUpstream, Serve: c.LegacyServe, Shadow: c.LegacyShadow}
 }
 
@@ -19,7 +19,7 @@ func (c Config) legacySettings() migrate.Settings {
 // the settings first, and reports what is wrong as an error.
 func (c Config) mustMigration(receives http.Handler, lc legacy.Config) *migrate.Migration {
 	m, err := migrate.New(migrate.Config{
-		Settings: c.legacySettings(),
+		Settings: c.LegacySettings(),
 		Tuning:   c.LegacyMigration,
 		Receives: receives,
 		Answers:  legacy.NewAnswers(lc),

@@ -74,7 +74,11 @@ func (m *memStore) ChatsByStaff(_ context.Context, staffID string, f domain.Chat
 	if f.Unknown || !slices.Equal(f.Statuses, inService().Statuses) {
 		return nil, nil, errNotHeld
 	}
-	return m.chats[staffID], m.users[staffID], nil
+	chats, users := m.chats[staffID], m.users[staffID]
+	if f.Limit > 0 && len(chats) > f.Limit {
+		chats, users = chats[:f.Limit], users[:f.Limit]
+	}
+	return chats, users, nil
 }
 
 func (m *memStore) CountChatsByStaff(_ context.Context, staffID string, f domain.ChatFilter) (int, error) {

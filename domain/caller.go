@@ -10,15 +10,9 @@ func WithCaller(ctx context.Context, s Staff) context.Context {
 	return context.WithValue(ctx, callerKey{}, s)
 }
 
-// CallerFrom returns the OP ctx runs on behalf of, if any.
-func CallerFrom(ctx context.Context) (Staff, bool) {
-	s, ok := ctx.Value(callerKey{}).(Staff)
-	return s, ok
-}
-
 // Caller returns the OP ctx runs on behalf of, or EUNAUTHENTICATED.
 func Caller(ctx context.Context) (Staff, error) {
-	if s, ok := CallerFrom(ctx); ok {
+	if s, ok := ctx.Value(callerKey{}).(Staff); ok {
 		return s, nil
 	}
 	return Staff{}, Errorf(EUNAUTHENTICATED, "a valid bearer token is required")

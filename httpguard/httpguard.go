@@ -270,3 +270,15 @@ func SetOutcome(w http.ResponseWriter, o Outcome) {
 		w = u.Unwrap()
 	}
 }
+
+// WithContext runs next with the request's context made by prepare, the
+// context the work's callees find their per-request values in; nil
+// leaves it as it is.
+func WithContext(prepare func(context.Context) context.Context, next http.Handler) http.Handler {
+	if prepare == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(prepare(r.Context())))
+	})
+}

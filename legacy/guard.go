@@ -1,7 +1,6 @@
 package legacy
 
 import (
-	"context"
 	"net/http"
 
 	"opfacade/httpguard"
@@ -15,12 +14,7 @@ import (
 // prepared, is bounded by the timeout, past which the client gets 服务繁忙
 // (code 503) without waiting for the database.
 func (h *Handler) guarded() http.Handler {
-	var next http.Handler = h
-	if prepare := h.cfg.Prepare; prepare != nil {
-		next = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			h.ServeHTTP(w, r.WithContext(prepare(r.Context())))
-		})
-	}
+	next := httpguard.WithContext(h.cfg.Prepare, h)
 	next = httpguard.Deadline(h.cfg.Timeout, h.cfg.Log, h.answer(errUnavailable), next)
 	next = httpguard.ReadBody(h.cfg.MaxBody, h.refuseBody(errTooLarge), h.refuseBody(errParams.withReason("the body could not be read")), next)
 	return httpguard.Recover(h.cfg.Log, h.answer(errInternal), next)
@@ -41,6 +35,3 @@ func (h *Handler) refuseBody(e apiError) httpguard.Answer {
 		h.refuse(w, r, e)
 	}
 }
-
-// prepareFunc gives a request what the resolvers find in its context.
-type prepareFunc = func(context.Context) context.Context

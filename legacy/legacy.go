@@ -58,7 +58,7 @@ type Config struct {
 	// Prepare gives each request what the resolvers find in its context
 	// (the request's loaders, say), under the deadline; nil leaves it as
 	// it is.
-	Prepare prepareFunc
+	Prepare func(context.Context) context.Context
 	Log     *slog.Logger
 }
 

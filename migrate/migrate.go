@@ -165,8 +165,7 @@ type Config struct {
 
 // Migration is the facade standing in front of the old service.
 type Migration struct {
-	cfg     Config
-	tuning  Tuning
+	cfg     Config                 // Tuning with its defaults filled in
 	proxy   *httputil.ReverseProxy // the callers' requests
 	failing *failures
 	shadow  *shadow // nil when nothing is shadowed
@@ -193,11 +192,12 @@ func New(cfg Config) (*Migration, error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = prometheus.NewRegistry()
 	}
-	m := &Migration{cfg: cfg, tuning: cfg.Tuning.withDefaults()}
+	cfg.Tuning = cfg.Tuning.withDefaults()
+	m := &Migration{cfg: cfg}
 	met := newMetrics(cfg.Metrics, cfg.Log)
 	m.failing = &failures{log: cfg.Log, counter: met.upstreamFailures}
-	transport := newTransport(m.tuning)
-	m.proxy = m.newProxy(transport)
+	transport := newTransport(m.cfg.Tuning)
+	m.proxy = m.newProxy(transport, -1, m.proxyFailed)
 	if cfg.Shadow > 0 {
 		m.shadow = m.newShadow(transport, met.shadow)
 	}

@@ -39,25 +39,33 @@ func newTransport(t Tuning) *http.Transport {
 // status pass unchanged; hop-by-hop headers are dropped both ways;
 // X-Forwarded-For gets the caller's address appended, X-Forwarded-Host
 // and -Proto say what the caller asked for, and Host is the old
-// service's. Bodies stream both ways, each read of the answer flushed to
-// the caller at once. An old service that cannot be reached, or does
-// not start answering in time, is answered 服务繁忙.
-func (m *Migration) newProxy(transport http.RoundTripper) *httputil.ReverseProxy {
+// service's. flush is the ReverseProxy's FlushInterval. When the old
+// service does not answer, the error is recorded in the request's
+// outcome (if any), then failed handles the request.
+func (m *Migration) newProxy(transport http.RoundTripper, flush time.Duration, failed func(http.ResponseWriter, *http.Request, error)) *httputil.ReverseProxy {
 	return &httputil.ReverseProxy{
 		Rewrite:       rewrite(m.cfg.Upstream),
 		Transport:     transport,
-		FlushInterval: -1,
+		FlushInterval: flush,
 		ErrorLog:      slog.NewLogLogger(m.cfg.Log.Handler(), slog.LevelWarn),
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			if o, ok := r.Context().Value(outcomeKey{}).(*outcome); ok {
 				o.err = err
 			}
-			if r.Context().Err() == nil { // a caller gone is no fault of the old service
-				m.failing.note(err)
-			}
-			m.cfg.Answers.Unavailable(w, r)
+			failed(w, r, err)
 		},
 	}
+}
+
+// proxyFailed is the callers' proxy's answer when the old service cannot
+// be reached, or does not start answering in time: 服务繁忙, the failure
+// counted. Bodies stream both ways (FlushInterval -1), each read of the
+// answer flushed to the caller at once.
+func (m *Migration) proxyFailed(w http.ResponseWriter, r *http.Request, err error) {
+	if r.Context().Err() == nil { // a caller gone is no fault of the old service
+		m.failing.note(err)
+	}
+	m.cfg.Answers.Unavailable(w, r)
 }
 
 func rewrite(target *url.URL) func(*httputil.ProxyRequest) {

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	randv2 "math/rand/v2"
 	"net/http"
-	"net/http/httputil"
 	"net/textproto"
 	"net/url"
 	"runtime/debug"
@@ -65,27 +64,19 @@ func (m *Migration) newShadow(transport http.RoundTripper, results *prometheus.C
 		rate:      m.cfg.Shadow,
 		results:   results,
 		log:       m.cfg.Log,
-		timeout:   m.tuning.ShadowTimeout,
-		maxAnswer: m.tuning.MaxAnswer,
+		timeout:   m.cfg.Tuning.ShadowTimeout,
+		maxAnswer: m.cfg.Tuning.MaxAnswer,
 	}
 	if m.cfg.Serve == ServeReceives {
 		s.primary, s.otherName = "facade", "upstream"
 		// The copy goes to the old service as a caller's request would.
-		s.other = &httputil.ReverseProxy{
-			Rewrite:   rewrite(m.cfg.Upstream),
-			Transport: transport,
-			ErrorLog:  slog.NewLogLogger(m.cfg.Log.Handler(), slog.LevelWarn),
-			ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-				if o, ok := r.Context().Value(outcomeKey{}).(*outcome); ok {
-					o.err = err
-				}
-			},
-		}
+		// Its failures are the shadow's to count, not the proxy's.
+		s.other = m.newProxy(transport, 0, func(http.ResponseWriter, *http.Request, error) {})
 	} else {
 		s.primary, s.otherName = "upstream", "facade"
 		s.other = m.cfg.Receives
 	}
-	s.queue = queue{size: m.tuning.ShadowQueue, workers: m.tuning.ShadowWorkers, run: s.compare}
+	s.queue = queue{size: m.cfg.Tuning.ShadowQueue, workers: m.cfg.Tuning.ShadowWorkers, run: s.compare}
 	return s
 }
 
@@ -100,7 +91,7 @@ func (m *Migration) shadowed(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := copyRequest(r)
-	tee := &tee{ResponseWriter: w, capture: capture{max: m.tuning.MaxAnswer}}
+	tee := &tee{ResponseWriter: w, capture: capture{max: m.cfg.Tuning.MaxAnswer}}
 	body, failed := m.serveTee(tee, r)
 	switch {
 	case failed: // the old service did not answer: the proxy counted and logged it

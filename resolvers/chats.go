@@ -53,9 +53,6 @@ func (r *Resolver) listChats(ctx context.Context, s *model.Staff, f domain.ChatF
 	if err != nil {
 		return nil, nil, false, err
 	}
-	if f.Limit > 0 && len(chats) > f.Limit { // a Store that ignores Limit (rows held in memory)
-		chats, users = chats[:f.Limit], users[:f.Limit]
-	}
 	if n > 0 && len(chats) > n {
 		chats, users, more = chats[:n], users[:n], true
 	}

@@ -20,7 +20,6 @@ import (
 type faultLog struct {
 	log    *slog.Logger
 	engine string
-	now    func() time.Time
 
 	open atomic.Int32 // conditions under way, read on every success
 
@@ -41,7 +40,7 @@ type condition struct {
 const maxConditions = 32
 
 func newFaultLog(log *slog.Logger, engine string) *faultLog {
-	return &faultLog{log: log, engine: engine, now: time.Now, conditions: map[string]*condition{}}
+	return &faultLog{log: log, engine: engine, conditions: map[string]*condition{}}
 }
 
 // failed records that the statement what, started at start, met the
@@ -87,6 +86,6 @@ func (f *faultLog) succeeded(start time.Time, what string, all bool) {
 		}
 		delete(f.conditions, key)
 		f.open.Add(-1)
-		f.log.Info("database configuration mended", "db", f.engine, "cause", c.fault, "after", f.now().Sub(c.since).Round(time.Millisecond), "failures", c.failures)
+		f.log.Info("database configuration mended", "db", f.engine, "cause", c.fault, "after", time.Since(c.since).Round(time.Millisecond), "failures", c.failures)
 	}
 }

@@ -90,10 +90,6 @@ func (o *outageLog) up(start time.Time) {
 	o.log.Info("database available again", "db", o.engine, "after", o.now().Sub(o.since).Round(time.Millisecond), "failures", o.failures)
 }
 
-// Down reports whether the database is in an outage: its last statement
-// failed as unavailable.
-func (s *Store) Down() bool { return s.outage.isDown.Load() }
-
 // isOutage reports whether err, a classified failure of a statement run
 // for ctx, says the database is unavailable. A caller that went away
 // (context.Canceled) says nothing about the database.

@@ -176,24 +176,6 @@ func (e errFileGone) Error() string {
 }
 func (e errFileGone) Unwrap() error { return e.err }
 
-// checkFile makes sure the store's handle reads the file at its path: an
-// error when there is none it can read, a new handle when another file
-// has taken its place.
-func (s *Store) checkFile() error {
-	id, err := identify(s.file.path)
-	if err != nil {
-		return errFileGone{err}
-	}
-	s.swap.RLock()
-	same := id == s.file.id
-	s.swap.RUnlock()
-	if same {
-		return nil
-	}
-	s.reopen(id)
-	return nil
-}
-
 // reopen replaces the handle with one over the file now at the path,
 // once every statement on the old one has ended.
 func (s *Store) reopen(id fileID) {

@@ -118,7 +118,7 @@ func (s *Store) read(ctx context.Context, what, query string, args []any, scan f
 func (s *Store) outcome(ctx context.Context, start time.Time, err error, what string) error {
 	if err == nil {
 		s.outage.up(start)
-		s.faults.succeeded(start, what, false)
+		s.faults.succeeded(start, what, what == readiness) // it read every table
 		return nil
 	}
 	err = s.classify(err, what)

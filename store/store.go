@@ -166,25 +166,24 @@ func CountStatements(ctx context.Context, n *atomic.Int64) context.Context {
 	return context.WithValue(ctx, countKey{}, n)
 }
 
-// StatementsOf is the number of statements run so far under ctx, as
-// CountStatements counts them; 0 when ctx does not count them.
-func StatementsOf(ctx context.Context) int64 {
-	if n, ok := ctx.Value(countKey{}).(*atomic.Int64); ok {
-		return n.Load()
-	}
-	return 0
-}
-
 // use runs fn on the store's current handle. A SQLite store first checks
-// that its file is still the one it opened (see checkFile), and that a
+// that its file is still the one it opened (see sqliteFile), and that a
 // pinned request's earlier statements read the same one (see Pin).
 func (s *Store) use(ctx context.Context, fn func(h *handle) error) error {
 	if s.file != nil {
-		if err := s.checkFile(); err != nil {
-			return err
+		id, err := identify(s.file.path)
+		if err != nil {
+			return errFileGone{err}
 		}
+		s.swap.RLock()
+		if id != s.file.id {
+			s.swap.RUnlock()
+			s.reopen(id)
+			s.swap.RLock()
+		}
+	} else {
+		s.swap.RLock()
 	}
-	s.swap.RLock()
 	defer s.swap.RUnlock()
 	if p, ok := ctx.Value(pinKey{}).(*pin); ok && !p.gen.CompareAndSwap(0, s.h.gen) && p.gen.Load() != s.h.gen {
 		return errFileGone{errReplaced}
@@ -223,20 +222,18 @@ UNION ALL SELECT 1 FROM (SELECT user_id FROM user_order LIMIT 1) o
 UNION ALL SELECT 1 FROM (SELECT user_id FROM service_order LIMIT 1) so
 UNION ALL SELECT 1 FROM (SELECT client_id FROM api_client LIMIT 1) a`
 
+// readiness names Ready's statement, which reads every legacy table.
+const readiness = "readiness"
+
 // Ready checks that the database answers and holds the legacy tables,
 // readable: what /readyz reports (Explain says why not). Its success
 // ends every configuration fault under way: it reads every table.
 func (s *Store) Ready(ctx context.Context) error {
-	start := time.Now()
-	err := s.read(ctx, "readiness", ready, nil, func(rows *sqlx.Rows) error {
+	return s.read(ctx, readiness, ready, nil, func(rows *sqlx.Rows) error {
 		for rows.Next() {
 		}
 		return nil
 	})
-	if err == nil {
-		s.faults.succeeded(start, "readiness", true)
-	}
-	return err
 }
 
 // Close closes the prepared statements and the pool.

@@ -96,6 +96,7 @@ func (h *handle) close() error {
 // answered.
 func (s *Store) read(ctx context.Context, what, query string, args []any, scan func(*sqlx.Rows) error) error {
 	start := time.Now()
+	ctx, done := s.observe(ctx, what)
 	err := s.use(ctx, func(h *handle) error {
 		s.count(ctx)
 		rows, err := h.query(ctx, query, args)
@@ -108,7 +109,9 @@ func (s *Store) read(ctx context.Context, what, query string, args []any, scan f
 		}
 		return rows.Err()
 	})
-	return s.outcome(ctx, start, err, what)
+	err = s.outcome(ctx, start, err, what)
+	done(err)
+	return err
 }
 
 // outcome classifies err, the end of a statement started at start, and

@@ -44,6 +44,8 @@ type Options struct {
 	// OutageSummary is how often an outage's failures are summed up in
 	// the log while it lasts; 0 picks 10 seconds.
 	OutageSummary time.Duration
+	// Observer watches each statement (metrics, traces); nil for none.
+	Observer Observer
 }
 
 // Pool is the connection pool a store runs with: Options with the
@@ -88,10 +90,12 @@ type Store struct {
 	swap sync.RWMutex
 	h    *handle
 	file *sqliteFile // SQLite only: the file the handle reads
+
+	observer Observer // nil for none
 }
 
 func newStore(db *sqlx.DB, engine string, opt Options) *Store {
-	s := &Store{h: newHandle(db, 1), engine: engine, zone: opt.Zone, now: opt.Now}
+	s := &Store{h: newHandle(db, 1), engine: engine, zone: opt.Zone, now: opt.Now, observer: opt.Observer}
 	if s.zone == nil {
 		s.zone = time.UTC
 	}

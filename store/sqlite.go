@@ -16,13 +16,13 @@ import (
 	"github.com/mattn/go-sqlite3"
 )
 
-// sqlitePragmas run on every new SQLite connection. mmap serves reads from
+// SQLitePragmas run on every new SQLite connection. mmap serves reads from
 // the kernel's page cache without a pread per page and without copying
 // pages into SQLite's own cache (anonymous memory, per connection). It
 // covers files up to 2 GiB, SQLite's default ceiling: a file larger than
 // the mapping is read through pread beyond it, and a production-sized
 // legacy database is well over the 256 MiB this once mapped.
-var sqlitePragmas = []string{
+var SQLitePragmas = []string{
 	"PRAGMA mmap_size = 2147418112",
 	"PRAGMA cache_size = -16000",
 }
@@ -120,7 +120,7 @@ func openSQLite(ctx context.Context, path string, opt Options) (*Store, error) {
 // openSQLiteDB returns a pool over dsn whose connections run our pragmas.
 func openSQLiteDB(dsn string) *sqlx.DB {
 	drv := &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-		for _, p := range sqlitePragmas {
+		for _, p := range SQLitePragmas {
 			if _, err := c.Exec(p, nil); err != nil {
 				return fmt.Errorf("sqlite: %s: %w", p, err)
 			}

@@ -234,7 +234,7 @@ func serverFlags(c *config, zone *string) *flag.FlagSet {
 	lim := api.DefaultLimits
 	*zone = app.PlatformZone
 	c.Addr, c.DB, c.DefaultIcon, c.ServicePhone = ":8080", "opfacade.db", app.DefaultIcon, app.ServicePhone
-	c.CheckSign, c.Introspection, c.Limits, c.ShutdownGrace = true, true, lim, 15*time.Second
+	c.CheckSign, c.Introspection, c.Compiled, c.Limits, c.ShutdownGrace = true, true, true, lim, 15*time.Second
 	c.LegacyServe = migrate.ServeReceives
 	c.RateLimit = app.DefaultRateLimit
 	def := func(v flag.Value, name, usage string) { fs.Var(v, name, usage+" (env "+envName(name)+")") }
@@ -249,6 +249,7 @@ func serverFlags(c *config, zone *string) *flag.FlagSet {
 	def(boolValue{&c.WaitForDB}, "wait-for-db", "start even when the database refuses the facade (access denied, tables missing) and wait until it is mended; /readyz answers 503 meanwhile")
 	def(boolValue{&c.CheckSign}, "legacy-sign", "check the signature of legacy v2 requests; switch off only for development")
 	def(boolValue{&c.Introspection}, "introspection", "let clients read the GraphQL schema")
+	def(boolValue{&c.Compiled}, "compiled", "answer GraphQL queries from plans compiled once per operation, at the cost of hand-written code (gqlgen's executor answers what they do not cover, and any field whose plan fails); false: gqlgen's executor answers every operation")
 	def(number(&c.Store.MaxOpenConns, 0), "db-max-open", "most open database `connections`; 0 picks a default for the engine")
 	def(number(&c.Store.MaxIdleConns, 0), "db-max-idle", "most idle database `connections`; 0 keeps as many as may be open")
 	def(duration(&c.Store.ConnMaxLifetime, false), "db-conn-lifetime", "recycle database connections after this `duration`; 0 picks a default for the engine")

@@ -73,6 +73,7 @@ func TestConfigFromEnvironment(t *testing.T) {
 		{"FACADE_WAIT_FOR_DB", "wait-for-db", "true", "false", "sometimes", func(c *config, v string) { c.WaitForDB = v == "true" }},
 		{"FACADE_LEGACY_SIGN", "legacy-sign", "false", "true", "nope", func(c *config, v string) { c.CheckSign = v == "true" }},
 		{"FACADE_INTROSPECTION", "introspection", "false", "true", "2", func(c *config, v string) { c.Introspection = v == "true" }},
+		{"FACADE_COMPILED", "compiled", "false", "true", "sometimes", func(c *config, v string) { c.Compiled = v == "true" }},
 		{"FACADE_DB_MAX_OPEN", "db-max-open", "7", "9", "-1", func(c *config, v string) { c.Store.MaxOpenConns = atoi(v) }},
 		{"FACADE_DB_MAX_IDLE", "db-max-idle", "3", "4", "1.5", func(c *config, v string) { c.Store.MaxIdleConns = atoi(v) }},
 		{"FACADE_DB_CONN_LIFETIME", "db-conn-lifetime", "90s", "2m", "90", func(c *config, v string) { c.Store.ConnMaxLifetime = duration(v) }},
@@ -185,10 +186,17 @@ func TestConfigFromEnvironment(t *testing.T) {
 
 // TestHarnessConfigIsTheDefault holds apptest.Config, which the tests of
 // the other packages build their servers from, to what the command builds
-// from -db alone: those tests run the facade as it is deployed.
+// from -db alone: those tests run the facade as it is deployed. Both read
+// apptest.CompiledEnv, with which CI runs the suites a second time.
 func TestHarnessConfigIsTheDefault(t *testing.T) {
 	const db = "/data/facade.db"
-	cfg, err := parseConfig([]string{"-db", db}, func(string) string { return "" }, nil, io.Discard)
+	getenv := func(k string) string {
+		if k == apptest.CompiledEnv {
+			return os.Getenv(k)
+		}
+		return ""
+	}
+	cfg, err := parseConfig([]string{"-db", db}, getenv, nil, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

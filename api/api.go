@@ -38,6 +38,10 @@ type Options struct {
 	// TrustedOnly runs the trusted documents only: any other operation is
 	// OPERATION_NOT_TRUSTED, and no automatic persisted query is kept.
 	TrustedOnly bool
+	// RootFields intercepts each root field inside every other extension,
+	// after the caller check (the compiled plans, see plan.Executor); nil
+	// for none.
+	RootFields graphql.HandlerExtension
 }
 
 // New returns the GraphQL endpoint: POST with a JSON body (postJSON), and
@@ -75,5 +79,8 @@ func buildServer(es graphql.ExecutableSchema, tokens TokenChecker, opt Options, 
 	}
 	useLimits(srv, limits, opt.Introspection)
 	srv.Use(requireCaller{tokens: tokens, present: present})
+	if opt.RootFields != nil {
+		srv.Use(opt.RootFields)
+	}
 	return srv
 }

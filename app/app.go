@@ -44,6 +44,10 @@ type Config struct {
 	CheckSign bool
 	// Introspection lets clients (and the playground) read the schema.
 	Introspection bool
+	// Compiled answers GraphQL queries from plans compiled once per
+	// operation (see plan); gqlgen's executor answers what they do not
+	// cover. Off, the executor answers every operation.
+	Compiled bool
 	// Limits bound each request; Timeout bounds legacy ones too.
 	Limits api.Limits
 	// RateLimit is each caller's fair share of this replica; zero fields

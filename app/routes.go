@@ -12,6 +12,7 @@ import (
 	"opfacade/httpguard"
 	"opfacade/legacy"
 	"opfacade/loader"
+	"opfacade/plan"
 	"opfacade/playground"
 	"opfacade/resolvers"
 	"opfacade/store"
@@ -31,6 +32,10 @@ func Handler(b Backend, cfg Config) http.Handler {
 	log := slog.New(accesslog.WithRequestID(cfg.Log.Handler()))
 	res := &resolvers.Resolver{Store: b, DefaultIcon: cfg.DefaultIcon}
 	es := graph.NewExecutableSchema(graph.Config{Resolvers: res, Complexity: resolvers.Complexity()})
+	plans := plan.Counter(cfg.Metrics, log)
+	if cfg.Compiled {
+		plans = plan.New(res, cfg.Metrics, log)
+	}
 	prepare := func(ctx context.Context) context.Context {
 		return loader.With(store.Pin(ctx), loader.New(b))
 	}
@@ -38,7 +43,7 @@ func Handler(b Backend, cfg Config) http.Handler {
 	rl := newLimiters(cfg.RateLimit)
 	mux := http.NewServeMux()
 	mux.Handle("/query", accesslog.New(access, accesslog.GraphQL, api.New(es, b, api.Options{Introspection: cfg.Introspection, Limits: cfg.Limits, RateLimit: rl.graphQL, Prepare: prepare, CORSOrigins: cfg.CORSOrigins,
-		TrustedDocuments: cfg.mustTrustedDocuments(), TrustedOnly: cfg.TrustedOnly}, log)))
+		TrustedDocuments: cfg.mustTrustedDocuments(), TrustedOnly: cfg.TrustedOnly, RootFields: plans}, log)))
 	lc := legacy.Config{
 		Resolvers:    res,
 		Store:        b,

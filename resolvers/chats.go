@@ -3,6 +3,8 @@ package resolvers
 import (
 	"context"
 
+	"github.com/99designs/gqlgen/graphql"
+
 	"opfacade/domain"
 	"opfacade/loader"
 	"opfacade/model"
@@ -22,7 +24,7 @@ const MaxChats = 2000
 // withGrades is set: one statement for the chats and their users, one
 // more for all the grades. The legacy adapter calls it with grades: the
 // v2 contract lists every chat in service, with no paging, so it has no
-// maximum (the GraphQL list has MaxChats, see chatList).
+// maximum (the GraphQL list has MaxChats, see ChatList).
 //
 // The relations are filled in here, for the whole list at once, rather
 // than by a resolver per chat: gqlgen runs each resolver field in a
@@ -34,12 +36,20 @@ func (r *Resolver) Chats(ctx context.Context, s *model.Staff, statuses []model.C
 	return out, err
 }
 
-// chatList answers Staff.chats: Chats, cut at the newest MaxChats.
-func (r *Resolver) chatList(ctx context.Context, s *model.Staff, statuses []model.ChatStatus, withGrades bool) ([]model.Chat, error) {
+// ChatList answers Staff.chats: Chats, cut at the newest MaxChats.
+// withGrades is ListWantsGrades of the field.
+func (r *Resolver) ChatList(ctx context.Context, s *model.Staff, statuses []model.ChatStatus, withGrades bool) ([]model.Chat, error) {
 	f := chatFilter(statuses)
 	f.Limit = MaxChats
 	out, _, _, err := r.listChats(ctx, s, f, 0, withGrades)
 	return out, err
+}
+
+// ListWantsGrades reports whether the Staff.chats field in ctx selects
+// its users' grades, through aliases, fragments and directives: only then
+// are they read.
+func ListWantsGrades(ctx context.Context) bool {
+	return graphql.FieldRequested(ctx, "user.grade")
 }
 
 // listChats lists the OP's chats that f selects as Chats does; with n

@@ -23,9 +23,9 @@ type PageSelection struct {
 	Count  bool // totalCount: one more for the count
 }
 
-// pageSelection looks ahead at what the chatsConnection field in ctx
+// PageSelectionOf looks ahead at what the chatsConnection field in ctx
 // selects, through aliases, fragments and directives.
-func pageSelection(ctx context.Context) PageSelection {
+func PageSelectionOf(ctx context.Context) PageSelection {
 	return PageSelection{
 		Chats:  graphql.AnyFieldRequested(ctx, "edges", "nodes", "pageInfo"),
 		Grades: graphql.AnyFieldRequested(ctx, "edges.node.user.grade", "nodes.user.grade"),

@@ -9,13 +9,11 @@ import (
 	"context"
 	"opfacade/graph"
 	"opfacade/model"
-
-	"github.com/99designs/gqlgen/graphql"
 )
 
 // Me is the resolver for the me field.
 func (r *queryResolver) Me(ctx context.Context) (*model.Staff, error) {
-	return r.me(ctx)
+	return r.Caller(ctx)
 }
 
 // Staff is the resolver for the staff field.
@@ -25,12 +23,12 @@ func (r *queryResolver) Staff(ctx context.Context, id string) (*model.Staff, err
 
 // Chats is the resolver for the chats field.
 func (r *staffResolver) Chats(ctx context.Context, obj *model.Staff, status []model.ChatStatus) ([]model.Chat, error) {
-	return r.chatList(ctx, obj, status, graphql.FieldRequested(ctx, "user.grade"))
+	return r.ChatList(ctx, obj, status, ListWantsGrades(ctx))
 }
 
 // ChatsConnection is the resolver for the chatsConnection field.
 func (r *staffResolver) ChatsConnection(ctx context.Context, obj *model.Staff, status []model.ChatStatus, first *int, after *string) (*model.ChatConnection, error) {
-	return r.Resolver.ChatsConnection(ctx, obj, status, first, after, pageSelection(ctx))
+	return r.Resolver.ChatsConnection(ctx, obj, status, first, after, PageSelectionOf(ctx))
 }
 
 // Query returns graph.QueryResolver implementation.

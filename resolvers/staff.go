@@ -8,8 +8,8 @@ import (
 	"opfacade/model"
 )
 
-// me is the OP the request runs on behalf of.
-func (r *Resolver) me(ctx context.Context) (*model.Staff, error) {
+// Caller answers Query.me: the OP the request runs on behalf of.
+func (r *Resolver) Caller(ctx context.Context) (*model.Staff, error) {
 	caller, err := domain.Caller(ctx)
 	if err != nil {
 		return nil, err
@@ -26,7 +26,7 @@ func (r *Resolver) StaffByID(ctx context.Context, id string) (*model.Staff, erro
 		return nil, err
 	}
 	if id == caller.ID {
-		return r.me(ctx)
+		return r.Caller(ctx)
 	}
 	if !caller.IsAdmin() {
 		return nil, domain.Errorf(domain.EFORBIDDEN, "only an ADMIN may look at another OP")

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -39,6 +40,7 @@ func Config(t testing.TB, db string, opts ...func(*app.Config)) app.Config {
 		HostName:      host,
 		CheckSign:     true,
 		Introspection: true,
+		Compiled:      Compiled(),
 		Limits:        api.DefaultLimits,
 		RateLimit:     app.DefaultRateLimit,
 		LegacyServe:   migrate.ServeReceives,
@@ -47,6 +49,18 @@ func Config(t testing.TB, db string, opts ...func(*app.Config)) app.Config {
 		o(&cfg)
 	}
 	return cfg
+}
+
+// CompiledEnv switches the compiled plans off for every test server when
+// it is false, as the server's own variable does: CI runs the suites
+// both ways.
+const CompiledEnv = "FACADE_COMPILED"
+
+// Compiled is the configuration's Compiled: true unless CompiledEnv says
+// otherwise.
+func Compiled() bool {
+	on, err := strconv.ParseBool(os.Getenv(CompiledEnv))
+	return err != nil || on
 }
 
 // LegacyExample configures the server as for the legacy contract's

@@ -1,0 +1,271 @@
+// Package plan answers the GraphQL operations the OP consoles send every
+// few seconds at the cost of hand-written code. gqlgen stays the server:
+// it parses, validates, applies the limits and runs the extensions. Each
+// query operation it has validated is compiled once into a plan (cached by
+// its document and operation name, and by the values of the variables its
+// @skip and @include read): for each selected field, which resolver to
+// call and how to write the value. Executing a plan calls the same
+// resolvers, with the same arguments, as gqlgen's executor, and appends
+// the JSON answer straight from their Go values (model's types): no field
+// context, no goroutine per list element, no value boxed per field.
+//
+// The plan plugs in as a root-field interceptor (Executor): for a root
+// field it covers, it returns the field's finished JSON as the field's
+// value, and gqlgen writes the response around it. gqlgen's executor
+// remains the reference, and answers whatever a plan does not:
+//
+//   - what the compiler does not cover: introspection, a directive other
+//     than @skip and @include, an operation other than a query;
+//   - any root field whose compiled run fails — a resolver's error or
+//     panic, an argument that does not coerce, a null where the schema
+//     says non-null. That root field is then resolved again by gqlgen's
+//     executor (reads are idempotent), so errors, their paths, null
+//     propagation and codes are exactly gqlgen's, at the cost of the
+//     field's work done twice.
+//
+// Plans are proven against gqlgen's executor byte for byte (the
+// differential test and fuzz target beside this file).
+package plan
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+
+	"github.com/99designs/gqlgen/graphql"
+	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"opfacade/model"
+	"opfacade/resolvers"
+)
+
+// Resolvers are what plans call: the resolvers gqlgen's executor calls
+// for the same fields.
+type Resolvers interface {
+	Caller(ctx context.Context) (*model.Staff, error)
+	StaffByID(ctx context.Context, id string) (*model.Staff, error)
+	ChatList(ctx context.Context, s *model.Staff, statuses []model.ChatStatus, withGrades bool) ([]model.Chat, error)
+	ChatsConnection(ctx context.Context, s *model.Staff, statuses []model.ChatStatus, first *int, after *string, sel resolvers.PageSelection) (*model.ChatConnection, error)
+}
+
+var _ Resolvers = (*resolvers.Resolver)(nil)
+
+// Sizes of the caches.
+const (
+	// maxOperations bounds the operations whose plans are kept: far more
+	// than the operations the consoles send (gqlgen's query cache keeps
+	// 1,000 documents).
+	maxOperations = 1000
+	// maxVariants bounds the plans of one operation, one per combination
+	// of its @skip/@include variables met; past it, the executor answers.
+	maxVariants = 16
+	// maxKeptBuffer is the largest answer buffer kept for reuse.
+	maxKeptBuffer = 1 << 20
+)
+
+// Metric is the counter of root fields by how they were answered.
+const Metric = "opfacade_graphql_root_fields_total"
+
+// The values of Metric's path label.
+const (
+	PathCompiled = "compiled" // a plan answered
+	PathFallback = "fallback" // a plan ran, failed, and the executor answered
+	PathExecutor = "executor" // no plan covers the field, or plans are off
+)
+
+// Executor is the gqlgen extension that answers root fields from plans.
+type Executor struct {
+	res  Resolvers
+	ops  *lru.Cache[opKey, *operation]
+	bufs sync.Pool // *[]byte
+	// paths counts root fields by PathCompiled, PathFallback, PathExecutor.
+	compiled, fallback, executor prometheus.Counter
+}
+
+// opKey names an operation: its document's text and its name.
+type opKey struct{ query, name string }
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.RootFieldInterceptor
+} = (*Executor)(nil)
+
+// New returns an Executor over res, whose counter (Metric) reg serves;
+// nil keeps it unserved. A registry that refuses it is logged to log.
+func New(res Resolvers, reg prometheus.Registerer, log *slog.Logger) *Executor {
+	ops, err := lru.New[opKey, *operation](maxOperations)
+	if err != nil {
+		panic(err) // only for a size below 1
+	}
+	paths := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: Metric,
+		Help: "GraphQL root fields (me, staff, introspection) by how they were answered: compiled (from the operation's compiled plan), fallback (the plan failed, gqlgen's executor answered: the field's work done twice), executor (no plan covers the field, or -compiled=false).",
+	}, []string{"path"})
+	if reg != nil {
+		paths = register(reg, log, paths)
+	}
+	return &Executor{res: res, ops: ops,
+		compiled: paths.WithLabelValues(PathCompiled), fallback: paths.WithLabelValues(PathFallback), executor: paths.WithLabelValues(PathExecutor)}
+}
+
+// Counter counts root fields answered by gqlgen's executor alone, for a
+// server whose plans are off: it serves the same Metric.
+func Counter(reg prometheus.Registerer, log *slog.Logger) graphql.HandlerExtension {
+	e := New(nil, reg, log)
+	return executorOnly{e.executor}
+}
+
+func register(reg prometheus.Registerer, log *slog.Logger, c *prometheus.CounterVec) *prometheus.CounterVec {
+	err := reg.Register(c)
+	var already prometheus.AlreadyRegisteredError
+	switch {
+	case err == nil:
+	case errors.As(err, &already):
+		if existing, ok := already.ExistingCollector.(*prometheus.CounterVec); ok {
+			return existing
+		}
+	default:
+		log.Error("the compiled plans' metric could not be registered; it is not served", "err", err)
+	}
+	return c
+}
+
+func (*Executor) ExtensionName() string                       { return "CompiledPlans" }
+func (*Executor) Validate(graphql.ExecutableSchema) error     { return nil }
+func (executorOnly) ExtensionName() string                    { return "CompiledPlansOff" }
+func (executorOnly) Validate(graphql.ExecutableSchema) error { return nil }
+
+// executorOnly counts every root field as the executor's.
+type executorOnly struct{ executor prometheus.Counter }
+
+func (x executorOnly) InterceptRootField(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+	if rf := graphql.GetRootFieldContext(ctx); rf != nil {
+		x.executor.Inc()
+	}
+	return next(ctx)
+}
+
+// InterceptRootField answers the root field from the operation's plan
+// when one covers it and its run succeeds, and from next, gqlgen's
+// executor, otherwise.
+func (e *Executor) InterceptRootField(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+	rf := graphql.GetRootFieldContext(ctx)
+	if rf == nil {
+		return next(ctx)
+	}
+	oc := graphql.GetOperationContext(ctx)
+	root := e.root(oc, rf.Field)
+	if root == nil {
+		e.executor.Inc()
+		return next(ctx)
+	}
+	m, err := e.run(ctx, oc, root)
+	if err != nil {
+		e.fallback.Inc()
+		return next(ctx)
+	}
+	e.compiled.Inc()
+	return m
+}
+
+// root is the plan of the root field f of oc's operation; nil when no
+// plan covers it.
+func (e *Executor) root(oc *graphql.OperationContext, f graphql.CollectedField) *rootPlan {
+	if f.Name != "me" && f.Name != "staff" {
+		return nil
+	}
+	op := e.operation(oc)
+	if op == nil {
+		return nil
+	}
+	p := op.plan(oc)
+	if p == nil {
+		return nil
+	}
+	for i := range p.roots {
+		if r := &p.roots[i]; r.alias == f.Alias {
+			return r
+		}
+	}
+	return nil
+}
+
+// operation is oc's operation as compiled so far; nil when plans do not
+// cover it.
+func (e *Executor) operation(oc *graphql.OperationContext) *operation {
+	if oc.Operation == nil || oc.Doc == nil {
+		return nil
+	}
+	key := opKey{oc.RawQuery, oc.OperationName}
+	if op, ok := e.ops.Get(key); ok {
+		return op
+	}
+	op := newOperation(oc.Doc, oc.Operation)
+	e.ops.Add(key, op)
+	return op
+}
+
+// run executes root's plan. Its error means the executor must answer. A
+// panic is reported to the operation's RecoverFunc, as gqlgen reports a
+// resolver's: the log shows it and its stack even when the executor's
+// second run succeeds.
+func (e *Executor) run(ctx context.Context, oc *graphql.OperationContext, root *rootPlan) (m graphql.Marshaler, err error) {
+	buf := e.buffer()
+	r := runner{ctx: ctx, vars: oc.Variables, res: e.res, b: *buf}
+	defer func() {
+		if p := recover(); p != nil {
+			err = errPanic
+			if oc.RecoverFunc != nil {
+				err = oc.RecoverFunc(ctx, p)
+			}
+		}
+		if err != nil {
+			*buf = r.b
+			e.release(buf)
+		}
+	}()
+	if err := r.root(root); err != nil {
+		return nil, err
+	}
+	if r.null {
+		*buf = r.b
+		e.release(buf)
+		return graphql.Null, nil
+	}
+	*buf = r.b
+	return &answer{buf: buf, e: e}, nil
+}
+
+func (e *Executor) buffer() *[]byte {
+	if p, ok := e.bufs.Get().(*[]byte); ok {
+		*p = (*p)[:0]
+		return p
+	}
+	b := make([]byte, 0, 8<<10)
+	return &b
+}
+
+func (e *Executor) release(b *[]byte) {
+	if cap(*b) <= maxKeptBuffer {
+		e.bufs.Put(b)
+	}
+}
+
+// answer is a root field's finished JSON value. gqlgen writes it once,
+// into the response; its buffer then serves another answer.
+type answer struct {
+	buf *[]byte
+	e   *Executor
+}
+
+func (a *answer) MarshalGQL(w io.Writer) {
+	if a.buf == nil {
+		return
+	}
+	_, _ = w.Write(*a.buf)
+	a.e.release(a.buf)
+	a.buf = nil
+}

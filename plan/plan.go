@@ -133,9 +133,9 @@ func register(reg prometheus.Registerer, log *slog.Logger, c *prometheus.Counter
 	return c
 }
 
-func (*Executor) ExtensionName() string                       { return "CompiledPlans" }
-func (*Executor) Validate(graphql.ExecutableSchema) error     { return nil }
-func (executorOnly) ExtensionName() string                    { return "CompiledPlansOff" }
+func (*Executor) ExtensionName() string                      { return "CompiledPlans" }
+func (*Executor) Validate(graphql.ExecutableSchema) error    { return nil }
+func (executorOnly) ExtensionName() string                   { return "CompiledPlansOff" }
 func (executorOnly) Validate(graphql.ExecutableSchema) error { return nil }
 
 // executorOnly counts every root field as the executor's.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs each fuzz target briefly, beyond its committed seed corpus (which
 # plain `go test` already runs): legacy parameter parsing and signing, the
-# DateTime scalar, and the GraphQL endpoint over the fixture database.
+# DateTime scalar, the GraphQL endpoint over the fixture database, and the
+# compiled plans against gqlgen's executor.
 #
 #   scripts/fuzz.sh            10s per target
 #   FUZZTIME=2m scripts/fuzz.sh
@@ -11,7 +12,8 @@
 # executions than the target's floor, a rate per second of -fuzztime well
 # below what the target does on a small CI machine. Measured on 2 cores
 # (go 1.26, no -race, 10s runs): FuzzReadParams, FuzzSign and FuzzDateTime
-# about 230,000 to 320,000 executions; FuzzGraphQL about 21,000 to 25,000.
+# about 230,000 to 320,000 executions; FuzzGraphQL about 21,000 to 25,000;
+# FuzzCompiled (two servers per execution) about 8,000 to 12,000.
 #
 # New inputs that widen coverage are minimized for at most
 # $FUZZMINIMIZE (default 500 executions) rather than go test's default of
@@ -54,6 +56,7 @@ targets=(
 	"./legacy FuzzSign 2000"
 	"./scalar FuzzDateTime 2000"
 	"./api FuzzGraphQL 200"
+	"./plan FuzzCompiled 50"
 )
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -1,51 +1,21 @@
 package legacy
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
+	"strconv"
 	"time"
 
 	"opfacade/httpguard"
 	"opfacade/model"
 )
 
-// The shapes of the v2 response. Member names, nulls and number formats
-// are the contract's; legacy apps read them byte by byte.
-type (
-	envelope struct {
-		Code    int           `json:"code"`
-		Message string        `json:"message"`
-		Data    *receivesData `json:"data"`
-		Page    *struct{}     `json:"page"` // always null for this call
-		Foot    foot          `json:"foot"`
-	}
-	foot struct {
-		OperationTime string `json:"operationTime"`
-		ServicePhone  string `json:"servicePhone"`
-		Host          string `json:"host"`
-	}
-	receivesData struct {
-		IsOnline bool   `json:"isOnline"`
-		Chats    []chat `json:"chats"` // [] when none, never null
-	}
-	chat struct {
-		UserID                string  `json:"userId"`
-		UserIcon              string  `json:"userIcon"`
-		ChatID                string  `json:"chatId"`
-		NickName              *string `json:"nickName"`
-		Message               string  `json:"message"`
-		GroupID               string  `json:"groupId"`
-		Title                 string  `json:"title"`
-		Status                string  `json:"status"`
-		Address               string  `json:"address"`
-		CreateTime            string  `json:"createTime"`
-		UserGradeChatCount    int     `json:"userGradeChatCount"`
-		UserGradeOrderCount   int     `json:"userGradeOrderCount"`
-		UserGradeServiceCount int     `json:"userGradeServiceCount"`
-	}
-)
+// receivesData is what a successful call renders: the OP's status and
+// their chats in service, as the resolvers return them.
+type receivesData struct {
+	isOnline bool
+	chats    []model.Chat
+}
 
 // receives renders what the resolvers answer for the GraphQL operation
 // staff(id: $staffID) { isOnline chats(status: [SERVICE]) { … user {
@@ -62,52 +32,93 @@ func (h *Handler) receives(ctx context.Context, staffID string) (*receivesData, 
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
-	data := &receivesData{IsOnline: staff.IsOnline, Chats: make([]chat, len(chats))}
-	for i, c := range chats {
-		data.Chats[i] = receivesChat(c)
-	}
-	return data, nil
-}
-
-// receivesChat is a chat in the v2 shape. Every chat the resolver lists
-// has its user, and the user their grade, as asked.
-func receivesChat(c model.Chat) chat {
-	return chat{
-		UserID:                c.User.ID,
-		UserIcon:              c.User.Icon,
-		ChatID:                c.ID,
-		NickName:              c.User.NickName,
-		Message:               c.Message,
-		GroupID:               c.GroupID,
-		Title:                 c.Title,
-		Status:                c.StoredStatus,
-		Address:               c.Address,
-		CreateTime:            c.CreateTime.Format(time.DateTime), // yyyy-MM-dd HH:mm:ss in its own offset: the stored wall clock
-		UserGradeChatCount:    c.User.Grade.ChatCount,
-		UserGradeOrderCount:   c.User.Grade.OrderCount,
-		UserGradeServiceCount: c.User.Grade.ServiceCount,
-	}
+	return &receivesData{isOnline: staff.IsOnline, chats: chats}, nil
 }
 
 // write sends the envelope: always HTTP 200, the outcome in code; UTF-8 as
 // is and &, <, > unescaped, as legacy apps compare and cut URLs as text.
+// Member names, nulls and number formats are the contract's; legacy apps
+// read them byte by byte.
 func (h *Handler) write(w http.ResponseWriter, outcome apiError, data *receivesData) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(envelope{
-		Code:    outcome.Code,
-		Message: outcome.Message,
-		Data:    data,
-		Foot: foot{
-			OperationTime: h.cfg.Now().In(h.cfg.Zone).Format(time.DateTime),
-			ServicePhone:  h.cfg.ServicePhone,
-			Host:          h.cfg.HostName,
-		},
-	})
+	b := make([]byte, 0, envelopeSize(data))
+	b = append(b, `{"code":`...)
+	b = strconv.AppendInt(b, int64(outcome.Code), 10)
+	b = append(b, `,"message":`...)
+	b = appendString(b, outcome.Message)
+	b = append(b, `,"data":`...)
+	b = appendData(b, data)
+	b = append(b, `,"page":null,"foot":{"operationTime":"`...) // page: always null for this call
+	b = h.cfg.Now().In(h.cfg.Zone).AppendFormat(b, time.DateTime)
+	b = append(b, `","servicePhone":`...)
+	b = appendString(b, h.cfg.ServicePhone)
+	b = append(b, `,"host":`...)
+	b = appendString(b, h.cfg.HostName)
+	b = append(b, "}}"...)
 	httpguard.SetOutcome(w, httpguard.Outcome{Num: outcome.Code})
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	_, _ = w.Write(b)
+}
+
+// envelopeSize is about the bytes of an envelope with data, so that it
+// is written in one allocation.
+func envelopeSize(data *receivesData) int {
+	if data == nil {
+		return 256
+	}
+	return 256 + 640*len(data.chats)
+}
+
+// appendData writes the data member: null, or the OP's status and chats.
+// Every chat the resolver lists has its user, and the user their grade,
+// as asked.
+func appendData(b []byte, data *receivesData) []byte {
+	if data == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, `{"isOnline":`...)
+	b = strconv.AppendBool(b, data.isOnline)
+	b = append(b, `,"chats":[`...) // [] when none, never null
+	for i := range data.chats {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendChat(b, &data.chats[i])
+	}
+	return append(b, "]}"...)
+}
+
+func appendChat(b []byte, c *model.Chat) []byte {
+	b = append(b, `{"userId":`...)
+	b = appendString(b, c.User.ID)
+	b = append(b, `,"userIcon":`...)
+	b = appendString(b, c.User.Icon)
+	b = append(b, `,"chatId":`...)
+	b = appendString(b, c.ID)
+	b = append(b, `,"nickName":`...)
+	if c.User.NickName == nil {
+		b = append(b, "null"...)
+	} else {
+		b = appendString(b, *c.User.NickName)
+	}
+	b = append(b, `,"message":`...)
+	b = appendString(b, c.Message)
+	b = append(b, `,"groupId":`...)
+	b = appendString(b, c.GroupID)
+	b = append(b, `,"title":`...)
+	b = appendString(b, c.Title)
+	b = append(b, `,"status":`...)
+	b = appendString(b, c.StoredStatus)
+	b = append(b, `,"address":`...)
+	b = appendString(b, c.Address)
+	b = append(b, `,"createTime":"`...)
+	b = c.CreateTime.AppendFormat(b, time.DateTime) // yyyy-MM-dd HH:mm:ss in its own offset: the stored wall clock
+	b = append(b, `","userGradeChatCount":`...)
+	b = strconv.AppendInt(b, int64(c.User.Grade.ChatCount), 10)
+	b = append(b, `,"userGradeOrderCount":`...)
+	b = strconv.AppendInt(b, int64(c.User.Grade.OrderCount), 10)
+	b = append(b, `,"userGradeServiceCount":`...)
+	b = strconv.AppendInt(b, int64(c.User.Grade.ServiceCount), 10)
+	return append(b, '}')
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs each fuzz target briefly, beyond its committed seed corpus (which
-# plain `go test` already runs): legacy parameter parsing and signing, the
+# plain `go test` already runs): legacy parameter parsing, signing and
+# string encoding, the
 # DateTime scalar, the GraphQL endpoint over the fixture database, and the
 # compiled plans against gqlgen's executor.
 #
@@ -54,6 +55,7 @@ secs=$(seconds "$fuzztime")
 targets=(
 	"./legacy FuzzReadParams 2000"
 	"./legacy FuzzSign 2000"
+	"./legacy FuzzAppendString 2000"
 	"./scalar FuzzDateTime 2000"
 	"./api FuzzGraphQL 200"
 	"./plan FuzzCompiled 50"

@@ -180,6 +180,7 @@ func BenchmarkGraphQL(b *testing.B) {
 	p := openBench(b, ds)
 	c := newCaller(graphQL, ds, nil)
 	b.Run("facade", func(b *testing.B) { benchRequests(b, c, p.facade, ds.OPs) })
+	b.Run("executor", func(b *testing.B) { benchRequests(b, c, p.executor, ds.OPs) })
 	b.Run("baseline", func(b *testing.B) { benchRequests(b, c, p.baseMux, ds.OPs) })
 }
 

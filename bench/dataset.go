@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -104,12 +106,57 @@ func generate(ctx context.Context, path string, sizes legacydb.Sizes, seed int64
 		_ = os.Remove(tmp)
 		return nil, fmt.Errorf("generate %s: %w", path, err)
 	}
-	if err := legacydb.Exec(ctx, db, legacydb.Schema); err != nil {
+	ds, err := fill(ctx, db, path, sizes, seed, growth)
+	if err != nil {
 		return fail(err)
+	}
+	if _, err := db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		return fail(err)
+	}
+	if err := st.Close(); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return nil, err
+	}
+	for _, f := range []string{tmp + "-wal", tmp + "-shm"} {
+		_ = os.Remove(f)
+	}
+	return ds, nil
+}
+
+// generateMySQL writes the data into the MySQL database at dsn, its
+// tables dropped first: no cache, the database is the caller's.
+func generateMySQL(ctx context.Context, dsn string, sizes legacydb.Sizes, seed int64, growth []int) (*dataset, error) {
+	start := time.Now()
+	st, err := store.Open(ctx, dsn, store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	db := st.DB().DB
+	for _, t := range []string{"op_staff", "op_token", "app_user", "op_chat", "user_order", "service_order", "api_client"} {
+		if _, err := db.ExecContext(ctx, "DROP TABLE IF EXISTS "+t); err != nil {
+			return nil, err
+		}
+	}
+	ds, err := fill(ctx, db, dsn, sizes, seed, growth)
+	if err != nil {
+		return nil, err
+	}
+	ds.Took = time.Since(start)
+	return ds, nil
+}
+
+// fill writes the legacy schema, Generate's data and one OP per growth
+// size into db, which path names.
+func fill(ctx context.Context, db *sql.DB, path string, sizes legacydb.Sizes, seed int64, growth []int) (*dataset, error) {
+	if err := legacydb.Exec(ctx, db, legacydb.Schema); err != nil {
+		return nil, err
 	}
 	gen, err := legacydb.Generate(ctx, db, sizes, seed)
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
 	ds := &dataset{Path: path, Sizes: sizes, Seed: seed, ClientID: gen.ClientID, Secret: gen.ClientSecret, Growth: map[int]login{}}
 	for _, s := range gen.Staff {
@@ -120,24 +167,12 @@ func generate(ctx context.Context, path string, sizes legacydb.Sizes, seed int64
 	for _, n := range growth {
 		id, tok := growthStaff(n)
 		if err := legacydb.GenerateStaffWithChats(ctx, db, id, tok, n, seed); err != nil {
-			return fail(err)
+			return nil, err
 		}
 		ds.Growth[n] = login{StaffID: id, Token: tok, Chats: n}
 	}
-	if _, err := db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
-		return fail(err)
-	}
-	if err := st.Close(); err != nil {
-		return fail(err)
-	}
 	if len(ds.OPs) == 0 {
-		return nil, fmt.Errorf("generate %s: the sizes make no OP to sign in as", path)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return nil, err
-	}
-	for _, f := range []string{tmp + "-wal", tmp + "-shm"} {
-		_ = os.Remove(f)
+		return nil, errors.New("the sizes make no OP to sign in as")
 	}
 	return ds, nil
 }

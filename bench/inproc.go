@@ -15,10 +15,13 @@ import (
 // measured without a network in between: statements and allocations per
 // request.
 type inProcess struct {
-	store   *store.Store
-	facade  http.Handler // both front doors, as the server mounts them
-	base    *baseline
-	baseMux http.Handler
+	store  *store.Store
+	facade http.Handler // both front doors, as the server mounts them
+	// executor is the facade with -compiled=false: gqlgen's executor
+	// answers every operation.
+	executor http.Handler
+	base     *baseline
+	baseMux  http.Handler
 }
 
 func openInProcess(ctx context.Context, ds *dataset) (*inProcess, error) {
@@ -34,7 +37,9 @@ func openInProcess(ctx context.Context, ds *dataset) (*inProcess, error) {
 		_ = st.Close()
 		return nil, err
 	}
-	return &inProcess{store: st, facade: facade, base: b, baseMux: b.routes()}, nil
+	off := cfg
+	off.Compiled = false
+	return &inProcess{store: st, facade: facade, executor: app.Handler(st, off), base: b, baseMux: b.routes()}, nil
 }
 
 func (p *inProcess) Close() {

@@ -61,6 +61,9 @@ type options struct {
 	Sample   int           // OPs whose requests count statements
 	CacheDir string
 	Facade   string // a prebuilt server binary; empty builds one
+	// MySQL is a mysql:// DSN of an empty database: the data is generated
+	// there, and both servers read it, instead of a SQLite file.
+	MySQL string
 }
 
 // baselineEnv, set to a database file, makes this program (or its test
@@ -93,6 +96,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.Sample, "sample", 100, "OPs whose requests count SQL statements in-process")
 	fs.StringVar(&o.CacheDir, "cache", filepath.Join(os.TempDir(), "opfacade-bench"), "`folder` caching generated databases by seed and sizes")
 	fs.StringVar(&o.Facade, "facade", "", "the server `binary` to measure (default: go build the module)")
+	fs.StringVar(&o.MySQL, "mysql", "", "a mysql:// `DSN` of an empty database (as -db takes it): generate the data there and measure both servers over MariaDB/MySQL instead of SQLite; its tables are replaced")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}

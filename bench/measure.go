@@ -66,7 +66,11 @@ type results struct {
 func measure(ctx context.Context, o options, logf func(string, ...any)) (*results, error) {
 	res := &results{Opt: o, Started: time.Now().UTC(), CPU: cpuModel(), LoadAvg: [2]string{loadAvg(), ""}}
 	logf("dataset: %+v seed %d", o.Sizes, o.Seed)
-	ds, err := openDataset(ctx, o.CacheDir, o.Sizes, o.Seed, o.Growth)
+	open := func() (*dataset, error) { return openDataset(ctx, o.CacheDir, o.Sizes, o.Seed, o.Growth) }
+	if o.MySQL != "" {
+		open = func() (*dataset, error) { return generateMySQL(ctx, o.MySQL, o.Sizes, o.Seed, o.Growth) }
+	}
+	ds, err := open()
 	if err != nil {
 		return nil, err
 	}

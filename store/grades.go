@@ -24,7 +24,15 @@ func (s *Store) GradesByUserIDs(ctx context.Context, ids []string) (map[string]d
 	}
 	for _, chunk := range chunks(ids) {
 		marks, args := inList(chunk)
-		all := append(append(append(make([]any, 0, 3*len(args)), args...), args...), args...)
+		all := args
+		if s.engine == "sqlite" {
+			// SQLite numbers its parameters: the three arms share them,
+			// and each id is bound once rather than three times (a cgo
+			// call each).
+			marks = numberedMarks(len(args))
+		} else {
+			all = append(append(append(make([]any, 0, 3*len(args)), args...), args...), args...)
+		}
 		if err := s.readGrades(ctx, fmt.Sprintf(gradesByUserIDs, marks), all, out); err != nil {
 			return nil, err
 		}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -45,4 +46,18 @@ func distinct(keys []string) []string {
 // marks returns n comma-separated placeholders.
 func marks(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+// numberedMarks returns "?1,?2,…,?n": SQLite's numbered parameters, which
+// a statement may name more than once.
+func numberedMarks(n int) string {
+	b := make([]byte, 0, 6*n)
+	for i := 1; i <= n; i++ {
+		if i > 1 {
+			b = append(b, ',')
+		}
+		b = append(b, '?')
+		b = strconv.AppendInt(b, int64(i), 10)
+	}
+	return string(b)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vektah/gqlparser/v2"
 	gqlast "github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"opfacade/app"
 	"opfacade/app/apptest"
@@ -241,7 +242,7 @@ func TestCompiledAnswersAsTheExecutor(t *testing.T) {
 		}
 		var asked, compiled float64
 		for _, q := range ops {
-			doc, _ := gqlparser.LoadQuery(schema, q)
+			doc, _ := gqlparser.LoadQueryWithRules(schema, q, rules.NewDefaultRules())
 			for _, op := range doc.Operations {
 				for _, tok := range []string{apptest.TokenAdmin, apptest.TokenLi, tokens[r.IntN(len(tokens))]} {
 					compiled += tw.compare(t, tok, q, op.Name, varsFor(op, r, ids))
@@ -256,7 +257,7 @@ func TestCompiledAnswersAsTheExecutor(t *testing.T) {
 				break
 			}
 			q, vars, name := newOpGen(randChooser{r}, schema, ids).document()
-			if _, errs := gqlparser.LoadQuery(schema, q); len(errs) > 0 {
+			if _, errs := gqlparser.LoadQueryWithRules(schema, q, rules.NewDefaultRules()); len(errs) > 0 {
 				continue
 			}
 			valid++

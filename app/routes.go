@@ -31,11 +31,13 @@ func Handler(b Backend, cfg Config) http.Handler {
 	access := cfg.Log
 	log := slog.New(accesslog.WithRequestID(cfg.Log.Handler()))
 	res := &resolvers.Resolver{Store: b, DefaultIcon: cfg.DefaultIcon}
-	es := graph.NewExecutableSchema(graph.Config{Resolvers: res, Complexity: resolvers.Complexity()})
+	var root graph.ResolverRoot = res
 	plans := plan.Counter(cfg.Metrics, log)
 	if cfg.Compiled {
 		plans = plan.New(res, cfg.Metrics, log)
+		root = plan.Replay(res) // a failed plan's calls are not made again
 	}
+	es := graph.NewExecutableSchema(graph.Config{Resolvers: root, Complexity: resolvers.Complexity()})
 	prepare := func(ctx context.Context) context.Context {
 		return loader.With(store.Pin(ctx), loader.New(b))
 	}

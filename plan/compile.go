@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -139,8 +140,9 @@ type opPlan struct {
 // rootPlan is Query.me or Query.staff.
 type rootPlan struct {
 	alias string
-	kind  kind // queryMe or queryStaff
-	args  args // queryStaff's id
+	path  ast.Path // the response path of its resolver's call
+	kind  kind     // queryMe or queryStaff
+	args  args     // queryStaff's id
 	sel   *object
 }
 
@@ -148,6 +150,9 @@ type rootPlan struct {
 // gqlgen's executor collects them.
 type object struct {
 	fields []field
+	// calls says that a resolver is called below: a list of such objects
+	// keeps track of its index, which is part of those calls' paths.
+	calls bool
 }
 
 // field is a selected field: the bytes written before its value, what it
@@ -161,7 +166,14 @@ type field struct {
 	// reads: as the resolvers decide from the selection (see resolvers).
 	grades bool
 	page   resolvers.PageSelection
+	// path is the response path of a resolver's call (Staff.chats,
+	// Staff.chatsConnection), the index of each list above it unknown
+	// (see listIndex) until the plan runs.
+	path ast.Path
 }
+
+// listIndex stands, in a compiled path, for the index of a list element.
+const listIndex = ast.PathIndex(-1)
 
 // kind is a field of the schema.
 type kind uint8
@@ -282,6 +294,16 @@ func kindOf(typ, name string) (kind, bool) {
 	return 0, false
 }
 
+// isList reports whether k is a list of objects.
+func (k kind) isList() bool {
+	return k == staffChats || k == connEdges || k == connNodes
+}
+
+// calls reports whether k is answered by a resolver of Staff.
+func (k kind) calls() bool {
+	return k == staffChats || k == staffChatsConnection
+}
+
 // selects reports whether k is a field of an object type, or a list of
 // one, that selects fields of its own.
 func (k kind) selects() bool {
@@ -319,11 +341,12 @@ func compile(doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[strin
 		if !ok {
 			continue // __typename, introspection: the executor's
 		}
-		sel, err := c.object("Staff", f)
+		path := ast.Path{ast.PathName(f.Alias)}
+		sel, err := c.object("Staff", f, path)
 		if err != nil {
 			continue // the executor answers this root field
 		}
-		r := rootPlan{alias: f.Alias, kind: k, sel: sel}
+		r := rootPlan{alias: f.Alias, path: path, kind: k, sel: sel}
 		if k == queryStaff {
 			r.args = newArgs(f.Field)
 		}
@@ -332,8 +355,9 @@ func compile(doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[strin
 	return p, nil
 }
 
-// object compiles what f, a field of type typ, selects.
-func (c compiler) object(typ string, f graphql.CollectedField) (*object, error) {
+// object compiles what f, a field of type typ at path, selects; path
+// ends with listIndex when f is a list.
+func (c compiler) object(typ string, f graphql.CollectedField, path ast.Path) (*object, error) {
 	if len(f.Deferrables) > 0 {
 		return nil, errNotCovered
 	}
@@ -352,18 +376,27 @@ func (c compiler) object(typ string, f graphql.CollectedField) (*object, error) 
 			return nil, errNotCovered
 		}
 		fp.kind = k
+		fpath := append(slices.Clip(path), ast.PathName(cf.Alias))
 		if k.selects() {
+			spath := fpath
+			if k.isList() {
+				spath = append(slices.Clip(fpath), listIndex)
+			}
 			var err error
-			if fp.sel, err = c.object(cf.Definition.Type.Name(), cf); err != nil {
+			if fp.sel, err = c.object(cf.Definition.Type.Name(), cf, spath); err != nil {
 				return nil, err
 			}
+			o.calls = o.calls || fp.sel.calls
+		}
+		if k.calls() {
+			fp.args = newArgs(cf.Field)
+			fp.path = fpath
+			o.calls = true
 		}
 		switch k {
 		case staffChats:
-			fp.args = newArgs(cf.Field)
 			fp.grades = resolvers.ListWantsGrades(c.fieldContext(cf))
 		case staffChatsConnection:
-			fp.args = newArgs(cf.Field)
 			fp.page = resolvers.PageSelectionOf(c.fieldContext(cf))
 		}
 	}

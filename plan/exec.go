@@ -3,6 +3,10 @@ package plan
 import (
 	"context"
 	"errors"
+	"slices"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"opfacade/domain"
 	"opfacade/model"
@@ -18,27 +22,103 @@ var (
 
 // runner executes a plan: it calls the resolvers in selection order and
 // appends the JSON of what they return to b. Any error stops it; the
-// executor then answers the root field.
+// executor then answers the root field, from what calls recorded.
 type runner struct {
 	ctx  context.Context
 	vars map[string]any
 	res  Resolvers
 	b    []byte
 	null bool // the root field resolved to null (Query.staff of no one)
+
+	calls []call   // the resolvers' calls so far
+	idx   []int    // the index in each list being written whose elements call resolvers
+	busy  bool     // a resolver's call is under way,
+	at    ast.Path // at this path
+}
+
+// exec runs p. A panic ends the run with the error oc's RecoverFunc makes
+// of it, as gqlgen reports a resolver's: the log shows the panic and its
+// stack once, and a resolver's panic is recorded as its call's end.
+func (r *runner) exec(oc *graphql.OperationContext, p *rootPlan) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = r.recovered(oc, v)
+		}
+	}()
+	return r.root(p)
+}
+
+func (r *runner) recovered(oc *graphql.OperationContext, v any) error {
+	if oc.RecoverFunc == nil {
+		return errPanic
+	}
+	err := oc.RecoverFunc(r.ctx, v)
+	if err == nil {
+		return errPanic
+	}
+	if r.busy {
+		r.calls = append(r.calls, call{path: r.at, err: err, panicked: true})
+	}
+	return err
+}
+
+// begin notes that the resolver's call at path, a compiled path, starts.
+func (r *runner) begin(path ast.Path) {
+	r.at, r.busy = r.pathAt(path), true
+}
+
+// end records how the call begin noted ended.
+func (r *runner) end(c call) {
+	c.path, r.busy = r.at, false
+	r.calls = append(r.calls, c)
+}
+
+// pathAt is the compiled path with the indices of the list elements
+// being written in place of its listIndex elements.
+func (r *runner) pathAt(compiled ast.Path) ast.Path {
+	if len(r.idx) == 0 {
+		return compiled
+	}
+	p := slices.Clone(compiled)
+	j := 0
+	for i, e := range p {
+		if e == listIndex {
+			p[i] = ast.PathIndex(r.idx[j])
+			j++
+		}
+	}
+	return p
+}
+
+// element notes that the i-th element of a list of o is written next,
+// when o calls resolvers; its caller pops the index (leave) on success.
+func (r *runner) element(o *object, i int) {
+	if o.calls {
+		r.idx = append(r.idx, i)
+	}
+}
+
+func (r *runner) leave(o *object) {
+	if o.calls {
+		r.idx = r.idx[:len(r.idx)-1]
+	}
 }
 
 func (r *runner) root(p *rootPlan) error {
 	var s *model.Staff
 	var err error
 	if p.kind == queryMe {
+		r.begin(p.path)
 		s, err = r.res.Caller(r.ctx)
 	} else {
 		var a argValues
 		if a, err = p.args.values(r.vars); err != nil {
 			return err
 		}
+		r.begin(p.path)
 		s, err = r.res.StaffByID(r.ctx, a.id)
 	}
+	r.end(call{staff: s, err: err})
 	switch {
 	case err != nil:
 		return err
@@ -96,7 +176,9 @@ func (r *runner) chatList(f *field, s *model.Staff) error {
 	if err != nil {
 		return err
 	}
+	r.begin(f.path)
 	chats, err := r.res.ChatList(r.ctx, s, a.statuses, f.grades)
+	r.end(call{chats: chats, err: err})
 	if err != nil {
 		return err
 	}
@@ -109,9 +191,11 @@ func (r *runner) chats(o *object, chats []model.Chat) error {
 		if i > 0 {
 			r.b = append(r.b, ',')
 		}
+		r.element(o, i)
 		if err := r.chat(o, &chats[i]); err != nil {
 			return err
 		}
+		r.leave(o)
 	}
 	r.b = append(r.b, ']')
 	return nil
@@ -211,7 +295,9 @@ func (r *runner) connection(f *field, s *model.Staff) error {
 	if err != nil {
 		return err
 	}
+	r.begin(f.path)
 	conn, err := r.res.ChatsConnection(r.ctx, s, a.statuses, a.first, a.after, f.page)
+	r.end(call{conn: conn, err: err})
 	if err != nil {
 		return err
 	}
@@ -250,9 +336,11 @@ func (r *runner) edges(o *object, edges []model.ChatEdge) error {
 		if i > 0 {
 			r.b = append(r.b, ',')
 		}
+		r.element(o, i)
 		if err := r.edge(o, &edges[i]); err != nil {
 			return err
 		}
+		r.leave(o)
 	}
 	r.b = append(r.b, ']')
 	return nil

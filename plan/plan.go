@@ -18,10 +18,12 @@
 //     than @skip and @include, an operation other than a query;
 //   - any root field whose compiled run fails — a resolver's error or
 //     panic, an argument that does not coerce, a null where the schema
-//     says non-null. That root field is then resolved again by gqlgen's
-//     executor (reads are idempotent), so errors, their paths, null
-//     propagation and codes are exactly gqlgen's, at the cost of the
-//     field's work done twice.
+//     says non-null. gqlgen's executor then answers that root field, so
+//     errors, their paths, null propagation and codes are exactly
+//     gqlgen's; but the executor's resolvers (Replay) answer each call
+//     the run made with what it returned, its value or its error (see
+//     record), so no statement runs twice, and a failing one is not
+//     retried.
 //
 // Plans are proven against gqlgen's executor byte for byte (the
 // differential test and fuzz target beside this file).
@@ -32,6 +34,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -80,7 +83,7 @@ const (
 type Executor struct {
 	res  Resolvers
 	ops  *lru.Cache[opKey, *operation]
-	bufs sync.Pool // *[]byte
+	pool sync.Pool // *scratch
 	// paths counts root fields by PathCompiled, PathFallback, PathExecutor.
 	compiled, fallback, executor prometheus.Counter
 }
@@ -102,7 +105,7 @@ func New(res Resolvers, reg prometheus.Registerer, log *slog.Logger) *Executor {
 	}
 	paths := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: Metric,
-		Help: "GraphQL root fields (me, staff, introspection) by how they were answered: compiled (from the operation's compiled plan), fallback (the plan failed, gqlgen's executor answered: the field's work done twice), executor (no plan covers the field, or -compiled=false).",
+		Help: "GraphQL root fields (me, staff, introspection) by how they were answered: compiled (from the operation's compiled plan), fallback (the plan failed, gqlgen's executor answered from what the plan's resolvers returned), executor (no plan covers the field, or -compiled=false).",
 	}, []string{"path"})
 	if reg != nil {
 		paths = register(reg, log, paths)
@@ -150,7 +153,8 @@ func (x executorOnly) InterceptRootField(ctx context.Context, next graphql.RootR
 
 // InterceptRootField answers the root field from the operation's plan
 // when one covers it and its run succeeds, and from next, gqlgen's
-// executor, otherwise.
+// executor, otherwise: after a failed run, with the run's record in its
+// context.
 func (e *Executor) InterceptRootField(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
 	rf := graphql.GetRootFieldContext(ctx)
 	if rf == nil {
@@ -162,10 +166,10 @@ func (e *Executor) InterceptRootField(ctx context.Context, next graphql.RootReso
 		e.executor.Inc()
 		return next(ctx)
 	}
-	m, err := e.run(ctx, oc, root)
-	if err != nil {
+	m, rec := e.run(ctx, oc, root)
+	if rec != nil {
 		e.fallback.Inc()
-		return next(ctx)
+		return next(rec.context(ctx))
 	}
 	e.compiled.Inc()
 	return m
@@ -208,64 +212,68 @@ func (e *Executor) operation(oc *graphql.OperationContext) *operation {
 	return op
 }
 
-// run executes root's plan. Its error means the executor must answer. A
-// panic is reported to the operation's RecoverFunc, as gqlgen reports a
-// resolver's: the log shows it and its stack even when the executor's
-// second run succeeds.
-func (e *Executor) run(ctx context.Context, oc *graphql.OperationContext, root *rootPlan) (m graphql.Marshaler, err error) {
-	buf := e.buffer()
-	r := runner{ctx: ctx, vars: oc.Variables, res: e.res, b: *buf}
-	defer func() {
-		if p := recover(); p != nil {
-			err = errPanic
-			if oc.RecoverFunc != nil {
-				err = oc.RecoverFunc(ctx, p)
-			}
-		}
-		if err != nil {
-			*buf = r.b
-			e.release(buf)
-		}
-	}()
-	if err := r.root(root); err != nil {
-		return nil, err
+// run executes root's plan: m is the root field's value, or, when the
+// run failed, rec holds its resolvers' calls for the executor.
+func (e *Executor) run(ctx context.Context, oc *graphql.OperationContext, root *rootPlan) (m graphql.Marshaler, rec *record) {
+	sc := e.getScratch()
+	r := runner{ctx: ctx, vars: oc.Variables, res: e.res, b: sc.b, calls: sc.calls, idx: sc.idx}
+	err := r.exec(oc, root)
+	if err != nil {
+		rec = &record{calls: slices.Clone(r.calls)}
 	}
-	if r.null {
-		*buf = r.b
-		e.release(buf)
+	sc.keep(&r)
+	switch {
+	case err != nil:
+		e.release(sc)
+		return nil, rec
+	case r.null:
+		e.release(sc)
 		return graphql.Null, nil
 	}
-	*buf = r.b
-	return &answer{buf: buf, e: e}, nil
+	return &answer{sc: sc, e: e}, nil
 }
 
-func (e *Executor) buffer() *[]byte {
-	if p, ok := e.bufs.Get().(*[]byte); ok {
-		*p = (*p)[:0]
-		return p
+// scratch is what a run writes to, kept for reuse: the answer's bytes,
+// the record of calls and the list indices.
+type scratch struct {
+	b     []byte
+	calls []call
+	idx   []int
+}
+
+func (e *Executor) getScratch() *scratch {
+	if sc, ok := e.pool.Get().(*scratch); ok {
+		sc.b = sc.b[:0]
+		return sc
 	}
-	b := make([]byte, 0, 8<<10)
-	return &b
+	return &scratch{b: make([]byte, 0, 8<<10)}
 }
 
-func (e *Executor) release(b *[]byte) {
-	if cap(*b) <= maxKeptBuffer {
-		e.bufs.Put(b)
+// keep takes back what r grew, the calls emptied: they hold the
+// resolvers' values.
+func (sc *scratch) keep(r *runner) {
+	clear(r.calls)
+	sc.b, sc.calls, sc.idx = r.b, r.calls[:0], r.idx[:0]
+}
+
+func (e *Executor) release(sc *scratch) {
+	if cap(sc.b) <= maxKeptBuffer {
+		e.pool.Put(sc)
 	}
 }
 
 // answer is a root field's finished JSON value. gqlgen writes it once,
-// into the response; its buffer then serves another answer.
+// into the response; its scratch then serves another run.
 type answer struct {
-	buf *[]byte
-	e   *Executor
+	sc *scratch
+	e  *Executor
 }
 
 func (a *answer) MarshalGQL(w io.Writer) {
-	if a.buf == nil {
+	if a.sc == nil {
 		return
 	}
-	_, _ = w.Write(*a.buf)
-	a.e.release(a.buf)
-	a.buf = nil
+	_, _ = w.Write(a.sc.b)
+	a.e.release(a.sc)
+	a.sc = nil
 }

@@ -34,7 +34,8 @@ import (
 //     not selected again; one prepared text per power of two of ids), and
 //     the legacy path's client;
 //   - the store's SQLite settings (its DSN: WAL, busy timeout; its
-//     pragmas: mmap, page cache) and its pool size;
+//     pragmas: mmap, page cache) and its pool size; over MySQL, its pool
+//     size;
 //   - DATETIMEs read as text and parsed with the one layout the platform
 //     writes, where the SQLite driver would try layouts one by one;
 //   - the answer appended to a pooled buffer as JSON, written once.
@@ -54,6 +55,8 @@ UNION ALL SELECT user_id, 2, COUNT(*) FROM service_order WHERE user_id IN (%[1]s
 	baseClientSQL = `SELECT client_secret, enabled FROM api_client WHERE client_id = ?`
 	// baseMaxIn bounds one grades statement's ids, as the store does.
 	baseMaxIn = 1024
+	// baseMySQLPool is the store's MySQL pool size.
+	baseMySQLPool = 32
 )
 
 // baseline serves POST /query (the GraphQL answer's shape) and
@@ -104,8 +107,8 @@ func openBaseDB(db string) (*sql.DB, bool, error) {
 			return nil, false, err
 		}
 		d := sql.OpenDB(conn)
-		d.SetMaxOpenConns(32) // the store's MySQL pool
-		d.SetMaxIdleConns(32)
+		d.SetMaxOpenConns(baseMySQLPool)
+		d.SetMaxIdleConns(baseMySQLPool)
 		return d, true, nil
 	}
 	dsn, err := store.SQLiteDSN(db)

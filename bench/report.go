@@ -103,7 +103,7 @@ func (res *results) markdown() string {
 	w("Written by `go run ./bench%s`. Every ratio is facade ÷ baseline, both measured in this run, ", flagsLine(o))
 	w("over the same %s on the same machine; the baseline (`bench/baseline.go`) serves the same JSON ", engineName(o))
 	w("with net/http and database/sql as a careful engineer would write it by hand: three statements prepared once (token → staff, chats with users, ")
-	w("the grades of the user ids just read, bound rather than selected again), a fourth for the legacy client; the store's SQLite settings (DSN, mmap, page cache, pool); ")
+	w("the grades of the user ids just read, bound rather than selected again), a fourth for the legacy client; %s; ", baseSettings(o))
 	w("DATETIMEs read as text with the one layout the platform writes; the JSON appended to a pooled buffer and written once. ")
 	w("Both servers are separate processes on loopback, driven by closed-loop clients with a random OP's token per request. ")
 	w("Load phases run in rounds, facade then baseline back to back; their ratios are the median of the per-round ratios, so that a burst of other work ")
@@ -330,6 +330,15 @@ func flagsLine(o options) string {
 		return ""
 	}
 	return " " + strings.Join(f, " ")
+}
+
+// baseSettings is what the baseline takes from the store's settings for
+// the engine (see openBaseDB).
+func baseSettings(o options) string {
+	if o.MySQL != "" {
+		return fmt.Sprintf("the store's MySQL pool (%d connections)", baseMySQLPool)
+	}
+	return "the store's SQLite settings (DSN, mmap, page cache, pool)"
 }
 
 // engineName is the database both servers read.

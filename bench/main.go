@@ -4,6 +4,7 @@
 //
 //	go run ./bench -out bench/RESULTS.md     # the full run, about three minutes
 //	go run ./bench -short                    # tiny data, ~1 s of load: checks that it works
+//	go run ./bench -observability            # what metrics, access logs and tracing cost, on against off
 //
 // It generates a legacy database from a seed (cached by seed and sizes),
 // builds and starts the real server binary on a loopback port with the
@@ -64,6 +65,9 @@ type options struct {
 	// MySQL is a mysql:// DSN of an empty database: the data is generated
 	// there, and both servers read it, instead of a SQLite file.
 	MySQL string
+	// Observability measures only what the metrics, the access log and
+	// tracing cost (see observability.go).
+	Observability bool
 }
 
 // baselineEnv, set to a database file, makes this program (or its test
@@ -97,6 +101,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.CacheDir, "cache", filepath.Join(os.TempDir(), "opfacade-bench"), "`folder` caching generated databases by seed and sizes")
 	fs.StringVar(&o.Facade, "facade", "", "the server `binary` to measure (default: go build the module)")
 	fs.StringVar(&o.MySQL, "mysql", "", "a mysql:// `DSN` of an empty database (as -db takes it): generate the data there and measure both servers over MariaDB/MySQL instead of SQLite; its tables are replaced")
+	fs.BoolVar(&o.Observability, "observability", false, "measure only what the metrics, the access log and tracing cost: the facade in this process with them on against off, in alternating rounds of -duration, -rounds and -clients")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -172,11 +177,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
-	res, err := measure(ctx, o, logf)
+	report, err := measureReport(ctx, o, logf)
 	if err != nil {
 		return err
 	}
-	report := res.markdown()
 	if o.Out == "" {
 		_, err = io.WriteString(stdout, report)
 		return err
@@ -186,4 +190,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	logf("wrote %s", o.Out)
 	return nil
+}
+
+// measureReport runs the measurements o asks for and writes their report.
+func measureReport(ctx context.Context, o options, logf func(string, ...any)) (string, error) {
+	if o.Observability {
+		res, err := measureObservability(ctx, o, logf)
+		if err != nil {
+			return "", err
+		}
+		return res.markdown(), nil
+	}
+	res, err := measure(ctx, o, logf)
+	if err != nil {
+		return "", err
+	}
+	return res.markdown(), nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"opfacade/httpguard"
 	"opfacade/model"
+	"opfacade/tracing"
 )
 
 // receivesData is what a successful call renders: the OP's status and
@@ -21,14 +22,18 @@ type receivesData struct {
 // staff(id: $staffID) { isOnline chats(status: [SERVICE]) { … user {
 // … grade { … } } } }, called as gqlgen's executor calls them.
 func (h *Handler) receives(ctx context.Context, staffID string) (*receivesData, *apiError) {
-	staff, err := h.cfg.Resolvers.StaffByID(ctx, staffID)
+	sctx, span := tracing.Start(ctx, h.cfg.Tracer, "Query.staff")
+	staff, err := h.cfg.Resolvers.StaffByID(sctx, staffID)
+	endResolverSpan(span, err)
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
 	if staff == nil {
 		return nil, &errNoStaff
 	}
-	chats, err := h.cfg.Resolvers.Chats(ctx, staff, []model.ChatStatus{model.ChatStatusService}, true)
+	sctx, span = tracing.Start(ctx, h.cfg.Tracer, "Staff.chats")
+	chats, err := h.cfg.Resolvers.Chats(sctx, staff, []model.ChatStatus{model.ChatStatusService}, true)
+	endResolverSpan(span, err)
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -54,7 +59,7 @@ func (h *Handler) write(w http.ResponseWriter, outcome apiError, data *receivesD
 	b = append(b, `,"host":`...)
 	b = appendString(b, h.cfg.HostName)
 	b = append(b, "}}"...)
-	httpguard.SetOutcome(w, httpguard.Outcome{Num: outcome.Code})
+	httpguard.SetOutcome(w, httpguard.Outcome{Num: outcome.Code, Limit: outcome.limit})
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)

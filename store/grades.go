@@ -22,7 +22,7 @@ func (s *Store) GradesByUserIDs(ctx context.Context, ids []string) (map[string]d
 	for _, id := range ids {
 		out[id] = domain.Grade{}
 	}
-	for _, chunk := range chunks(ids) {
+	for _, chunk := range s.batch("grades by user ids", ids) {
 		marks, args := inList(chunk)
 		all := args
 		if s.engine == "sqlite" {

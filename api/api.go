@@ -14,6 +14,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"opfacade/documents"
+	"opfacade/live"
 	"opfacade/ratelimit"
 )
 
@@ -38,6 +39,9 @@ type Options struct {
 	// TrustedOnly runs the trusted documents only: any other operation is
 	// OPERATION_NOT_TRUSTED, and no automatic persisted query is kept.
 	TrustedOnly bool
+	// Live tunes the subscriptions' streams (keepalive, idle and send
+	// timeouts); zero fields take live.Defaults'.
+	Live live.Config
 }
 
 // New returns the GraphQL endpoint: POST with a JSON body (postJSON), and
@@ -48,8 +52,9 @@ type Options struct {
 // (automatic persisted queries, trusted documents; see persistedQueries).
 func New(es graphql.ExecutableSchema, tokens TokenChecker, opt Options, log *slog.Logger) http.Handler {
 	limits := opt.Limits.WithDefaults()
+	opt.Live = opt.Live.WithDefaults()
 	checkTrusted(es.Schema(), opt.TrustedDocuments, log)
-	return protect(buildServer(es, tokens, opt, limits, log), limits, opt.RateLimit, opt.CORSOrigins, opt.Prepare, log)
+	return protect(buildServer(es, tokens, opt, limits, log), limits, opt, log)
 }
 
 // newServer is the GraphQL handler, without the HTTP-level guards, with
@@ -64,6 +69,7 @@ func buildServer(es graphql.ExecutableSchema, tokens TokenChecker, opt Options, 
 	srv := handler.New(es)
 	present := presentLimits(presenter(log))
 	ops := operations{present: present, unavailable: unavailableMessage(limits), maxTokens: limits.MaxTokens}
+	addStreams(srv, opt.Live.WithDefaults(), tokens, present, opt.Prepare, limits.Timeout)
 	srv.AddTransport(postJSON{ops})
 	srv.AddTransport(getQuery{ops})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))

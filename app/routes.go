@@ -11,6 +11,7 @@ import (
 	"opfacade/graph"
 	"opfacade/httpguard"
 	"opfacade/legacy"
+	"opfacade/live"
 	"opfacade/loader"
 	"opfacade/playground"
 	"opfacade/resolvers"
@@ -26,10 +27,17 @@ import (
 // accesslog), so a request they refuse, or a panic they answer, is logged
 // too; what the front doors log about a request carries its request_id.
 func Handler(b Backend, cfg Config) http.Handler {
+	h, _ := build(b, cfg)
+	return h
+}
+
+// build is Handler, and the hub of its live subscriptions.
+func build(b Backend, cfg Config) (http.Handler, *live.Hub) {
 	cfg = cfg.withDefaults()
 	access := cfg.Log
 	log := slog.New(accesslog.WithRequestID(cfg.Log.Handler()))
-	res := &resolvers.Resolver{Store: b, DefaultIcon: cfg.DefaultIcon}
+	hub := live.New(b, cfg.liveConfig())
+	res := &resolvers.Resolver{Store: b, DefaultIcon: cfg.DefaultIcon, Live: hub}
 	es := graph.NewExecutableSchema(graph.Config{Resolvers: res, Complexity: resolvers.Complexity()})
 	prepare := func(ctx context.Context) context.Context {
 		return loader.With(store.Pin(ctx), loader.New(b))
@@ -38,7 +46,7 @@ func Handler(b Backend, cfg Config) http.Handler {
 	rl := newLimiters(cfg.RateLimit)
 	mux := http.NewServeMux()
 	mux.Handle("/query", accesslog.New(access, accesslog.GraphQL, api.New(es, b, api.Options{Introspection: cfg.Introspection, Limits: cfg.Limits, RateLimit: rl.graphQL, Prepare: prepare, CORSOrigins: cfg.CORSOrigins,
-		TrustedDocuments: cfg.mustTrustedDocuments(), TrustedOnly: cfg.TrustedOnly}, log)))
+		TrustedDocuments: cfg.mustTrustedDocuments(), TrustedOnly: cfg.TrustedOnly, Live: hub.Config()}, log)))
 	lc := legacy.Config{
 		Resolvers:    res,
 		Store:        b,
@@ -87,7 +95,14 @@ func Handler(b Backend, cfg Config) http.Handler {
 	mux.Handle("/", httpguard.Recover(log, func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 	}, other))
-	return mux
+	return mux, hub
+}
+
+// liveConfig is c.Live with the facade's clock, log and request timeout.
+func (c Config) liveConfig() live.Config {
+	l := c.Live
+	l.Now, l.Log, l.Timeout = c.Now, c.Log, c.Limits.Timeout
+	return l
 }
 
 // ready answers 200 while the database answers with the legacy tables,

@@ -30,7 +30,7 @@ type Message struct {
 
 // WS is a graphql-transport-ws client of the server's /query.
 type WS struct {
-	t *testing.T
+	T *testing.T
 	C *websocket.Conn
 }
 
@@ -43,7 +43,7 @@ func (s *Server) DialWS(t *testing.T, header http.Header) *WS {
 		t.Fatalf("WebSocket handshake: %v (%v)", err, res)
 	}
 	t.Cleanup(func() { _ = c.CloseNow() })
-	return &WS{t: t, C: c}
+	return &WS{T: t, C: c}
 }
 
 // TryDialWS opens a WebSocket, returning the handshake's answer.
@@ -60,7 +60,7 @@ func (s *Server) TryDialWS(header http.Header) (*websocket.Conn, *http.Response,
 
 // Send sends a message.
 func (w *WS) Send(typ, id string, payload any) {
-	w.t.Helper()
+	w.T.Helper()
 	m := Message{Type: typ, ID: id}
 	if payload != nil {
 		m.Payload, _ = json.Marshal(payload)
@@ -69,7 +69,7 @@ func (w *WS) Send(typ, id string, payload any) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := w.C.Write(ctx, websocket.MessageText, b); err != nil {
-		w.t.Fatalf("write %s: %v", typ, err)
+		w.T.Fatalf("write %s: %v", typ, err)
 	}
 }
 
@@ -97,13 +97,13 @@ func (w *WS) Read() (Message, error) {
 
 // Must reads the next message, which must be of type typ.
 func (w *WS) Must(typ string) Message {
-	w.t.Helper()
+	w.T.Helper()
 	m, err := w.Read()
 	if err != nil {
-		w.t.Fatalf("reading a %s message: %v", typ, err)
+		w.T.Fatalf("reading a %s message: %v", typ, err)
 	}
 	if m.Type != typ {
-		w.t.Fatalf("got a %s message, want %s: %s", m.Type, typ, m.Payload)
+		w.T.Fatalf("got a %s message, want %s: %s", m.Type, typ, m.Payload)
 	}
 	return m
 }
@@ -111,14 +111,14 @@ func (w *WS) Must(typ string) Message {
 // Init says connection_init with token as bearer ("" sends no payload)
 // and waits for the ack.
 func (w *WS) Init(token string) {
-	w.t.Helper()
+	w.T.Helper()
 	w.InitOnly(token)
 	w.Must("connection_ack")
 }
 
 // InitOnly says connection_init, waiting for nothing.
 func (w *WS) InitOnly(token string) {
-	w.t.Helper()
+	w.T.Helper()
 	var payload any
 	if token != "" {
 		payload = map[string]string{"Authorization": "Bearer " + token}
@@ -128,21 +128,21 @@ func (w *WS) InitOnly(token string) {
 
 // Subscribe starts operation id.
 func (w *WS) Subscribe(id, query string, vars map[string]any) {
-	w.t.Helper()
+	w.T.Helper()
 	w.Send("subscribe", id, map[string]any{"query": query, "variables": vars})
 }
 
 // Next reads the next message, which must be a next of id, and returns
 // its payload.
 func (w *WS) Next(id string) GraphQLResponse {
-	w.t.Helper()
+	w.T.Helper()
 	m := w.Must("next")
 	if m.ID != id {
-		w.t.Fatalf("next of %s, want %s", m.ID, id)
+		w.T.Fatalf("next of %s, want %s", m.ID, id)
 	}
 	var r GraphQLResponse
 	if err := json.Unmarshal(m.Payload, &r); err != nil {
-		w.t.Fatal(err)
+		w.T.Fatal(err)
 	}
 	return r
 }

@@ -16,6 +16,7 @@ import (
 
 	"opfacade/api"
 	"opfacade/app"
+	"opfacade/live"
 	"opfacade/migrate"
 	"opfacade/store"
 )
@@ -42,6 +43,7 @@ func Config(t testing.TB, db string, opts ...func(*app.Config)) app.Config {
 		Limits:        api.DefaultLimits,
 		RateLimit:     app.DefaultRateLimit,
 		LegacyServe:   migrate.ServeReceives,
+		Live:          live.Defaults,
 	}
 	for _, o := range opts {
 		o(&cfg)

@@ -150,7 +150,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	h, hub := build(st, cfg)
+	h, hub := NewHandler(st, cfg)
 	return &App{Store: st, Handler: h, Live: hub}, nil
 }
 

@@ -27,12 +27,13 @@ import (
 // accesslog), so a request they refuse, or a panic they answer, is logged
 // too; what the front doors log about a request carries its request_id.
 func Handler(b Backend, cfg Config) http.Handler {
-	h, _ := build(b, cfg)
+	h, _ := NewHandler(b, cfg)
 	return h
 }
 
-// build is Handler, and the hub of its live subscriptions.
-func build(b Backend, cfg Config) (http.Handler, *live.Hub) {
+// NewHandler is Handler, and the hub of its live subscriptions: Close
+// ends them (the server shutting down); tests and benchmarks count them.
+func NewHandler(b Backend, cfg Config) (http.Handler, *live.Hub) {
 	cfg = cfg.withDefaults()
 	access := cfg.Log
 	log := slog.New(accesslog.WithRequestID(cfg.Log.Handler()))

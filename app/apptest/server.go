@@ -108,6 +108,8 @@ type Server struct {
 	Store *store.Store
 	// Logs is everything the server logged.
 	Logs *LockedBuffer
+	// Live is the hub of the server's live subscriptions.
+	Live *live.Hub
 }
 
 // LockedBuffer collects a log that handlers write concurrently.
@@ -188,14 +190,16 @@ func newServer(t testing.TB, cfg app.Config, wrap func(*store.Store) app.Backend
 		t.Fatal(err)
 	}
 	cfg.Log = log
-	srv := httptest.NewUnstartedServer(app.Handler(wrap(st), cfg))
+	h, hub := app.NewHandler(wrap(st), cfg)
+	srv := httptest.NewUnstartedServer(h)
 	for _, c := range configure {
 		c(srv.Config)
 	}
 	srv.Start()
 	t.Cleanup(func() {
+		hub.Close() // ends the streams, which Close would wait for
 		srv.Close()
 		_ = st.Close()
 	})
-	return &Server{Server: srv, Store: st, Logs: logs}
+	return &Server{Server: srv, Store: st, Logs: logs, Live: hub}
 }

@@ -5,9 +5,12 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -55,6 +58,7 @@ func wantsSSE(r *http.Request) bool {
 func addStreams(srv *handler.Server, cfg live.Config, tokens TokenChecker, present graphql.ErrorPresenterFunc, prepare func(context.Context) context.Context, timeout time.Duration) {
 	srv.AddTransport(transport.Websocket{
 		Implementation:        websockets{writeTimeout: cfg.SendTimeout},
+		ErrorFunc:             logSlow(cfg.Log, cfg.SendTimeout),
 		InitFunc:              initConnection(tokens, cfg, present),
 		InitTimeout:           cfg.IdleTimeout,
 		PingPongInterval:      cfg.KeepAlive,
@@ -62,6 +66,21 @@ func addStreams(srv *handler.Server, cfg live.Config, tokens TokenChecker, prese
 	})
 	srv.AddTransport(sseTransport{transport.SSE{KeepAlivePingInterval: cfg.KeepAlive}})
 	srv.Use(streams{prepare: prepare, present: present, timeout: timeout})
+}
+
+// slowClient is what the log says of a client dropped for not reading.
+const slowClient = "live: a client that does not read its updates was dropped"
+
+// logSlow logs a WebSocket dropped because a write did not reach the
+// client within timeout (see websockets); other socket errors are the
+// clients' going away, and not logged.
+func logSlow(log *slog.Logger, timeout time.Duration) transport.WebsocketErrorFunc {
+	return func(ctx context.Context, err error) {
+		var we transport.WebsocketError
+		if errors.As(err, &we) && !we.IsReadError && errors.Is(err, context.DeadlineExceeded) {
+			log.WarnContext(ctx, slowClient, "transport", "websocket", "send_timeout", timeout)
+		}
+	}
 }
 
 // initConnection checks the bearer token of a WebSocket's
@@ -169,27 +188,47 @@ func serveStream(cfg live.Config, next http.Handler) http.Handler {
 			_ = rc.SetWriteDeadline(time.Now()) // unblocks a write in progress
 		}, nil, nil)
 		ctx = live.WithConn(context.WithValue(ctx, streamKey{}, true), conn)
-		next.ServeHTTP(&streamWriter{ResponseWriter: w, rc: rc, timeout: cfg.SendTimeout}, r.WithContext(ctx))
+		sw := &streamWriter{ResponseWriter: w, rc: rc, timeout: cfg.SendTimeout, fail: func(err error) {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				cfg.Log.WarnContext(ctx, slowClient, "transport", "sse", "send_timeout", cfg.SendTimeout)
+			}
+			cancel(errSlow)
+		}}
+		next.ServeHTTP(sw, r.WithContext(ctx))
 	})
 }
 
 // streamWriter writes an event stream, each write and flush given
-// timeout to reach the client.
+// timeout to reach the client; the first that fails ends the stream
+// (fail): gqlgen's SSE transport does not look at its writes' errors.
 type streamWriter struct {
 	http.ResponseWriter
 	rc      *http.ResponseController
 	timeout time.Duration
+	fail    func(error)
+	failed  sync.Once
 }
 
 func (w *streamWriter) Write(p []byte) (int, error) {
 	_ = w.rc.SetWriteDeadline(time.Now().Add(w.timeout))
-	return w.ResponseWriter.Write(p)
+	n, err := w.ResponseWriter.Write(p)
+	w.check(err)
+	return n, err
 }
 
 func (w *streamWriter) Flush() {
 	_ = w.rc.SetWriteDeadline(time.Now().Add(w.timeout))
-	_ = w.rc.Flush()
+	w.check(w.rc.Flush())
 }
+
+func (w *streamWriter) check(err error) {
+	if err != nil {
+		w.failed.Do(func() { w.fail(err) })
+	}
+}
+
+// errSlow ends a stream whose client did not take a write in time.
+var errSlow = errors.New("the client did not read its updates in time")
 
 func (w *streamWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 

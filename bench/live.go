@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -62,8 +63,17 @@ type liveResult struct {
 }
 
 func runLive(ctx context.Context, o options, subs int, logf func(string, ...any)) (*liveResult, error) {
-	ds, err := openDataset(ctx, o.CacheDir, o.Sizes, o.Seed, nil)
+	ds, err := openDataset(ctx, o.CacheDir, o.Sizes, o.Seed, o.Growth) // the load phases' cached database
 	if err != nil {
+		return nil, err
+	}
+	// The benchmark writes: into a copy, never the cache.
+	tmp, err := os.MkdirTemp("", "opfacade-live-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	if ds.Path, err = copyFile(ds.Path, filepath.Join(tmp, "legacy.db")); err != nil {
 		return nil, err
 	}
 	st, err := store.Open(ctx, ds.Path, store.Options{Zone: platformZone(), MaxOpenConns: sqlitePool()})
@@ -186,6 +196,24 @@ func runLive(ctx context.Context, o options, subs int, logf func(string, ...any)
 	logf("live: change to message p50 %v, p99 %v, max %v", res.P50, res.P99, res.Max)
 	_ = stdin.Close()
 	return res, nil
+}
+
+// copyFile copies the file at from to to, and returns to.
+func copyFile(from, to string) (string, error) {
+	src, err := os.Open(from)
+	if err != nil {
+		return "", err
+	}
+	defer src.Close()
+	dst, err := os.Create(to)
+	if err != nil {
+		return "", err
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		_ = dst.Close()
+		return "", err
+	}
+	return to, dst.Close()
 }
 
 func heapNow() int64 {

@@ -9,8 +9,9 @@
 // the subscribers whose OP's fingerprint changed are signalled, and only
 // they run their selection again, through the same resolvers as queries.
 // Signals coalesce: a subscriber that has not taken the last one gets one
-// more, never a queue, so a slow subscriber costs no memory; one that
-// does not take its update within SendTimeout is dropped.
+// more, never a queue, so a slow subscriber costs no memory; its
+// transport closes a connection that does not take a write within
+// SendTimeout.
 //
 // Replicas poll on their own: each sees every change, whoever wrote it.
 // The poller stops when the last subscriber leaves.
@@ -48,8 +49,8 @@ type Config struct {
 	// comment (SSE); a WebSocket that does not answer a ping within two of
 	// these is closed.
 	KeepAlive time.Duration
-	// SendTimeout drops a subscriber that has not taken an update (its
-	// connection has not written the one before) within this long.
+	// SendTimeout closes a connection that has not taken a write (an
+	// update, a ping) within this long.
 	SendTimeout time.Duration
 	// Timeout bounds each tick's statement, and each update's work.
 	Timeout time.Duration
@@ -171,6 +172,3 @@ var ErrClosed = domain.Errorf(domain.EUNAVAILABLE, "the server is shutting down:
 
 // errExpired ends a subscription whose token expired.
 var errExpired = domain.Wrap(domain.EUNAUTHENTICATED, errors.New("token expired"), "the bearer token expired: the subscription has ended; sign in again and subscribe anew")
-
-// errSlow ends a subscriber that did not take its update in time.
-var errSlow = errors.New("the client did not read its updates in time")

@@ -127,15 +127,6 @@ func (s *Sub) Close() {
 	}
 }
 
-// Drop ends the subscription's connection: the client did not take its
-// updates in time (see Config.SendTimeout).
-func (s *Sub) Drop() {
-	s.hub.cfg.Log.Warn("live: a client that does not read its updates was dropped", "staff_id", s.staffID, "send_timeout", s.hub.cfg.SendTimeout)
-	if s.conn != nil {
-		s.conn.drop(errSlow)
-	}
-}
-
 // endLocked ends the subscription with err (nil: by its subscriber).
 func (s *Sub) endLocked(err error) {
 	if s.ended {

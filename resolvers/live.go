@@ -2,7 +2,6 @@ package resolvers
 
 import (
 	"context"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -15,15 +14,13 @@ import (
 // Live opens live subscriptions: the replica's hub (live.Hub).
 type Live interface {
 	Subscribe(ctx context.Context, req live.Request) (*live.Sub, error)
-	Config() live.Config
 }
 
 // subscribeMe answers Subscription.me: the caller's OP now, then again
 // each time the hub signals that their row or their watched chats
 // changed. What the operation selects below it runs for each value, as a
 // query's would. The stream ends, saying why (live.Stream), when the hub
-// ends the subscription; a subscriber that does not take a value within
-// SendTimeout, its connection stuck, is dropped.
+// ends the subscription.
 func (r *Resolver) subscribeMe(ctx context.Context) (<-chan *model.Staff, error) {
 	if _, err := domain.Caller(ctx); err != nil {
 		return nil, err
@@ -40,13 +37,15 @@ func (r *Resolver) subscribeMe(ctx context.Context) (<-chan *model.Staff, error)
 	return out, nil
 }
 
-// feed sends the subscription's values to out until it ends.
+// feed sends the subscription's values to out until it ends. A value
+// waits for the one before to be taken: the executor takes it once the
+// answer before is written, and the hub's signals coalesce meanwhile, so
+// a slow connection holds one value, never a queue; a connection that
+// cannot take a write within the send timeout is closed by its
+// transport, which ends ctx.
 func (r *Resolver) feed(ctx context.Context, sub *live.Sub, out chan<- *model.Staff) {
 	defer close(out)
 	defer sub.Close()
-	timeout := r.Live.Config().SendTimeout
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
 	for first := true; ; first = false {
 		staff, err := sub.Next(ctx, first)
 		if err != nil {
@@ -55,13 +54,9 @@ func (r *Resolver) feed(ctx context.Context, sub *live.Sub, out chan<- *model.St
 			}
 			return
 		}
-		timer.Reset(timeout)
 		select {
 		case out <- staffModel(staff):
 		case <-ctx.Done():
-			return
-		case <-timer.C:
-			sub.Drop()
 			return
 		}
 	}

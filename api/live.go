@@ -108,7 +108,7 @@ func initConnection(tokens TokenChecker, cfg live.Config, present graphql.ErrorP
 		}
 		ctx, cancel := context.WithCancelCause(ctx)
 		idle := newIdleTimer(cfg.IdleTimeout, func() { cancel(errIdle) })
-		conn := live.NewConn(func(err error) { cancel(err) }, idle.start, idle.stop)
+		conn := live.NewConn(idle.start, idle.stop)
 		ctx = live.WithConn(context.WithValue(ctx, initTokenKey{}, token), conn)
 		return ctx, nil, nil
 	}
@@ -183,10 +183,7 @@ func serveStream(cfg live.Config, next http.Handler) http.Handler {
 		_ = rc.SetReadDeadline(time.Time{}) // the body is read
 		ctx, cancel := context.WithCancelCause(r.Context())
 		defer cancel(nil)
-		conn := live.NewConn(func(err error) {
-			cancel(err)
-			_ = rc.SetWriteDeadline(time.Now()) // unblocks a write in progress
-		}, nil, nil)
+		conn := live.NewConn(nil, nil)
 		ctx = live.WithConn(context.WithValue(ctx, streamKey{}, true), conn)
 		sw := &streamWriter{ResponseWriter: w, rc: rc, timeout: cfg.SendTimeout, fail: func(err error) {
 			if errors.Is(err, os.ErrDeadlineExceeded) {

@@ -260,16 +260,15 @@ func liveClient(stdin io.Reader, stdout io.Writer) error {
 			n -= k
 			ready.Add(k)
 			go func() {
-				if err := liveConn(plan.URL, tok, k, ops[tok], &ready, func(op int) {
+				err := liveConn(plan.URL, tok, k, ops[tok], &ready, func(op int) {
 					mu.Lock()
 					fmt.Fprintf(out, "%d %d\n", op, time.Now().UnixNano())
 					_ = out.Flush()
 					mu.Unlock()
-				}); err != nil {
-					select {
-					case errs <- err:
-					default:
-					}
+				})
+				select { // it returns only when its socket fails
+				case errs <- err:
+				default:
 				}
 			}()
 		}

@@ -144,22 +144,19 @@ func (s *Sub) notifyLocked() {
 	}
 }
 
-// Conn counts the live subscriptions of one connection, and ends the
-// connection when the hub must (a client too slow for its updates) or
-// when it has been idle, without subscriptions, for IdleTimeout.
+// Conn counts the live subscriptions of one connection, and starts its
+// idle timer when it has none (IdleTimeout).
 type Conn struct {
-	mu    sync.Mutex
-	n     int
-	idle  func() // starts the idle timer; nil: none
-	busy  func() // stops it
-	dropF func(error)
+	mu   sync.Mutex
+	n    int
+	idle func() // starts the idle timer; nil: none
+	busy func() // stops it
 }
 
-// NewConn returns the count of a connection; drop ends the connection,
-// saying why; startIdle and stopIdle start and stop its idle timer (nil:
-// none).
-func NewConn(drop func(error), startIdle, stopIdle func()) *Conn {
-	c := &Conn{dropF: drop, idle: startIdle, busy: stopIdle}
+// NewConn returns the count of a connection; startIdle and stopIdle
+// start and stop its idle timer (nil: none).
+func NewConn(startIdle, stopIdle func()) *Conn {
+	c := &Conn{idle: startIdle, busy: stopIdle}
 	if c.idle != nil {
 		c.idle()
 	}
@@ -183,12 +180,6 @@ func (c *Conn) release() {
 	defer c.mu.Unlock()
 	if c.n--; c.n == 0 && c.idle != nil {
 		c.idle()
-	}
-}
-
-func (c *Conn) drop(err error) {
-	if c.dropF != nil {
-		c.dropF(err)
 	}
 }
 

@@ -415,7 +415,7 @@ type served struct {
 // test ends, if still running.
 func startCommand(t *testing.T, bin, dir string, env []string, args ...string) *served {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
+	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0", "-drain", "0"}, args...)...) // a test asking for a drain says so
 	cmd.Dir, cmd.Env = dir, commandEnv(env)
 	s := &served{cmd: cmd, stdout: &apptest.LockedBuffer{}, stderr: &apptest.LockedBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = s.stdout, s.stderr

@@ -39,6 +39,10 @@ type config struct {
 	// facade before its database is set up.
 	WaitForDB     bool
 	ShutdownGrace time.Duration
+	// Drain is how long the server keeps serving after SIGTERM with
+	// /readyz answering 503, so load balancers stop sending before the
+	// listeners close; 0 closes them at once.
+	Drain time.Duration
 	// AdminAddr is where the admin listener serves /metrics, /debug/pprof/,
 	// /healthz and /readyz; none when empty.
 	AdminAddr string
@@ -236,7 +240,7 @@ func serverFlags(c *config, zone *string) *flag.FlagSet {
 	*zone = app.PlatformZone
 	c.Addr, c.DB, c.DefaultIcon, c.ServicePhone = ":8080", "opfacade.db", app.DefaultIcon, app.ServicePhone
 	c.CheckSign, c.Introspection, c.Limits, c.ShutdownGrace = true, true, lim, 15*time.Second
-	c.LegacyServe = migrate.ServeReceives
+	c.LegacyServe, c.Drain = migrate.ServeReceives, 5*time.Second
 	c.RateLimit = app.DefaultRateLimit
 	c.Live = live.Defaults
 	def := func(v flag.Value, name, usage string) { fs.Var(v, name, usage+" (env "+envName(name)+")") }
@@ -255,6 +259,7 @@ func serverFlags(c *config, zone *string) *flag.FlagSet {
 	def(number(&c.Store.MaxIdleConns, 0), "db-max-idle", "most idle database `connections`; 0 keeps as many as may be open")
 	def(duration(&c.Store.ConnMaxLifetime, false), "db-conn-lifetime", "recycle database connections after this `duration`; 0 picks a default for the engine")
 	def(duration(&c.ShutdownGrace, false), "shutdown-grace", "how long (a `duration`) in-flight requests may finish after SIGTERM")
+	def(duration(&c.Drain, false), "drain", "after SIGTERM, serve this long (a `duration`) with /readyz answering 503 draining, so load balancers stop sending, before closing the listeners; 0 closes them at once; a second SIGTERM or SIGINT cuts it short")
 	def(duration(&c.Limits.Timeout, true), "request-timeout", "answer SERVICE_UNAVAILABLE (legacy: 服务繁忙) when a request's work, database included, takes longer than this `duration`")
 	def(number(&c.Limits.MaxComplexity, 1), "max-complexity", "refuse GraphQL operations that cost more than this `cost` (a chat list costs 50 times its selection)")
 	def(number(&c.Limits.MaxDepth, 1), "max-depth", "refuse GraphQL operations that nest deeper than this many `levels`")

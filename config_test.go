@@ -77,6 +77,7 @@ func TestConfigFromEnvironment(t *testing.T) {
 		{"FACADE_DB_MAX_IDLE", "db-max-idle", "3", "4", "1.5", func(c *config, v string) { c.Store.MaxIdleConns = atoi(v) }},
 		{"FACADE_DB_CONN_LIFETIME", "db-conn-lifetime", "90s", "2m", "90", func(c *config, v string) { c.Store.ConnMaxLifetime = duration(v) }},
 		{"FACADE_SHUTDOWN_GRACE", "shutdown-grace", "3s", "4s", "-1s", func(c *config, v string) { c.ShutdownGrace = duration(v) }},
+		{"FACADE_DRAIN", "drain", "0s", "2s", "5", func(c *config, v string) { c.Drain = duration(v) }},
 		{"FACADE_REQUEST_TIMEOUT", "request-timeout", "1500ms", "7s", "5 s", func(c *config, v string) { c.Limits.Timeout = duration(v) }},
 		{"FACADE_MAX_COMPLEXITY", "max-complexity", "1234", "2345", "1e3", func(c *config, v string) { c.Limits.MaxComplexity = atoi(v) }},
 		{"FACADE_MAX_DEPTH", "max-depth", "7", "8", "0", func(c *config, v string) { c.Limits.MaxDepth = atoi(v) }},

@@ -28,7 +28,7 @@ func startRun(t *testing.T, args ...string) (banner []string, base string, stop 
 	out, w := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		err := run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), func(string) string { return "" }, noVars, w, io.Discard)
+		err := run(ctx, append([]string{"-addr", "127.0.0.1:0", "-drain", "0"}, args...), func(string) string { return "" }, noVars, w, io.Discard)
 		_ = w.CloseWithError(io.EOF)
 		done <- err
 	}()

@@ -29,6 +29,7 @@ import (
 	"opfacade/app"
 	"opfacade/metrics"
 	"opfacade/store"
+	"opfacade/tracing"
 )
 
 func main() {
@@ -79,11 +80,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, environ
 	if err := cfg.checkServing(); err != nil {
 		return err
 	}
+	traces, err := tracing.FromEnv(getenv)
+	if err != nil {
+		return usageError{err}
+	}
 	log := slog.New(logHandler(stderr, cfg.LogFormat, cfg.LogLevel))
 	cfg.Log = log
 	log.Info("opfacade starting", "version", metrics.Version(), "go", runtime.Version())
 	reg := metrics.NewRegistry()
 	cfg.Metrics = reg
+	tr, err := tracing.New(ctx, traces, metrics.Version(), log)
+	if err != nil {
+		return err
+	}
+	defer tr.Close() // once the servers have stopped: their last spans are sent too
+	cfg.Tracing = tr.Provider
 
 	demo, err := prepareDemo(ctx, cfg)
 	if err != nil {
@@ -94,6 +105,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, environ
 	}
 	cfg.PlaygroundHeaders = demo.headers()
 	warnRisks(log, cfg)
+	draining := make(chan struct{})
+	cfg.Draining = draining
 	a, err := app.Open(ctx, cfg.Config)
 	if err != nil {
 		return err
@@ -123,7 +136,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, environ
 	if len(servers) > 1 {
 		printAdmin(stdout, servers[1].ln.Addr().(*net.TCPAddr))
 	}
-	return serve(ctx, servers, cfg.ShutdownGrace, log)
+	return serve(ctx, servers, stopping{drain: cfg.Drain, grace: cfg.ShutdownGrace, draining: draining}, log)
 }
 
 // logHandler writes log lines to w, in format (json or text; "" picks
@@ -288,11 +301,20 @@ type listening struct {
 	ln   net.Listener
 }
 
-// serve runs each server until ctx ends, then stops accepting on all of
-// them and lets in-flight requests finish within grace. When one fails
-// to serve, the others are shut down the same way and its error
-// returned.
-func serve(ctx context.Context, servers []listening, grace time.Duration, log *slog.Logger) error {
+// stopping is how the server stops once told to: draining is closed
+// (/readyz answers 503) and the servers go on serving for drain, so that
+// load balancers see it and stop sending; then the listeners close and
+// in-flight requests get grace to finish.
+type stopping struct {
+	drain, grace time.Duration
+	draining     chan<- struct{}
+}
+
+// serve runs each server until ctx ends, drains (see stopping), then
+// stops accepting on all of them and lets in-flight requests finish
+// within the grace. When one fails to serve, the others are shut down
+// the same way, without draining, and its error returned.
+func serve(ctx context.Context, servers []listening, stop stopping, log *slog.Logger) error {
 	errc := make(chan error, len(servers))
 	for _, s := range servers {
 		go func() {
@@ -307,8 +329,44 @@ func serve(ctx context.Context, servers []listening, grace time.Duration, log *s
 	select {
 	case failed = <-errc:
 	case <-ctx.Done():
-		log.Info("shutting down", "grace", grace)
+		failed = drain(stop, errc, log)
 	}
+	log.Info("shutting down: the listeners are closed, requests in flight may finish", "grace", stop.grace)
+	err := errors.Join(failed, shutdown(servers, stop.grace))
+	log.Info("shut down")
+	return err
+}
+
+// drain marks the server draining and serves on for stop.drain, or
+// until a second SIGTERM or SIGINT, or a server fails (its error is
+// returned). Connections stay as they are meanwhile: closing the idle
+// ones now would race a load balancer that is sending on one, before it
+// has seen /readyz; the shutdown closes them, once it has.
+func drain(stop stopping, errc <-chan error, log *slog.Logger) error {
+	close(stop.draining)
+	if stop.drain <= 0 {
+		return nil
+	}
+	again, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	log.Info("draining: /readyz answers 503 so load balancers stop sending; requests are served meanwhile; stop again to cut it short", "drain", stop.drain)
+	timer := time.NewTimer(stop.drain)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-again.Done():
+		log.Info("drain cut short: stopped again")
+		return nil
+	case err := <-errc:
+		return err
+	}
+}
+
+// shutdown closes the servers' listeners and idle connections, and
+// waits within grace for their requests in flight; past it, it closes
+// what remains.
+func shutdown(servers []listening, grace time.Duration) error {
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	errs := make([]error, len(servers))
@@ -322,5 +380,5 @@ func serve(ctx context.Context, servers []listening, grace time.Duration, log *s
 		})
 	}
 	wg.Wait()
-	return errors.Join(append([]error{failed}, errs...)...)
+	return errors.Join(errs...)
 }

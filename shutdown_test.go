@@ -43,7 +43,7 @@ func TestGracefulShutdown(t *testing.T) {
 	stdout, stderr := &apptest.LockedBuffer{}, &apptest.LockedBuffer{}
 	errc := make(chan error, 1)
 	go func() {
-		errc <- run(ctx, []string{"-addr", "127.0.0.1:0", "-db", path, "-shutdown-grace", "30s"}, func(string) string { return "" }, noVars, stdout, stderr)
+		errc <- run(ctx, []string{"-addr", "127.0.0.1:0", "-db", path, "-shutdown-grace", "30s", "-drain", "0"}, func(string) string { return "" }, noVars, stdout, stderr)
 	}()
 
 	// The banner names the bound address.

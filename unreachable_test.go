@@ -30,7 +30,7 @@ func TestRunStartsWhileMySQLIsDown(t *testing.T) {
 	stderr := &apptest.LockedBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-db", "mysql://facade:s3cret@tcp(" + dead + ")/legacy?timeout=2s"}, func(string) string { return "" }, noVars, banner, stderr)
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-drain", "0", "-db", "mysql://facade:s3cret@tcp(" + dead + ")/legacy?timeout=2s"}, func(string) string { return "" }, noVars, banner, stderr)
 		_ = banner.Close()
 	}()
 	sc := bufio.NewScanner(stdout)

@@ -11,6 +11,10 @@
 // request's context, and the outcome through the response writer
 // (httpguard.SetOutcome), so that the outcome logged is the one of the
 // answer the client got, not of work a deadline abandoned.
+//
+// The same middleware tells a Recorder (the operators' metrics) of each
+// request as it arrives and as it ends, with what its line says: one
+// place knows a request's door, operation and outcome.
 package accesslog
 
 import (
@@ -21,6 +25,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 
 	"opfacade/httpguard"
 	"opfacade/store"
@@ -43,19 +49,45 @@ const MaxOperation = 64
 // 500 or more, GraphQL INTERNAL_SERVER_ERROR or SERVICE_UNAVAILABLE). The
 // answer carries the request id in X-Request-ID: the caller's when it is
 // sane (1 to 64 printable ASCII characters, no spaces), else a random
-// one of 16 hex digits.
-func New(log *slog.Logger, door string, next http.Handler) http.Handler {
+// one of 16 hex digits. The line has the request's trace_id when its
+// context carries an OpenTelemetry span (a tracing middleware in front).
+// rec, when not nil, is told of each request too.
+func New(log *slog.Logger, door string, rec Recorder, next http.Handler) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		if rec != nil {
+			rec.Begin()
+		}
 		e := &entry{w: w, id: requestID(r.Header["X-Request-Id"])}
 		w.Header()["X-Request-Id"] = []string{e.id}
 		ctx := r.Context()
-		defer e.log(ctx, log, door, start)
+		defer e.end(ctx, log, door, rec, start)
 		next.ServeHTTP(e, r.WithContext(store.CountStatements(context.WithValue(ctx, key{}, e), &e.statements)))
 	})
+}
+
+// Recorder takes note of the requests at one front door, beside their
+// access lines: Begin as a request arrives, End as it ends. Both are
+// called on every request, so they must be cheap.
+type Recorder interface {
+	Begin()
+	End(Request)
+}
+
+// Request is what a Recorder learns of a request as it ends: what its
+// access line says.
+type Request struct {
+	// Operation is the GraphQL operation's name as logged ("" when
+	// anonymous or unknown; always "" on the legacy path).
+	Operation string
+	// Outcome is the answer's code, and the limit that refused it if one
+	// did.
+	Outcome  httpguard.Outcome
+	Status   int
+	Duration time.Duration
 }
 
 // entry is a request's record and the writer that fills it: one
@@ -98,7 +130,19 @@ func (e *entry) Unwrap() http.ResponseWriter { return e.w }
 // SetOutcome notes the outcome of the answer written (httpguard.SetOutcome).
 func (e *entry) SetOutcome(o httpguard.Outcome) { e.outcome = o }
 
-func (e *entry) log(ctx context.Context, log *slog.Logger, door string, start time.Time) {
+// end records the request with rec and logs its line.
+func (e *entry) end(ctx context.Context, log *slog.Logger, door string, rec Recorder, start time.Time) {
+	elapsed := time.Since(start)
+	e.mu.Lock()
+	op := e.op
+	e.mu.Unlock()
+	if rec != nil {
+		rec.End(Request{Operation: op, Outcome: e.outcome, Status: e.status, Duration: elapsed})
+	}
+	e.log(ctx, log, door, op, elapsed)
+}
+
+func (e *entry) log(ctx context.Context, log *slog.Logger, door, op string, elapsed time.Duration) {
 	level := slog.LevelInfo
 	if e.failed() {
 		level = slog.LevelWarn
@@ -106,21 +150,18 @@ func (e *entry) log(ctx context.Context, log *slog.Logger, door string, start ti
 	if !log.Enabled(ctx, level) {
 		return
 	}
-	elapsed := time.Since(start)
-	code := slog.String("code", e.outcome.Text)
-	if door == Legacy {
-		code = slog.Int("code", e.outcome.Num)
+	var buf [10]slog.Attr
+	attrs := append(buf[:0], slog.String("request_id", e.id), slog.String("door", door))
+	if door == GraphQL {
+		attrs = append(attrs, slog.String("operation", op), slog.String("code", e.outcome.Text))
+	} else {
+		attrs = append(attrs, slog.Int("code", e.outcome.Num))
 	}
-	if door != GraphQL {
-		log.LogAttrs(ctx, level, Message, slog.String("request_id", e.id), slog.String("door", door), code,
-			slog.Int("status", e.status), slog.Float64("duration_ms", ms(elapsed)), slog.Int64("bytes", e.bytes), slog.Int64("statements", e.statements.Load()))
-		return
+	attrs = append(attrs, slog.Int("status", e.status), slog.Float64("duration_ms", ms(elapsed)), slog.Int64("bytes", e.bytes), slog.Int64("statements", e.statements.Load()))
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()))
 	}
-	e.mu.Lock()
-	op := e.op
-	e.mu.Unlock()
-	log.LogAttrs(ctx, level, Message, slog.String("request_id", e.id), slog.String("door", door), slog.String("operation", op), code,
-		slog.Int("status", e.status), slog.Float64("duration_ms", ms(elapsed)), slog.Int64("bytes", e.bytes), slog.Int64("statements", e.statements.Load()))
+	log.LogAttrs(ctx, level, Message, attrs...)
 }
 
 // failed reports whether the server failed the request, rather than the

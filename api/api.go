@@ -12,10 +12,12 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/ast"
+	"go.opentelemetry.io/otel/trace"
 
 	"opfacade/documents"
 	"opfacade/live"
 	"opfacade/ratelimit"
+	"opfacade/tracing"
 )
 
 // Options configure the GraphQL endpoint.
@@ -42,6 +44,9 @@ type Options struct {
 	// Live tunes the subscriptions' streams (keepalive, idle and send
 	// timeouts); zero fields take live.Defaults'.
 	Live live.Config
+	// Tracing gives each operation, and each field that reads the store,
+	// a span (see tracing.GraphQL); nil for none.
+	Tracing trace.TracerProvider
 }
 
 // New returns the GraphQL endpoint: POST with a JSON body (postJSON), and
@@ -75,6 +80,9 @@ func buildServer(es graphql.ExecutableSchema, tokens TokenChecker, opt Options, 
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetErrorPresenter(present)
 	srv.SetRecoverFunc(recoverer(log))
+	if opt.Tracing != nil { // first: its span holds the other extensions' work
+		srv.Use(tracing.GraphQL(opt.Tracing))
+	}
 	srv.Use(newPersistedQueries(opt.TrustedDocuments, opt.TrustedOnly, log))
 	if opt.Introspection {
 		srv.Use(extension.Introspection{})

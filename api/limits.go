@@ -12,6 +12,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"opfacade/httpguard"
 )
 
 // Limits bound what one GraphQL request may ask of the server. A zero
@@ -87,6 +89,18 @@ const (
 	CodeMethodNotAllowed     = "METHOD_NOT_ALLOWED"
 	CodeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
 )
+
+// limitOf names the limit each refusal's code stands for, for the
+// operators' metrics (httpguard.Outcome.Limit); the deadline names its
+// own (httpguard.Deadline).
+var limitOf = map[string]string{
+	CodeRateLimited:     httpguard.LimitTokenRate,
+	CodePayloadTooLarge: httpguard.LimitBody,
+	CodeTokenLimit:      httpguard.LimitTokens,
+	CodeDepthLimit:      httpguard.LimitDepth,
+	CodeTooManyFields:   httpguard.LimitFields,
+	CodeComplexityLimit: httpguard.LimitComplexity,
+}
 
 // useLimits puts the document limits on srv. Depth and field counts run
 // before the complexity calculation, which walks every spread of every

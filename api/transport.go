@@ -294,13 +294,14 @@ func writeErrors(w http.ResponseWriter, status int, errs gqlerror.List) {
 }
 
 // setOutcome tells the access log the code of the first of errs, the
-// answer's outcome; none when there are none.
+// answer's outcome, and the limit it names if any; none when there are
+// none.
 func setOutcome(w http.ResponseWriter, errs gqlerror.List) {
 	if len(errs) == 0 || errs[0] == nil {
 		return
 	}
 	code, _ := errs[0].Extensions["code"].(string)
-	httpguard.SetOutcome(w, httpguard.Outcome{Text: code})
+	httpguard.SetOutcome(w, httpguard.Outcome{Text: code, Limit: limitOf[code]})
 }
 
 // responseType is the media type of the answer to a request with this

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"opfacade/api"
 	"opfacade/documents"
@@ -72,8 +73,8 @@ type Config struct {
 	Now func() time.Time
 	// Log receives what the server logs; nil discards it.
 	Log *slog.Logger
-	// Metrics registers the facade's Prometheus metrics; nil keeps them
-	// in a registry of their own that nothing serves.
+	// Metrics registers the facade's Prometheus metrics (see metrics);
+	// nil keeps them off.
 	Metrics prometheus.Registerer
 	// LegacyUpstream is the old v2 service the facade stands in front of
 	// while the consoles migrate (scheme://host[:port], see
@@ -94,6 +95,17 @@ type Config struct {
 	// the streams' timeouts; zero fields take live.Defaults'. Its Now, Log
 	// and Timeout are those of this Config.
 	Live live.Config
+	// ReadyCache is how long a readiness answer is reused (see
+	// readiness); DefaultReadyCache when 0.
+	ReadyCache time.Duration
+	// Draining is closed when the server starts stopping: /readyz then
+	// answers 503 "draining", so load balancers stop sending, while
+	// requests are still served. Nil: never.
+	Draining <-chan struct{}
+	// Tracing makes the spans of each request: HTTP, GraphQL operation,
+	// resolvers, SQL statements, legacy work (see tracing). Nil: off,
+	// and nothing is traced.
+	Tracing trace.TracerProvider
 }
 
 // DefaultIcon is the old deployment's icon for users who have none.
@@ -144,9 +156,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err := cfg.LegacySettings().Check(); err != nil {
 		return nil, err
 	}
-	sopt := cfg.Store
-	sopt.Zone, sopt.Now, sopt.Log = cfg.Zone, cfg.Now, cfg.Log
-	st, err := store.Open(ctx, cfg.DB, sopt)
+	st, err := store.Open(ctx, cfg.DB, cfg.StoreOptions())
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -167,9 +177,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
-	}
-	if c.Metrics == nil {
-		c.Metrics = prometheus.NewRegistry()
 	}
 	if c.DefaultIcon == "" {
 		c.DefaultIcon = DefaultIcon

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"opfacade/accesslog"
 	"opfacade/api"
@@ -16,6 +15,7 @@ import (
 	"opfacade/playground"
 	"opfacade/resolvers"
 	"opfacade/store"
+	"opfacade/tracing"
 )
 
 // Handler builds the resolvers and both front doors over b and mounts
@@ -26,6 +26,8 @@ import (
 // Each front door has an access log in front of its guards (see
 // accesslog), so a request they refuse, or a panic they answer, is logged
 // too; what the front doors log about a request carries its request_id.
+// With cfg.Tracing, the request's span (see tracing.Handler) is outside
+// all of it, so that the access line carries its trace_id.
 func Handler(b Backend, cfg Config) http.Handler {
 	h, _ := NewHandler(b, cfg)
 	return h
@@ -46,8 +48,9 @@ func NewHandler(b Backend, cfg Config) (http.Handler, *live.Hub) {
 
 	rl := newLimiters(cfg.RateLimit)
 	mux := http.NewServeMux()
-	mux.Handle("/query", accesslog.New(access, accesslog.GraphQL, api.New(es, b, api.Options{Introspection: cfg.Introspection, Limits: cfg.Limits, RateLimit: rl.graphQL, Prepare: prepare, CORSOrigins: cfg.CORSOrigins,
-		TrustedDocuments: cfg.mustTrustedDocuments(), TrustedOnly: cfg.TrustedOnly, Live: hub.Config()}, log)))
+	doors := cfg.frontDoorMetrics()
+	mux.Handle("/query", accesslog.New(access, accesslog.GraphQL, doors.Door(accesslog.GraphQL), api.New(es, b, api.Options{Introspection: cfg.Introspection, Limits: cfg.Limits, RateLimit: rl.graphQL, Prepare: prepare, CORSOrigins: cfg.CORSOrigins,
+		TrustedDocuments: cfg.mustTrustedDocuments(), TrustedOnly: cfg.TrustedOnly, Live: hub.Config(), Tracing: cfg.Tracing}, log)))
 	lc := legacy.Config{
 		Resolvers:    res,
 		Store:        b,
@@ -61,6 +64,7 @@ func NewHandler(b Backend, cfg Config) (http.Handler, *live.Hub) {
 		ClientLimit:  rl.legacyClients,
 		Prepare:      prepare,
 		Log:          log,
+		Tracer:       tracing.Tracer(cfg.Tracing, "opfacade/legacy"),
 	}
 	openAPI := func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -76,7 +80,7 @@ func NewHandler(b Backend, cfg Config) (http.Handler, *live.Hub) {
 		mux.Handle("/op/v2/", m.Forward())
 		mux.HandleFunc("GET /op/v2/openapi.json", openAPI) // the facade's description, not passed on
 	}
-	mux.Handle("/op/v2/receives", accesslog.New(access, accesslog.Legacy, receives))
+	mux.Handle("/op/v2/receives", accesslog.New(access, accesslog.Legacy, doors.Door(accesslog.Legacy), receives))
 
 	other := http.NewServeMux()
 	other.HandleFunc("GET /op/v2/openapi.json", openAPI)
@@ -92,11 +96,11 @@ func NewHandler(b Backend, cfg Config) (http.Handler, *live.Hub) {
 		other.Handle("GET /schema.graphql", schemaFile(es.Schema())) // 404 without: the schema is not to be read
 	}
 	other.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
-	other.HandleFunc("GET /readyz", ready(b))
+	other.Handle("GET /readyz", newReadiness(b, cfg.ReadyCache, cfg.Draining))
 	mux.Handle("/", httpguard.Recover(log, func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 	}, other))
-	return mux, hub
+	return tracing.Handler(cfg.Tracing, mux), hub
 }
 
 // liveConfig is c.Live with the facade's clock, log and request timeout.
@@ -104,21 +108,4 @@ func (c Config) liveConfig() live.Config {
 	l := c.Live
 	l.Now, l.Log, l.Timeout = c.Now, c.Log, c.Limits.Timeout
 	return l
-}
-
-// ready answers 200 while the database answers with the legacy tables,
-// and 503 otherwise, with why in the body (store.Explain: "database
-// access denied: check the user and password in -db"), so whoever reads a
-// failing probe learns the cause without the log. The store logs each
-// outage and each configuration fault once; a probe adds no line.
-func ready(b Backend) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := b.Ready(ctx); err != nil {
-			http.Error(w, store.Explain(err), http.StatusServiceUnavailable)
-			return
-		}
-		_, _ = w.Write([]byte("ok\n"))
-	}
 }

@@ -185,7 +185,7 @@ func drive(ctx context.Context, c *caller, srv *server, logins []login, clients 
 		deadline := time.Now().Add(d)
 		results := make([]loadResult, clients)
 		var wg sync.WaitGroup
-		cpu0, cpuErr := processCPU(srv.cmd.Process.Pid)
+		cpu0, cpuErr := srv.cpu()
 		start := time.Now()
 		for i := range clients {
 			wg.Add(1)
@@ -218,7 +218,7 @@ func drive(ctx context.Context, c *caller, srv *server, logins []login, clients 
 			out.add(r)
 		}
 		out.Elapsed = time.Since(start)
-		if cpu1, err := processCPU(srv.cmd.Process.Pid); err == nil && cpuErr == nil {
+		if cpu1, err := srv.cpu(); err == nil && cpuErr == nil {
 			out.CPU = cpu1 - cpu0
 		}
 		return out

@@ -4,6 +4,7 @@
 //
 //	go run ./bench -out bench/RESULTS.md     # the full run, about three minutes
 //	go run ./bench -short                    # tiny data, ~1 s of load: checks that it works
+//	go run ./bench -observability            # what metrics, access logs and tracing cost, on against off
 //
 // It generates a legacy database from a seed (cached by seed and sizes),
 // builds and starts the real server binary on a loopback port with the
@@ -69,6 +70,9 @@ type options struct {
 	CacheDir string
 	Facade   string // a prebuilt server binary; empty builds one
 	Live     int    // live subscriptions to measure instead; 0 for none
+	// Observability measures only what the metrics, the access log and
+	// tracing cost (see observability.go).
+	Observability bool
 }
 
 // baselineEnv, set to a database file, makes this program (or its test
@@ -102,6 +106,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.CacheDir, "cache", filepath.Join(os.TempDir(), "opfacade-bench"), "`folder` caching generated databases by seed and sizes")
 	fs.IntVar(&o.Live, "live", 0, "measure this many live `subscriptions` on one replica instead (a Markdown section for bench/RESULTS.md)")
 	fs.StringVar(&o.Facade, "facade", "", "the server `binary` to measure (default: go build the module)")
+	fs.BoolVar(&o.Observability, "observability", false, "measure only what the metrics, the access log and tracing cost: the facade in this process with them on against off, in alternating rounds of -duration, -rounds and -clients")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -185,11 +190,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		_, err = io.WriteString(stdout, lr.markdown())
 		return err
 	}
-	res, err := measure(ctx, o, logf)
+	report, err := measureReport(ctx, o, logf)
 	if err != nil {
 		return err
 	}
-	report := res.markdown()
 	if o.Out == "" {
 		_, err = io.WriteString(stdout, report)
 		return err
@@ -199,4 +203,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	logf("wrote %s", o.Out)
 	return nil
+}
+
+// measureReport runs the measurements o asks for and writes their report.
+func measureReport(ctx context.Context, o options, logf func(string, ...any)) (string, error) {
+	if o.Observability {
+		res, err := measureObservability(ctx, o, logf)
+		if err != nil {
+			return "", err
+		}
+		return res.markdown(), nil
+	}
+	res, err := measure(ctx, o, logf)
+	if err != nil {
+		return "", err
+	}
+	return res.markdown(), nil
 }

@@ -155,6 +155,26 @@ func (s *server) stop() {
 	})
 }
 
+// cpu is the server process's CPU time so far (see processCPU); for a
+// server in this process, this process's, the load driver's included.
+func (s *server) cpu() (time.Duration, error) {
+	if s.cmd == nil {
+		return selfCPU(), nil
+	}
+	return processCPU(s.cmd.Process.Pid)
+}
+
+// selfCPU is this process's user plus system time so far, to the
+// microsecond. Other processes on a shared machine slow the wall clock,
+// not this.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // rssAnon is the process's anonymous resident memory in bytes, from
 // /proc/PID/status.
 func rssAnon(pid int) (int64, error) {

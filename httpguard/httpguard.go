@@ -128,6 +128,9 @@ func (*readBody) Close() error { return nil }
 // A panic in next is re-raised in the serving goroutine, with next's
 // stack, for Recover to handle; a panic after the deadline answered is
 // logged.
+//
+// The outcome of a request whose deadline passed before next ended names
+// LimitTimeout: answer's, or next's when it ended as the deadline passed.
 func Deadline(timeout time.Duration, log *slog.Logger, answer Answer, next http.Handler) http.Handler {
 	if timeout <= 0 {
 		return next
@@ -160,6 +163,7 @@ func Deadline(timeout time.Duration, log *slog.Logger, answer Answer, next http.
 				panicked = lp
 			}()
 			next.ServeHTTP(bw, r)
+			bw.late = ctx.Err() == context.DeadlineExceeded
 		}()
 		select {
 		case <-done:
@@ -173,6 +177,7 @@ func Deadline(timeout time.Duration, log *slog.Logger, answer Answer, next http.
 					// Debug: a database that hangs makes every request pass
 					// its deadline, and the store logs that outage once.
 					log.Debug("request deadline passed; answered without waiting for the handler", "method", r.Method, "path", r.URL.Path, "timeout", timeout)
+					w = limited{w, LimitTimeout}
 				}
 				answer(w, r)
 				return
@@ -204,6 +209,7 @@ type bufferedWriter struct {
 	body    bytes.Buffer
 	outcome Outcome
 	noted   bool
+	late    bool // the deadline passed before the handler ended
 }
 
 func (b *bufferedWriter) SetOutcome(o Outcome) { b.outcome, b.noted = o, true }
@@ -231,6 +237,9 @@ func (b *bufferedWriter) copyTo(w http.ResponseWriter) {
 	if b.code == 0 {
 		b.code = http.StatusOK
 	}
+	if b.late && b.outcome.Limit == "" {
+		b.outcome.Limit = LimitTimeout
+	}
 	if b.noted {
 		SetOutcome(w, b.outcome)
 	}
@@ -238,12 +247,47 @@ func (b *bufferedWriter) copyTo(w http.ResponseWriter) {
 	_, _ = w.Write(b.body.Bytes())
 }
 
+// limited is w for an answer that a limit gave: the outcome noted
+// through it names the limit.
+type limited struct {
+	http.ResponseWriter
+	limit string
+}
+
+func (l limited) SetOutcome(o Outcome) {
+	o.Limit = l.limit
+	SetOutcome(l.ResponseWriter, o)
+}
+
+func (l limited) Unwrap() http.ResponseWriter { return l.ResponseWriter }
+
 // Outcome is what a front door's answer says, in its clients' terms, for
 // the access log: GraphQL's extensions.code of the first error (Text; ""
-// on success), or the legacy envelope's code (Num).
+// on success), or the legacy envelope's code (Num); and Limit, the limit
+// that refused the request when one did (one of Limits), for the
+// operators' metrics: some limits share a code with other failures.
 type Outcome struct {
-	Text string
-	Num  int
+	Text  string
+	Num   int
+	Limit string
+}
+
+// The limits a front door refuses requests by, as Outcome.Limit names
+// them.
+const (
+	LimitTokenRate  = "token_rate"  // a bearer token over its share of the replica
+	LimitClientRate = "client_rate" // a legacy API client over its share
+	LimitBody       = "body"        // a body over the size limit
+	LimitTokens     = "tokens"      // a GraphQL document of too many lexical tokens
+	LimitDepth      = "depth"       // GraphQL selections nested too deep
+	LimitFields     = "fields"      // too many GraphQL field selections, aliases included
+	LimitComplexity = "complexity"  // a GraphQL operation that costs too much
+	LimitTimeout    = "timeout"     // work that ran past the request deadline (Deadline)
+)
+
+// Limits lists every limit Outcome.Limit may name.
+func Limits() []string {
+	return []string{LimitTokenRate, LimitClientRate, LimitBody, LimitTokens, LimitDepth, LimitFields, LimitComplexity, LimitTimeout}
 }
 
 // OutcomeWriter is a ResponseWriter that notes the outcome of the answer

@@ -1,6 +1,9 @@
 package legacy
 
-import "opfacade/domain"
+import (
+	"opfacade/domain"
+	"opfacade/httpguard"
+)
 
 // apiError is an outcome of the v2 API: the envelope's code and message,
 // exactly the contract's Chinese strings.
@@ -10,6 +13,9 @@ type apiError struct {
 	// reason says in English what was wrong, for the log only (see
 	// withReason).
 	reason string
+	// limit names the limit that refused the request, if one did, for
+	// the operators' metrics (httpguard.Outcome.Limit).
+	limit string
 }
 
 // The v2 API's error table (CONTRACT.md).
@@ -20,12 +26,9 @@ var (
 	errForbidden   = apiError{Code: 403, Message: "无权查看该OP"}
 	errNoStaff     = apiError{Code: 404, Message: "OP不存在"}
 	errMethod      = apiError{Code: 405, Message: "请求方式错误"}
-	errTooLarge    = apiError{Code: 413, Message: "请求过大"}
+	errTooLarge    = apiError{Code: 413, Message: "请求过大"}.limitedBy(httpguard.LimitBody)
 	errInternal    = apiError{Code: 500, Message: "系统错误"}
 	errUnavailable = apiError{Code: 503, Message: "服务繁忙"}
-	// A token or client over its share of the replica: the contract's
-	// answer for an overloaded service, which it is for that caller.
-	errRateLimited = errUnavailable
 	success        = apiError{Code: 200, Message: "成功"}
 	domainToLegacy = map[domain.ErrorCode]apiError{
 		domain.EUNAUTHENTICATED: errToken,
@@ -35,6 +38,13 @@ var (
 		domain.EUNAVAILABLE:     errUnavailable,
 		domain.EINTERNAL:        errInternal,
 	}
+)
+
+// A token or client over its share of the replica: the contract's answer
+// for an overloaded service, which it is for that caller.
+var (
+	errTokenRateLimited  = errUnavailable.limitedBy(httpguard.LimitTokenRate)
+	errClientRateLimited = errUnavailable.limitedBy(httpguard.LimitClientRate)
 )
 
 // fromDomain maps a domain error to the v2 error table: the one place
@@ -52,5 +62,11 @@ func fromDomain(err error) apiError {
 // stays the contract's alone, and the reason goes to the log.
 func (e apiError) withReason(reason string) apiError {
 	e.reason = reason
+	return e
+}
+
+// limitedBy is e given because the limit refused the request.
+func (e apiError) limitedBy(limit string) apiError {
+	e.limit = limit
 	return e
 }

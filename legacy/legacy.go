@@ -20,6 +20,8 @@ import (
 	"opfacade/httpguard"
 	"opfacade/model"
 	"opfacade/ratelimit"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Store is what the caller checks read.
@@ -60,6 +62,9 @@ type Config struct {
 	// it is.
 	Prepare func(context.Context) context.Context
 	Log     *slog.Logger
+	// Tracer gives a request's work, and each resolver it calls, a span
+	// (see tracing); nil for none.
+	Tracer trace.Tracer
 }
 
 // Handler serves POST /op/v2/receives behind its guards (see guarded).
@@ -97,8 +102,11 @@ func (cfg Config) withDefaults() Config {
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r, span := h.startSpan(r)
+	defer span.End()
 	data, e := h.serve(r)
 	if e != nil {
+		failSpan(span, *e)
 		h.refuse(w, r, *e)
 		return
 	}
@@ -163,13 +171,13 @@ func (h *Handler) limit(ctx context.Context, token, client string) *apiError {
 	if token != "" {
 		if ok, _ := h.cfg.TokenLimit.Allow(token); !ok {
 			h.cfg.Log.DebugContext(ctx, "legacy request over its token's share")
-			return &errRateLimited
+			return &errTokenRateLimited
 		}
 	}
 	if client != "" {
 		if ok, _ := h.cfg.ClientLimit.Allow(client); !ok {
 			h.cfg.Log.DebugContext(ctx, "legacy request over its client's share")
-			return &errRateLimited
+			return &errClientRateLimited
 		}
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 
 	"opfacade/httpguard"
 	"opfacade/model"
+	"opfacade/tracing"
 )
 
 // The shapes of the v2 response. Member names, nulls and number formats
@@ -51,14 +52,18 @@ type (
 // staff(id: $staffID) { isOnline chats(status: [SERVICE]) { … user {
 // … grade { … } } } }, called as gqlgen's executor calls them.
 func (h *Handler) receives(ctx context.Context, staffID string) (*receivesData, *apiError) {
-	staff, err := h.cfg.Resolvers.StaffByID(ctx, staffID)
+	sctx, span := tracing.Start(ctx, h.cfg.Tracer, "Query.staff")
+	staff, err := h.cfg.Resolvers.StaffByID(sctx, staffID)
+	endResolverSpan(span, err)
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
 	if staff == nil {
 		return nil, &errNoStaff
 	}
-	chats, err := h.cfg.Resolvers.Chats(ctx, staff, []model.ChatStatus{model.ChatStatusService}, true)
+	sctx, span = tracing.Start(ctx, h.cfg.Tracer, "Staff.chats")
+	chats, err := h.cfg.Resolvers.Chats(sctx, staff, []model.ChatStatus{model.ChatStatusService}, true)
+	endResolverSpan(span, err)
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -105,7 +110,7 @@ func (h *Handler) write(w http.ResponseWriter, outcome apiError, data *receivesD
 			Host:          h.cfg.HostName,
 		},
 	})
-	httpguard.SetOutcome(w, httpguard.Outcome{Num: outcome.Code})
+	httpguard.SetOutcome(w, httpguard.Outcome{Num: outcome.Code, Limit: outcome.limit})
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)

@@ -1,8 +1,14 @@
 // Package metrics makes the server's Prometheus registry: the Go
 // runtime's and the process's metrics, the build's version, and the
-// database pool's statistics. Other packages register their own metrics
-// on it through app.Config.Metrics; the admin listener serves it at
-// /metrics (see Handler).
+// database pool's statistics; and the facade's own, which app registers
+// on it through app.Config.Metrics: the requests at the front doors, told
+// by their access logs (FrontDoors), and the store's statements and
+// batched lookups (Statements). The admin listener serves it at /metrics
+// (see Handler).
+//
+// Every label takes values from a bounded set, whatever clients send, and
+// a request's series are resolved once and cached, so that recording one
+// allocates nothing.
 package metrics
 
 import (

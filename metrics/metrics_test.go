@@ -20,6 +20,9 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
+
+	"opfacade/accesslog"
+	"opfacade/httpguard"
 )
 
 func TestVersionOf(t *testing.T) {
@@ -251,7 +254,8 @@ func TestHandler(t *testing.T) {
 	}
 }
 
-// registryWithPool is the server's registry with a pool's collector.
+// registryWithPool is the server's registry with a pool's collector,
+// and the front doors' and the statements' metrics, each with a sample.
 func registryWithPool(t *testing.T) *prometheus.Registry {
 	t.Helper()
 	db, err := sql.Open("sqlite3", "file:"+filepath.Join(t.TempDir(), "lint.db"))
@@ -261,6 +265,16 @@ func registryWithPool(t *testing.T) *prometheus.Registry {
 	t.Cleanup(func() { _ = db.Close() })
 	reg := NewRegistry()
 	reg.MustRegister(NewDBPoolCollector(func() *sql.DB { return db }))
+	doors := NewFrontDoors(reg, []string{"MyChats"})
+	for _, door := range []string{accesslog.GraphQL, accesslog.Legacy} {
+		r := doors.Door(door)
+		r.Begin()
+		r.End(accesslog.Request{Operation: "MyChats", Outcome: httpguard.Outcome{Num: 503, Limit: httpguard.LimitTimeout}, Duration: time.Millisecond})
+	}
+	st := NewStatements(reg)
+	_, end := st.Statement(context.Background(), "chats by staff")
+	end(nil)
+	st.Batch("users by ids", 20)
 	return reg
 }
 

@@ -21,7 +21,8 @@ type faultLog struct {
 	log    *slog.Logger
 	engine string
 
-	open atomic.Int32 // conditions under way, read on every success
+	open    atomic.Int32  // conditions under way, read on every success
+	changes atomic.Uint64 // conditions met and mended
 
 	mu         sync.Mutex
 	conditions map[string]*condition
@@ -61,6 +62,7 @@ func (f *faultLog) failed(start time.Time, what string, err error) {
 		c = &condition{fault: fe.Fault, since: start, pending: map[string]bool{}}
 		f.conditions[key] = c
 		f.open.Add(1)
+		f.changes.Add(1)
 		f.log.Error("database misconfigured: requests fail until it is mended", "db", f.engine, "cause", fe.Fault, "hint", fe.Hint, "statement", what, "err", fe.Err)
 	}
 	c.failures++
@@ -86,6 +88,7 @@ func (f *faultLog) succeeded(start time.Time, what string, all bool) {
 		}
 		delete(f.conditions, key)
 		f.open.Add(-1)
+		f.changes.Add(1)
 		f.log.Info("database configuration mended", "db", f.engine, "cause", c.fault, "after", time.Since(c.since).Round(time.Millisecond), "failures", c.failures)
 	}
 }

@@ -69,6 +69,9 @@ func TestFaultLog(t *testing.T) {
 			if strings.Join(got, "|") != strings.Join(tt.want, "|") {
 				t.Errorf("lines %q, want %q\n%s", got, tt.want, buf.String())
 			}
+			if f.changes.Load() != uint64(len(got)) { // each line a change of state readiness notices
+				t.Errorf("%d changes counted, want %d, one a line", f.changes.Load(), len(got))
+			}
 			if strings.Contains(buf.String(), "database misconfigured") && !strings.Contains(buf.String(), `cause="access denied"`) {
 				t.Errorf("the line does not name the class:\n%s", buf.String())
 			}

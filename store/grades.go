@@ -22,7 +22,7 @@ func (s *Store) GradesByUserIDs(ctx context.Context, ids []string) (map[string]d
 	for _, id := range ids {
 		out[id] = domain.Grade{}
 	}
-	for _, chunk := range chunks(ids) {
+	for _, chunk := range s.batch("grades by user ids", ids) {
 		marks, args := inList(chunk)
 		all := append(append(append(make([]any, 0, 3*len(args)), args...), args...), args...)
 		if err := s.readGrades(ctx, fmt.Sprintf(gradesByUserIDs, marks), all, out); err != nil {

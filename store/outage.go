@@ -23,7 +23,8 @@ type outageLog struct {
 	interval time.Duration
 	now      func() time.Time
 
-	isDown atomic.Bool // read on every statement; the rest under mu
+	isDown  atomic.Bool   // read on every statement; the rest under mu
+	changes atomic.Uint64 // outages started and ended
 
 	mu        sync.Mutex
 	since     time.Time // when the outage started
@@ -62,6 +63,7 @@ func (o *outageLog) down(start time.Time, cause error) {
 	o.lastCause = cause
 	if !o.isDown.Load() {
 		o.isDown.Store(true)
+		o.changes.Add(1)
 		o.news = start
 		o.since, o.summed, o.failures, o.unsummed = now, now, 1, 0
 		o.log.Error("database unavailable: requests answer SERVICE_UNAVAILABLE (legacy 503) until it is back", "db", o.engine, "cause", FaultOf(cause), "err", cause)
@@ -86,6 +88,7 @@ func (o *outageLog) up(start time.Time) {
 		return
 	}
 	o.isDown.Store(false)
+	o.changes.Add(1)
 	o.news = start
 	o.log.Info("database available again", "db", o.engine, "after", o.now().Sub(o.since).Round(time.Millisecond), "failures", o.failures)
 }

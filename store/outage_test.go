@@ -58,6 +58,10 @@ func TestOutageLog(t *testing.T) {
 			if strings.Join(got, "|") != strings.Join(tt.want, "|") {
 				t.Errorf("lines %q, want %q\n%s", got, tt.want, buf.String())
 			}
+			// Each start and end is a change of state readiness notices.
+			if n := uint64(len(got) - strings.Count(strings.Join(got, "|"), "still")); o.changes.Load() != n {
+				t.Errorf("%d changes counted, want %d (the starts and ends)", o.changes.Load(), n)
+			}
 		})
 	}
 }

@@ -23,7 +23,7 @@ const staffByIDs = `SELECT staff_id, staff_name, online, role FROM op_staff WHER
 // StaffByIDs returns the OPs with the given ids; ids with no OP are absent.
 func (s *Store) StaffByIDs(ctx context.Context, ids []string) (map[string]domain.Staff, error) {
 	out := make(map[string]domain.Staff, len(ids))
-	for _, chunk := range chunks(ids) {
+	for _, chunk := range s.batch("staff by ids", ids) {
 		marks, args := inList(chunk)
 		var rows []staffRow
 		if err := s.selectRows(ctx, "staff by ids", &rows, fmt.Sprintf(staffByIDs, marks), args...); err != nil {

@@ -46,6 +46,8 @@ type Options struct {
 	OutageSummary time.Duration
 	// Observer watches each statement (metrics, traces); nil for none.
 	Observer Observer
+	// Batches watches each batched lookup (metrics); nil for none.
+	Batches BatchObserver
 }
 
 // Pool is the connection pool a store runs with: Options with the
@@ -91,11 +93,12 @@ type Store struct {
 	h    *handle
 	file *sqliteFile // SQLite only: the file the handle reads
 
-	observer Observer // nil for none
+	observer Observer      // nil for none
+	batches  BatchObserver // nil for none
 }
 
 func newStore(db *sqlx.DB, engine string, opt Options) *Store {
-	s := &Store{h: newHandle(db, 1), engine: engine, zone: opt.Zone, now: opt.Now, observer: opt.Observer}
+	s := &Store{h: newHandle(db, 1), engine: engine, zone: opt.Zone, now: opt.Now, observer: opt.Observer, batches: opt.Batches}
 	if s.zone == nil {
 		s.zone = time.UTC
 	}
@@ -238,6 +241,14 @@ func (s *Store) Ready(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+// StateChanges counts the changes of the database's state the store has
+// seen in its statements: outages started and ended, configuration
+// faults met and mended. A readiness answer read before the count moved
+// is out of date.
+func (s *Store) StateChanges() uint64 {
+	return s.outage.changes.Load() + s.faults.changes.Load()
 }
 
 // Close closes the prepared statements and the pool.

@@ -30,7 +30,7 @@ const usersByIDs = `SELECT user_id, nick_name, icon_url FROM app_user WHERE user
 // alone, so every id gets an answer.
 func (s *Store) UsersByIDs(ctx context.Context, ids []string) (map[string]domain.User, error) {
 	out := make(map[string]domain.User, len(ids))
-	for _, chunk := range chunks(ids) {
+	for _, chunk := range s.batch("users by ids", ids) {
 		marks, args := inList(chunk)
 		var rows []userRow
 		if err := s.selectRows(ctx, "users by ids", &rows, fmt.Sprintf(usersByIDs, marks), args...); err != nil {

@@ -183,13 +183,11 @@ func newServer(t testing.TB, cfg app.Config, wrap func(*store.Store) app.Backend
 	t.Helper()
 	logs := &LockedBuffer{}
 	log := slog.New(handler(logs))
-	sopt := cfg.Store
-	sopt.Zone, sopt.Now, sopt.Log = cfg.Zone, cfg.Now, log
-	st, err := store.Open(context.Background(), cfg.DB, sopt)
+	cfg.Log = log
+	st, err := store.Open(context.Background(), cfg.DB, cfg.StoreOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Log = log
 	h, hub := app.NewHandler(wrap(st), cfg)
 	srv := httptest.NewUnstartedServer(h)
 	for _, c := range configure {

@@ -1,0 +1,265 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+
+	"opfacade/app"
+	"opfacade/app/apptest"
+)
+
+// TestTracing follows one request through each front door, over the real
+// routes and database: the spans nest as the work does, every SQL
+// statement the store ran has its span, and the trace a client started
+// (traceparent) is the one continued.
+func TestTracing(t *testing.T) {
+	apptest.EachEngine(t, func(t *testing.T, e apptest.Engine) {
+		exp := tracetest.NewInMemoryExporter()
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+		t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+		srv := apptest.NewServer(t, apptest.Config(t, e.NewDB(t, apptest.FixtureScripts()...), func(c *app.Config) { c.Tracing = tp }))
+
+		t.Run("graphql", func(t *testing.T) {
+			tc := newTraceContext(1)
+			before := srv.Store.Statements()
+			res, raw := srv.Do(t, graphQLRequest(t, srv, apptest.TokenLi, apptest.MeChatsQuery, tc))
+			if res.StatusCode != http.StatusOK || bytes.Contains(raw, []byte(`"errors"`)) {
+				t.Fatalf("HTTP %d: %s", res.StatusCode, raw)
+			}
+			spans := traceOf(t, exp, tc, "POST /query")
+			wantTree(t, spans, `
+POST /query
+  query MyChats
+    staff by token
+    Query.me
+      Staff.chats
+        chats by staff
+        grades by user ids`)
+			wantStatements(t, spans, e.Name, srv.Store.Statements()-before)
+			op := spanNamed(t, spans, "query MyChats")
+			wantAttr(t, op, "graphql.operation.name", "MyChats")
+			wantAttr(t, op, "graphql.operation.type", "query")
+			for _, s := range spans {
+				if s.Status.Code != codes.Unset {
+					t.Errorf("span %s: status %v %q, want unset", s.Name, s.Status.Code, s.Status.Description)
+				}
+			}
+		})
+
+		t.Run("legacy", func(t *testing.T) {
+			tc := newTraceContext(2)
+			before := srv.Store.Statements()
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/op/v2/receives", strings.NewReader(apptest.Signed(apptest.TokenLi).Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("traceparent", tc.header())
+			if out, raw := srv.LegacyDo(t, req); out.Code != 200 {
+				t.Fatalf("code %d: %s", out.Code, raw)
+			}
+			spans := traceOf(t, exp, tc, "POST /op/v2/receives")
+			wantTree(t, spans, `
+POST /op/v2/receives
+  legacy receives
+    client by id
+    staff by token
+    Query.staff
+    Staff.chats
+      chats by staff
+      grades by user ids`)
+			wantStatements(t, spans, e.Name, srv.Store.Statements()-before)
+		})
+
+		t.Run("failures", func(t *testing.T) {
+			tc := newTraceContext(3)
+			srv.Do(t, graphQLRequest(t, srv, apptest.TokenExpired, apptest.MeChatsQuery, tc))
+			op := spanNamed(t, traceOf(t, exp, tc, "POST /query"), "query MyChats")
+			if op.Status.Code != codes.Error || op.Status.Description != "UNAUTHENTICATED" {
+				t.Errorf("operation of an expired token: status %v %q, want error UNAUTHENTICATED", op.Status.Code, op.Status.Description)
+			}
+
+			// Grades read service_order: without it, that statement fails,
+			// and with it the resolver and the operation.
+			if _, err := srv.Store.DB().Exec("ALTER TABLE service_order RENAME TO service_order_gone"); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _, _ = srv.Store.DB().Exec("ALTER TABLE service_order_gone RENAME TO service_order") })
+			tc = newTraceContext(4)
+			srv.Do(t, graphQLRequest(t, srv, apptest.TokenLi, apptest.MeChatsQuery, tc))
+			spans := traceOf(t, exp, tc, "POST /query")
+			for _, name := range []string{"grades by user ids", "Staff.chats", "query MyChats"} {
+				if s := spanNamed(t, spans, name); s.Status.Code != codes.Error {
+					t.Errorf("span %s: status %v, want error", name, s.Status.Code)
+				}
+			}
+			if s := spanNamed(t, spans, "chats by staff"); s.Status.Code != codes.Unset {
+				t.Errorf("chats by staff: status %v %q, want unset", s.Status.Code, s.Status.Description)
+			}
+		})
+	})
+}
+
+// traceContext is a client's trace: its id and the span the request is
+// sent from.
+type traceContext struct {
+	trace trace.TraceID
+	span  trace.SpanID
+}
+
+// newTraceContext is a trace of its own for each n.
+func newTraceContext(n byte) traceContext {
+	return traceContext{
+		trace: trace.TraceID{0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, n},
+		span:  trace.SpanID{0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, n},
+	}
+}
+
+// header is the W3C traceparent of a sampled request from tc.
+func (tc traceContext) header() string {
+	return fmt.Sprintf("00-%s-%s-01", tc.trace, tc.span)
+}
+
+func graphQLRequest(t *testing.T, srv *apptest.Server, token, query string, tc traceContext) *http.Request {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query})
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/query", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("traceparent", tc.header())
+	return req
+}
+
+// traceOf waits for the server's span of the request sent in tc, named
+// root, to end (it may end just after the client has the answer), and
+// returns the trace's spans. The root must continue the client's span.
+func traceOf(t *testing.T, exp *tracetest.InMemoryExporter, tc traceContext, root string) tracetest.SpanStubs {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var spans tracetest.SpanStubs
+		ended := false
+		for _, s := range exp.GetSpans() {
+			if s.SpanContext.TraceID() == tc.trace {
+				spans = append(spans, s)
+				ended = ended || s.Name == root
+			}
+		}
+		if ended {
+			r := spanNamed(t, spans, root)
+			if r.Parent.SpanID() != tc.span || !r.Parent.IsRemote() {
+				t.Errorf("%s: parent %v, want the client's span %v", root, r.Parent.SpanID(), tc.span)
+			}
+			if r.SpanKind != trace.SpanKindServer {
+				t.Errorf("%s: kind %v, want server", root, r.SpanKind)
+			}
+			return spans
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no span %s in trace %s; spans: %v", root, tc.trace, names(exp.GetSpans()))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// wantTree compares the spans' tree, each span under its parent indented
+// by two spaces, siblings in the order they started, with want.
+func wantTree(t *testing.T, spans tracetest.SpanStubs, want string) {
+	t.Helper()
+	children := map[trace.SpanID][]tracetest.SpanStub{}
+	ids := map[trace.SpanID]bool{}
+	for _, s := range spans {
+		ids[s.SpanContext.SpanID()] = true
+	}
+	var roots []tracetest.SpanStub
+	for _, s := range spans {
+		if p := s.Parent.SpanID(); ids[p] {
+			children[p] = append(children[p], s)
+		} else {
+			roots = append(roots, s)
+		}
+	}
+	var b strings.Builder
+	var walk func(ss []tracetest.SpanStub, depth int)
+	walk = func(ss []tracetest.SpanStub, depth int) {
+		slices.SortStableFunc(ss, func(a, b tracetest.SpanStub) int { return a.StartTime.Compare(b.StartTime) })
+		for _, s := range ss {
+			fmt.Fprintf(&b, "\n%s%s", strings.Repeat("  ", depth), s.Name)
+			walk(children[s.SpanContext.SpanID()], depth+1)
+		}
+	}
+	walk(roots, 0)
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("span tree (-want +got):\n%s", diff)
+	}
+}
+
+// wantStatements checks that the trace has a span, of db.system engine,
+// for each of the n statements the store ran.
+func wantStatements(t *testing.T, spans tracetest.SpanStubs, engine string, n int64) {
+	t.Helper()
+	var got int64
+	for _, s := range spans {
+		if v, ok := attr(s, "db.system"); ok {
+			got++
+			if v != engine {
+				t.Errorf("span %s: db.system %q, want %q", s.Name, v, engine)
+			}
+			if s.SpanKind != trace.SpanKindClient {
+				t.Errorf("span %s: kind %v, want client", s.Name, s.SpanKind)
+			}
+		}
+	}
+	if got != n || n == 0 {
+		t.Errorf("%d statement spans, and the store ran %d statements", got, n)
+	}
+}
+
+func spanNamed(t *testing.T, spans tracetest.SpanStubs, name string) tracetest.SpanStub {
+	t.Helper()
+	for _, s := range spans {
+		if s.Name == name {
+			return s
+		}
+	}
+	t.Fatalf("no span %s among %v", name, names(spans))
+	return tracetest.SpanStub{}
+}
+
+func wantAttr(t *testing.T, s tracetest.SpanStub, key, want string) {
+	t.Helper()
+	if got, _ := attr(s, key); got != want {
+		t.Errorf("span %s: %s = %q, want %q", s.Name, key, got, want)
+	}
+}
+
+func attr(s tracetest.SpanStub, key string) (string, bool) {
+	for _, a := range s.Attributes {
+		if a.Key == attribute.Key(key) {
+			return a.Value.String(), true
+		}
+	}
+	return "", false
+}
+
+func names(spans tracetest.SpanStubs) []string {
+	var out []string
+	for _, s := range spans {
+		out = append(out, s.Name)
+	}
+	return out
+}

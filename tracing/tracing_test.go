@@ -1,0 +1,46 @@
+package tracing_test
+
+import (
+	"strings"
+	"testing"
+
+	"opfacade/tracing"
+)
+
+// TestFromEnv: tracing is on only when a variable names an endpoint or
+// the otlp exporter, and spans go where the OTLP exporter sends them.
+func TestFromEnv(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		env      map[string]string
+		endpoint string // "" for off
+		err      string
+	}{
+		{name: "no variable: off"},
+		{name: "the general endpoint, traces path appended", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}, endpoint: "http://collector:4318/v1/traces"},
+		{name: "the general endpoint with a path", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "https://gateway.example/otel/"}, endpoint: "https://gateway.example/otel/v1/traces"},
+		{name: "the traces endpoint, as it is", env: map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://jaeger:4318/v1/traces"}, endpoint: "http://jaeger:4318/v1/traces"},
+		{name: "the traces endpoint without a path", env: map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://jaeger:4318"}, endpoint: "http://jaeger:4318/"},
+		{name: "the traces endpoint wins", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://a:4318", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://b:4318/t"}, endpoint: "http://b:4318/t"},
+		{name: "the exporter alone: the local collector", env: map[string]string{"OTEL_TRACES_EXPORTER": "otlp"}, endpoint: "http://localhost:4318/v1/traces"},
+		{name: "exporter none", env: map[string]string{"OTEL_TRACES_EXPORTER": "none", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}},
+		{name: "SDK disabled", env: map[string]string{"OTEL_SDK_DISABLED": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}},
+		{name: "protobuf said", env: map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318"}, endpoint: "http://c:4318/v1/traces"},
+		{name: "another exporter", env: map[string]string{"OTEL_TRACES_EXPORTER": "zipkin"}, err: `OTEL_TRACES_EXPORTER="zipkin": want otlp, or none`},
+		{name: "gRPC", env: map[string]string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4317"}, err: `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL="grpc": want http/protobuf or http/json`},
+		{name: "no scheme", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4318"}, err: `OTEL_EXPORTER_OTLP_ENDPOINT="collector:4318": want an http:// or https:// URL`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := tracing.FromEnv(func(k string) string { return tt.env[k] })
+			switch {
+			case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+				t.Fatalf("error %v, want one saying %s", err, tt.err)
+			case tt.err == "" && err != nil:
+				t.Fatal(err)
+			}
+			if c.Endpoint != tt.endpoint || c.On() != (tt.endpoint != "") {
+				t.Errorf("endpoint %q (on: %v), want %q", c.Endpoint, c.On(), tt.endpoint)
+			}
+		})
+	}
+}

@@ -307,6 +307,9 @@ func (o operations) isSubscription(p *bodyParams) bool {
 func (s streams) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	oc := graphql.GetOperationContext(ctx)
 	if oc.Operation != nil && oc.Operation.Operation == ast.Subscription {
+		// next checks the token and subscribes: the connection is busy
+		// until then, not idle, however long the database takes.
+		defer live.Opening(ctx)()
 		return next(live.WithStream(ctx, &live.Stream{}))
 	}
 	if _, ws := initToken(ctx); !ws {

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +17,8 @@ import (
 
 	"opfacade/app"
 	"opfacade/app/apptest"
+	"opfacade/domain"
+	"opfacade/store"
 )
 
 // eventually polls cond until it holds, failing the test after a minute:
@@ -278,4 +281,50 @@ func settle() (int, uint64) {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return runtime.NumGoroutine(), m.HeapAlloc
+}
+
+// TestIdleConnectionClosed: a WebSocket that has said connection_init
+// and subscribes to nothing is closed after the idle timeout; one whose
+// subscription is still being opened, its session waiting for a busy
+// database, is not idle however long that takes, and gets its answer.
+func TestIdleConnectionClosed(t *testing.T) {
+	gated := &gatedSessions{gate: make(chan struct{}), waiting: make(chan struct{}, 1)}
+	srv := apptest.NewServerOver(t, apptest.Config(t, apptest.NewSQLiteDB(t, apptest.FixtureScripts()...), apptest.LiveFast, func(c *app.Config) {
+		c.Live.IdleTimeout = 50 * time.Millisecond
+	}), func(st *store.Store) app.Backend { gated.Backend = st; return gated })
+
+	opening := srv.DialWS(t, nil)
+	opening.Init(apptest.TokenLi)
+	opening.Subscribe("1", "subscription { me { id } }", nil)
+	<-gated.waiting // its session is being read
+
+	// A connection idle from after the first's start: once it is closed,
+	// the first's idle timer, had it run, would have fired too.
+	idle := srv.DialWS(t, nil)
+	idle.Init(apptest.TokenWang)
+	if _, err := idle.Read(); websocket.CloseStatus(err) == -1 {
+		t.Fatalf("the idle connection: %v, want it closed", err)
+	}
+
+	close(gated.gate)
+	if r := opening.Next("1"); len(r.Errors) > 0 {
+		t.Fatalf("the subscription opened slowly: %+v", r.Errors)
+	}
+}
+
+// gatedSessions holds every session read until gate closes, signalling
+// waiting as the first starts.
+type gatedSessions struct {
+	app.Backend
+	gate    chan struct{}
+	waiting chan struct{}
+}
+
+func (g *gatedSessions) SessionByToken(ctx context.Context, token string) (domain.Session, error) {
+	select {
+	case g.waiting <- struct{}{}:
+	default:
+	}
+	<-g.gate
+	return g.Backend.SessionByToken(ctx, token)
 }

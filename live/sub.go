@@ -145,12 +145,16 @@ func (s *Sub) notifyLocked() {
 }
 
 // Conn counts the live subscriptions of one connection, and starts its
-// idle timer when it has none (IdleTimeout).
+// idle timer when it has none (IdleTimeout). A subscription being opened
+// counts too: on a busy replica its token and session may wait for the
+// database longer than the idle timeout, and the connection is not idle
+// meanwhile.
 type Conn struct {
-	mu   sync.Mutex
-	n    int
-	idle func() // starts the idle timer; nil: none
-	busy func() // stops it
+	mu      sync.Mutex
+	n       int    // admitted
+	opening int    // being opened
+	idle    func() // starts the idle timer; nil: none
+	busy    func() // stops it
 }
 
 // NewConn returns the count of a connection; startIdle and stopIdle
@@ -169,17 +173,49 @@ func (c *Conn) admit(max int) bool {
 	if c.n >= max {
 		return false
 	}
-	if c.n++; c.n == 1 && c.busy != nil {
-		c.busy()
-	}
+	c.n++
+	c.changed(+1)
 	return true
 }
 
 func (c *Conn) release() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.n--; c.n == 0 && c.idle != nil {
+	c.n--
+	c.changed(-1)
+}
+
+// changed starts or stops the idle timer after the connection's count of
+// subscriptions, admitted and being opened, moved by d.
+func (c *Conn) changed(d int) {
+	switch total := c.n + c.opening; {
+	case d > 0 && total == 1 && c.busy != nil:
+		c.busy()
+	case d < 0 && total == 0 && c.idle != nil:
 		c.idle()
+	}
+}
+
+// Opening notes that a subscription is being opened on the connection
+// of ctx (see WithConn), until done is called: by then Subscribe has
+// admitted it, and it counts as admitted, or refused it.
+func Opening(ctx context.Context) (done func()) {
+	c := connFrom(ctx)
+	if c == nil {
+		return func() {}
+	}
+	c.mu.Lock()
+	c.opening++
+	c.changed(+1)
+	c.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			c.mu.Lock()
+			c.opening--
+			c.changed(-1)
+			c.mu.Unlock()
+		})
 	}
 }
 

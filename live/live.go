@@ -123,6 +123,9 @@ type Hub struct {
 // watched is an OP someone subscribes to.
 type watched struct {
 	subs map[*Sub]struct{}
+	// fp is the OP's fingerprint as the last tick read it, when known.
+	fp    uint64
+	known bool
 }
 
 // New returns a hub over src; it polls only while someone subscribes.

@@ -83,6 +83,7 @@ func (h *Hub) tick(watches []domain.Watch) {
 		if w == nil {
 			continue
 		}
+		w.fp, w.known = fp.Sum, true
 		for s := range w.subs {
 			if !s.hasSeen || s.seen != fp.Sum {
 				s.seen, s.hasSeen, s.staff = fp.Sum, true, fp.Staff
@@ -97,6 +98,27 @@ func (h *Hub) tick(watches []domain.Watch) {
 	for _, s := range expiring {
 		_ = h.checkExpiry(ctx, s)
 	}
+}
+
+// baseline is the fingerprint a new subscriber of the OP starts from,
+// read no later than its first answer, so that the next tick signals it
+// only when something changed since: the one the last tick read when the
+// OP is watched already, else one read now. Without one (the read
+// failed), the next tick signals it, and its selection runs again.
+func (h *Hub) baseline(ctx context.Context, staffID string, f domain.ChatFilter) (uint64, bool) {
+	h.mu.Lock()
+	w := h.ops[staffID]
+	if w != nil && w.known {
+		defer h.mu.Unlock()
+		return w.fp, true
+	}
+	h.mu.Unlock()
+	fps, err := h.src.Fingerprints(ctx, []domain.Watch{{StaffID: staffID, Chats: f}})
+	if err != nil {
+		return 0, false
+	}
+	fp, ok := fps[staffID]
+	return fp.Sum, ok
 }
 
 // checkExpiry ends s when its token has expired: when the expiry it knows

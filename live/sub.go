@@ -39,7 +39,8 @@ type Request struct {
 // Subscribe opens a subscription, within the limits of the token, of the
 // connection in ctx (see WithConn) and of the replica: each refusal has a
 // domain code of its own. It reads the token's session (the OP, and when
-// the token expires). The caller reads updates with Next and ends it with
+// the token expires) and, for an OP nobody watched yet, its fingerprint
+// (see baseline). The caller reads updates with Next and ends it with
 // Close.
 func (h *Hub) Subscribe(ctx context.Context, req Request) (*Sub, error) {
 	conn := connFrom(ctx)
@@ -47,6 +48,7 @@ func (h *Hub) Subscribe(ctx context.Context, req Request) (*Sub, error) {
 	if err != nil {
 		return nil, err
 	}
+	seen, hasSeen := h.baseline(ctx, sess.Staff.ID, req.Watch)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	switch {
@@ -60,7 +62,8 @@ func (h *Hub) Subscribe(ctx context.Context, req Request) (*Sub, error) {
 		return nil, domain.Errorf(domain.ELIVECONNECTION, "this connection has %d live subscriptions, its limit: end one first", h.cfg.MaxPerConnection)
 	}
 	s := &Sub{hub: h, staffID: sess.Staff.ID, token: req.Token, watch: req.Watch, conn: conn,
-		signal: make(chan struct{}, 1), done: make(chan struct{}), staff: sess.Staff, expires: sess.Expires}
+		signal: make(chan struct{}, 1), done: make(chan struct{}), staff: sess.Staff, expires: sess.Expires,
+		seen: seen, hasSeen: hasSeen}
 	w := h.ops[s.staffID]
 	if w == nil {
 		w = &watched{subs: map[*Sub]struct{}{}}

@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
-	"hash/fnv"
+	"hash/maphash"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -12,24 +14,37 @@ import (
 	"opfacade/domain"
 )
 
-// fingerprints reads, for a set of OPs, their rows and a sum over the
-// chats with the watched statuses: per OP, the chats' count and the sum of
-// a CRC-32 of each chat's columns (status among them, so a chat that moves
-// between watched statuses changes it too). Both engines take the same
-// text: MySQL's CRC32 and CONCAT_WS are built in, and the store gives each
-// SQLite connection a crc32 function (see openSQLiteDB); SQLite has
-// concat_ws since 3.44. The chats are read through idx_op_chat_staff and
-// their rows, as the chat list reads them; no table is written. %[1]s is
-// the OPs' IN list, %[2]s the chats' part or nothing.
-const fingerprints = `SELECT 's' AS kind, s.staff_id, s.staff_name, s.online, s.role, 0 AS n, 0 AS h
-FROM op_staff s WHERE s.staff_id IN (%[1]s)%[2]s`
+// fingerprints reads, for a set of OPs, one row each: the OP's row and a
+// digest of their chats with the watched statuses (status among the
+// columns, so a chat that moves between watched statuses changes it too),
+// read through idx_op_chat_staff as the chat list reads them; no table
+// is written. %[1]s is the OPs' IN list, %[2]s the digest's expression
+// (chatsDigest) over the chats of the condition on status (see
+// statusCondition), or ” when no chat is watched.
+const fingerprints = `SELECT s.staff_id, s.staff_name, s.online, s.role, %[2]s AS chats
+FROM op_staff s WHERE s.staff_id IN (%[1]s)`
 
-// fingerprintChats is the chats' part of fingerprints: %[1]s the OPs' IN
-// list again, %[2]s the condition on status (see statusCondition). The
-// separator, a unit separator, appears in no column the platform writes.
-const fingerprintChats = `
-UNION ALL SELECT 'c', c.staff_id, '', 0, '', COUNT(*), SUM(CRC32(CONCAT_WS('` + "\x1f" + `', c.chat_id, c.status, c.user_id, c.group_id, c.title, c.address, c.last_message, c.create_time)))
-FROM op_chat c WHERE c.staff_id IN (%[1]s) AND (%[2]s) GROUP BY c.staff_id`
+// fingerprintChats is the digest's expression: %[1]s the digest of the
+// chats' rows for the engine (chatsDigest), %[2]s the condition on
+// status.
+const fingerprintChats = `(SELECT %[1]s FROM op_chat c WHERE c.staff_id = s.staff_id AND (%[2]s))`
+
+// chatRowText is a chat's columns as one text, joined by a unit
+// separator, which appears in no column the platform writes.
+const chatRowText = `CONCAT_WS('` + "\x1f" + `', c.chat_id, c.status, c.user_id, c.group_id, c.title, c.address, c.last_message, c.create_time)`
+
+// chatsDigest is, for the engine, what a fingerprint reads of an OP's
+// watched chats. MySQL sums a CRC-32 of each row, with their count,
+// where the database is: a few bytes an OP cross the network. SQLite,
+// in the process, hands over the rows' text in the index's order, hashed
+// here: a CRC-32 of each row would be a call into Go per row, which
+// costs more than the rest of the statement.
+func (s *Store) chatsDigest() string {
+	if s.engine == "mysql" {
+		return `CONCAT(COUNT(*), ' ', COALESCE(SUM(CRC32(` + chatRowText + `)), 0))`
+	}
+	return `group_concat(` + chatRowText + `, '` + "\x1e" + `')`
+}
 
 // Fingerprints returns the fingerprint of each watch whose OP exists, by
 // the OP's id: one statement for each distinct set of statuses watched
@@ -83,63 +98,48 @@ func groupWatches(watches []domain.Watch) []watchGroup {
 // readFingerprints runs one statement for ids watched with f, and adds
 // their fingerprints to out.
 func (s *Store) readFingerprints(ctx context.Context, f domain.ChatFilter, ids []string, out map[string]domain.Fingerprint) error {
-	marks, in := inList(ids)
-	args := slices.Clone(in)
-	chats := ""
-	cond, statusArgs, err := statusCondition(f)
+	query, args, err := s.fingerprintsQuery(f, ids)
 	if err != nil {
 		return err
 	}
-	if cond != "" {
-		chats = fmt.Sprintf(fingerprintChats, marks, cond)
-		args = append(append(args, in...), statusArgs...)
-	}
-	query := fmt.Sprintf(fingerprints, marks, chats)
-	sums := map[string]*sum{}
-	err = s.read(ctx, "fingerprints", query, args, func(rows *sqlx.Rows) error {
+	return s.read(ctx, "fingerprints", query, args, func(rows *sqlx.Rows) error {
 		for rows.Next() {
-			var kind string
 			var r staffRow
-			var n, h int64
-			if err := rows.Scan(&kind, &r.StaffID, &r.StaffName, &r.Online, &r.Role, &n, &h); err != nil {
+			var digest sql.NullString
+			if err := rows.Scan(&r.StaffID, &r.StaffName, &r.Online, &r.Role, &digest); err != nil {
 				return err
 			}
-			p := sums[r.StaffID]
-			if p == nil {
-				p = &sum{}
-				sums[r.StaffID] = p
-			}
-			if kind == "s" {
-				p.staff, p.found = r.staff(), true
-			} else {
-				p.chats, p.sum = n, h
-			}
+			out[r.StaffID] = domain.Fingerprint{Staff: r.staff(), Sum: s.fingerprint(r.staff(), digest.String, f)}
 		}
 		return nil
 	})
+}
+
+// fingerprintsQuery is the statement reading the fingerprints of ids
+// watched with f, and its arguments.
+func (s *Store) fingerprintsQuery(f domain.ChatFilter, ids []string) (string, []any, error) {
+	marks, args := inList(ids)
+	cond, statusArgs, err := statusCondition(f)
 	if err != nil {
-		return err
+		return "", nil, err
 	}
-	for id, p := range sums {
-		if p.found {
-			out[id] = domain.Fingerprint{Staff: p.staff, Sum: p.fingerprint(f)}
-		}
+	chats := "''"
+	if cond != "" {
+		chats = fmt.Sprintf(fingerprintChats, s.chatsDigest(), cond)
+		args = append(slices.Clone(statusArgs), args...) // the subquery's marks come first
 	}
-	return nil
+	return fmt.Sprintf(fingerprints, marks, chats), args, nil
 }
 
-// sum is what one statement read of an OP.
-type sum struct {
-	staff      domain.Staff
-	found      bool
-	chats, sum int64
-}
-
-// fingerprint folds the OP's row, the chats' count and sum, and the
-// statuses watched into one number.
-func (p *sum) fingerprint(f domain.ChatFilter) uint64 {
-	h := fnv.New64a()
-	fmt.Fprintf(h, "%s\x1f%s\x1f%s\x1f%t\x1f%d\x1f%d\x1f%t\x1f%s", p.staff.ID, p.staff.Name, p.staff.Role, p.staff.Online,
-		p.chats, p.sum, f.Unknown, strings.Join(f.Statuses, "\x1f"))
+// fingerprint folds the OP's row, the digest of their chats and the
+// statuses watched into one number. It is seeded per store: fingerprints
+// are compared within a process, never kept.
+func (s *Store) fingerprint(st domain.Staff, chats string, f domain.ChatFilter) uint64 {
+	var h maphash.Hash
+	h.SetSeed(s.seed)
+	for _, v := range []string{st.ID, st.Name, string(st.Role), strconv.FormatBool(st.Online), chats, strconv.FormatBool(f.Unknown), strings.Join(f.Statuses, "\x1f")} {
+		h.WriteString(v)
+		h.WriteByte(0x1e)
+	}
 	return h.Sum64()
 }

@@ -6,7 +6,6 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"net/url"
 	"os"
 	"runtime"
@@ -126,15 +125,10 @@ func openSQLiteDB(dsn string) *sqlx.DB {
 				return fmt.Errorf("sqlite: %s: %w", p, err)
 			}
 		}
-		// MySQL's CRC32, which Fingerprints sums; a function of the
-		// connection, not of the database file.
-		return c.RegisterFunc("crc32", crc32Text, true)
+		return nil
 	}}
 	return sqlx.NewDb(sql.OpenDB(connector{dsn: dsn, driver: drv}), "sqlite3")
 }
-
-// crc32Text is MySQL's CRC32 of a text: the IEEE polynomial over its bytes.
-func crc32Text(s string) int64 { return int64(crc32.ChecksumIEEE([]byte(s))) }
 
 // sqliteFile is the file a SQLite store reads. Pooled connections keep
 // the file they opened: after the path is deleted, made unreadable or

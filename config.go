@@ -18,6 +18,7 @@ import (
 
 	"opfacade/api"
 	"opfacade/app"
+	"opfacade/live"
 	"opfacade/migrate"
 	"opfacade/store"
 )
@@ -241,6 +242,7 @@ func serverFlags(c *config, zone *string) *flag.FlagSet {
 	c.CheckSign, c.Introspection, c.Compiled, c.Limits, c.ShutdownGrace = true, true, true, lim, 15*time.Second
 	c.LegacyServe, c.Drain = migrate.ServeReceives, 5*time.Second
 	c.RateLimit = app.DefaultRateLimit
+	c.Live = live.Defaults
 	def := func(v flag.Value, name, usage string) { fs.Var(v, name, usage+" (env "+envName(name)+")") }
 	def(text(&c.Addr, checkAddr), "addr", "listen `address`, host:port")
 	def(text(&c.AdminAddr, checkAdminAddr), "admin-addr", "listen `address`, host:port, of the admin listener: /metrics (Prometheus), /debug/pprof/, /healthz and /readyz; keep it private, such as 127.0.0.1:9090; none by default")
@@ -276,6 +278,13 @@ func serverFlags(c *config, zone *string) *flag.FlagSet {
 	def(text(&c.LegacyServe, checkServe), "legacy-serve", "who answers /op/v2/receives: receives (the facade) or upstream (the old service, -legacy-upstream)")
 	def(text(&c.LogFormat, checkLogFormat), "log-format", "how log lines are written, the `format`: json or text (default: text when stderr is a terminal, json otherwise)")
 	def(levelValue{&c.LogLevel}, "log-level", "the least `level` logged: debug, info, warn or error")
+	def(duration(&c.Live.Interval, true), "live-interval", "how often (a `duration`) each replica looks for changes its live subscriptions show: one statement per tick for all subscribed OPs")
+	def(number(&c.Live.MaxPerToken, 1), "live-max-per-token", "most live `subscriptions` of one bearer token on a replica (over it: TOO_MANY_SUBSCRIPTIONS_FOR_TOKEN)")
+	def(number(&c.Live.MaxPerConnection, 1), "live-max-per-connection", "most live `subscriptions` on one WebSocket (over it: TOO_MANY_SUBSCRIPTIONS_ON_CONNECTION)")
+	def(number(&c.Live.MaxPerReplica, 1), "live-max", "most live `subscriptions` on a replica (over it: TOO_MANY_SUBSCRIPTIONS_ON_REPLICA)")
+	def(duration(&c.Live.IdleTimeout, true), "live-idle-timeout", "close a WebSocket without subscriptions, or without connection_init, after this `duration`")
+	def(duration(&c.Live.KeepAlive, true), "live-keepalive", "ping each WebSocket (closed when two pings go unanswered) and comment on each event stream this often, a `duration`")
+	def(duration(&c.Live.SendTimeout, true), "live-send-timeout", "drop a subscriber whose connection has not taken an update within this `duration`")
 	def(shareValue{&c.LegacyShadow}, "legacy-shadow", "the `share` of receives calls, 0 to 1, also sent to the side that does not answer them and compared (opfacade_legacy_shadow_total); needs -legacy-upstream")
 	fs.Var(boolValue{&c.Version}, "version", "print the version and exit (command line only)")
 	fs.Usage = func() {

@@ -106,6 +106,13 @@ func TestConfigFromEnvironment(t *testing.T) {
 		}},
 		{"FACADE_LEGACY_SERVE", "legacy-serve", "upstream", "receives", "both", func(c *config, v string) { c.LegacyServe = v }},
 		{"FACADE_LEGACY_SHADOW", "legacy-shadow", "0.01", "1", "2", func(c *config, v string) { c.LegacyShadow = float(v) }},
+		{"FACADE_LIVE_INTERVAL", "live-interval", "250ms", "2s", "0s", func(c *config, v string) { c.Live.Interval = duration(v) }},
+		{"FACADE_LIVE_MAX_PER_TOKEN", "live-max-per-token", "5", "6", "0", func(c *config, v string) { c.Live.MaxPerToken = atoi(v) }},
+		{"FACADE_LIVE_MAX_PER_CONNECTION", "live-max-per-connection", "7", "8", "-2", func(c *config, v string) { c.Live.MaxPerConnection = atoi(v) }},
+		{"FACADE_LIVE_MAX", "live-max", "500", "600", "lots", func(c *config, v string) { c.Live.MaxPerReplica = atoi(v) }},
+		{"FACADE_LIVE_IDLE_TIMEOUT", "live-idle-timeout", "30s", "2m", "30", func(c *config, v string) { c.Live.IdleTimeout = duration(v) }},
+		{"FACADE_LIVE_KEEPALIVE", "live-keepalive", "5s", "20s", "often", func(c *config, v string) { c.Live.KeepAlive = duration(v) }},
+		{"FACADE_LIVE_SEND_TIMEOUT", "live-send-timeout", "3s", "4s", "-1s", func(c *config, v string) { c.Live.SendTimeout = duration(v) }},
 		{"FACADE_LOG_FORMAT", "log-format", "text", "json", "yaml", func(c *config, v string) { c.LogFormat = v }},
 		{"FACADE_LOG_LEVEL", "log-level", "debug", "warn", "verbose", func(c *config, v string) { c.LogLevel = levels[v] }},
 	}

@@ -121,7 +121,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, environ
 	if err != nil {
 		return err
 	}
-	servers := []listening{{"", newHTTPServer(a.Handler, cfg.Limits.Timeout, log), ln}}
+	public := newHTTPServer(a.Handler, cfg.Limits.Timeout, log)
+	public.RegisterOnShutdown(a.Live.Close) // live streams end: their clients reconnect elsewhere
+	servers := []listening{{"", public, ln}}
 	if cfg.AdminAddr != "" {
 		aln, err := net.Listen("tcp", cfg.AdminAddr)
 		if err != nil {

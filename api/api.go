@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"opfacade/documents"
+	"opfacade/live"
 	"opfacade/ratelimit"
 	"opfacade/tracing"
 )
@@ -44,6 +45,9 @@ type Options struct {
 	// after the caller check (the compiled plans, see plan.Executor); nil
 	// for none.
 	RootFields graphql.HandlerExtension
+	// Live tunes the subscriptions' streams (keepalive, idle and send
+	// timeouts); zero fields take live.Defaults'.
+	Live live.Config
 	// Tracing gives each operation, and each field that reads the store,
 	// a span (see tracing.GraphQL); nil for none.
 	Tracing trace.TracerProvider
@@ -57,8 +61,9 @@ type Options struct {
 // (automatic persisted queries, trusted documents; see persistedQueries).
 func New(es graphql.ExecutableSchema, tokens TokenChecker, opt Options, log *slog.Logger) http.Handler {
 	limits := opt.Limits.WithDefaults()
+	opt.Live = opt.Live.WithDefaults()
 	checkTrusted(es.Schema(), opt.TrustedDocuments, log)
-	return protect(buildServer(es, tokens, opt, limits, log), limits, opt.RateLimit, opt.CORSOrigins, opt.Prepare, log)
+	return protect(buildServer(es, tokens, opt, limits, log), limits, opt, log)
 }
 
 // newServer is the GraphQL handler, without the HTTP-level guards, with
@@ -73,6 +78,7 @@ func buildServer(es graphql.ExecutableSchema, tokens TokenChecker, opt Options, 
 	srv := handler.New(es)
 	present := presentLimits(presenter(log))
 	ops := operations{present: present, unavailable: unavailableMessage(limits), maxTokens: limits.MaxTokens}
+	addStreams(srv, opt.Live.WithDefaults(), tokens, present, opt.Prepare, limits.Timeout)
 	srv.AddTransport(postJSON{ops})
 	srv.AddTransport(getQuery{ops})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))

@@ -8,6 +8,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"opfacade/domain"
+	"opfacade/live"
 )
 
 // TokenChecker finds the OP a console session token belongs to.
@@ -39,13 +40,16 @@ func (rc requireCaller) InterceptOperation(ctx context.Context, next graphql.Ope
 	}
 	token, ok := bearer(oc.Headers.Get("Authorization"))
 	if !ok {
+		token, ok = initToken(ctx) // a WebSocket's connection_init
+	}
+	if !ok {
 		return rc.fail(ctx, domain.Errorf(domain.EUNAUTHENTICATED, "a bearer token is required: send Authorization: Bearer <token>"))
 	}
 	staff, err := rc.tokens.StaffByToken(ctx, token)
 	if err != nil {
 		return rc.fail(ctx, err)
 	}
-	return next(domain.WithCaller(ctx, staff))
+	return next(live.WithToken(domain.WithCaller(ctx, staff), token))
 }
 
 // bearer returns the token of an Authorization header of the Bearer

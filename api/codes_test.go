@@ -2,10 +2,12 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"maps"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -109,6 +111,35 @@ func codeCases() []codeCase {
 		{"CORS_ORIGIN_NOT_ALLOWED", "a preflight from an origin not allowed", 403, 403, func(t *testing.T, s *codeServers, media string) httpReply {
 			return sendCall(t, s.plain(), httpCall{method: "OPTIONS", accept: media, header: map[string]string{"Origin": "https://elsewhere.example", "Access-Control-Request-Method": "POST"}})
 		}},
+		{"TOO_MANY_SUBSCRIPTIONS_FOR_TOKEN", "a second subscription of a token allowed one", 200, 200, func(t *testing.T, s *codeServers, media string) httpReply {
+			srv := s.get("one per token "+media, func(c *app.Config) { c.Live.MaxPerToken = 1 }, nil)
+			holdSSE(t, srv, apptest.TokenLi)
+			return sseCall(t, srv, apptest.TokenLi)
+		}},
+		{"TOO_MANY_SUBSCRIPTIONS_ON_REPLICA", "a second subscription on a replica allowed one", 200, 200, func(t *testing.T, s *codeServers, media string) httpReply {
+			srv := s.get("one per replica "+media, func(c *app.Config) { c.Live.MaxPerReplica = 1 }, nil)
+			holdSSE(t, srv, apptest.TokenWang)
+			return sseCall(t, srv, apptest.TokenLi)
+		}},
+		{"TOO_MANY_SUBSCRIPTIONS_ON_CONNECTION", "a second subscription on a WebSocket allowed one", 101, 101, func(t *testing.T, s *codeServers, media string) httpReply {
+			srv := s.get("one per connection "+media, func(c *app.Config) { c.Live.MaxPerConnection = 1 }, nil)
+			c, res, err := srv.TryDialWS(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.CloseNow()
+			ws := &apptest.WS{T: t, C: c}
+			ws.Init(apptest.TokenLi)
+			ws.Subscribe("1", "subscription { me { id } }", nil)
+			ws.Next("1")
+			ws.Subscribe("2", "subscription { me { id } }", nil)
+			m := ws.Must("next")
+			a := httpReply{status: res.StatusCode, header: res.Header, raw: m.Payload, hasData: true}
+			if err := json.Unmarshal(m.Payload, &a.res); err != nil {
+				t.Fatal(err)
+			}
+			return a
+		}},
 		{"RATE_LIMITED", "a token over its share", 429, 429, func(t *testing.T, s *codeServers, media string) httpReply {
 			srv := s.get("rate limited", func(c *app.Config) {
 				c.RateLimit.PerSecond, c.RateLimit.Burst, c.RateLimit.Now = 1, 1, apptest.NewClock().Now
@@ -122,6 +153,37 @@ func codeCases() []codeCase {
 			return a
 		}},
 	}
+}
+
+// holdSSE opens a subscription over SSE for token, held until the test
+// ends.
+func holdSSE(t *testing.T, srv *apptest.Server, token string) {
+	t.Helper()
+	st := srv.StreamSSE(t, http.Header{"Authorization": {"Bearer " + token}}, "subscription { me { id } }")
+	if ev, err := st.Next(); err != nil || ev.Name != "next" || strings.Contains(ev.Data, `"errors"`) {
+		t.Fatalf("holding a subscription: %+v, %v", ev, err)
+	}
+}
+
+// sseCall subscribes over SSE with token, and returns the first event's
+// answer, under the stream's HTTP status.
+func sseCall(t *testing.T, srv *apptest.Server, token string) httpReply {
+	t.Helper()
+	st := srv.StreamSSE(t, http.Header{"Authorization": {"Bearer " + token}}, "subscription { me { id } }")
+	ev, err := st.Next()
+	if err != nil || ev.Name != "next" {
+		t.Fatalf("first event: %+v, %v", ev, err)
+	}
+	a := httpReply{status: st.Res.StatusCode, header: st.Res.Header, raw: []byte(ev.Data)}
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(a.raw, &members); err != nil {
+		t.Fatal(err)
+	}
+	_, a.hasData = members["data"]
+	if err := json.Unmarshal(a.raw, &a.res); err != nil {
+		t.Fatal(err)
+	}
+	return a
 }
 
 // TestErrorCodes makes the server send every code of the README's table

@@ -21,6 +21,9 @@ var codes = map[domain.ErrorCode]string{
 	domain.EINVALID:         "BAD_USER_INPUT",
 	domain.EUNAVAILABLE:     "SERVICE_UNAVAILABLE",
 	domain.EINTERNAL:        "INTERNAL_SERVER_ERROR",
+	domain.ELIVETOKEN:       "TOO_MANY_SUBSCRIPTIONS_FOR_TOKEN",
+	domain.ELIVECONNECTION:  "TOO_MANY_SUBSCRIPTIONS_ON_CONNECTION",
+	domain.ELIVEREPLICA:     "TOO_MANY_SUBSCRIPTIONS_ON_REPLICA",
 }
 
 // Code returns the extensions.code GraphQL clients see for err.

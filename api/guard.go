@@ -26,17 +26,48 @@ import (
 // refused (limitRate); the body is read whole and bounded, and decoded
 // once (a batch refused); then the request gets its context (prepare) and
 // the work runs under the request deadline.
-func protect(next http.Handler, l Limits, rl *ratelimit.Limiter, origins []string, prepare func(context.Context) context.Context, log *slog.Logger) http.Handler {
-	next = httpguard.WithContext(prepare, next)
-	next = httpguard.Deadline(l.Timeout, log, unavailable(l), next)
+//
+// A subscription is a stream (see live.go): over SSE it passes the same
+// guards up to the body, then runs without the deadline; a WebSocket's
+// handshake passes the origin check only.
+func protect(srv http.Handler, l Limits, opt Options, log *slog.Logger) http.Handler {
+	allowed := newOriginSet(opt.CORSOrigins, log)
+	ws := checkOrigin(allowed, srv)
+	next := splitStreams(operations{maxTokens: l.MaxTokens}, serveStream(opt.Live, srv),
+		httpguard.Deadline(l.Timeout, log, unavailable(l), httpguard.WithContext(opt.Prepare, srv)))
 	next = decodeBody(next)
 	next = httpguard.ReadBody(l.MaxBody, tooLarge(l), unreadable, next)
-	next = limitRate(rl, next)
+	next = limitRate(opt.RateLimit, next)
 	next = requireJSON(next)
 	next = preventCSRF(next)
 	next = allowMethods(next)
-	next = allowCORS(newOriginSet(origins, log), next)
+	next = allowCORS(allowed, next)
+	next = splitWebSockets(ws, next)
 	return httpguard.Recover(log, internalError, next)
+}
+
+// splitWebSockets sends a WebSocket handshake to ws, anything else to
+// next.
+func splitWebSockets(ws, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isWebSocket(r) {
+			ws.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// splitStreams sends a subscription that asks for an event stream to
+// stream, anything else to next.
+func splitStreams(ops operations, stream, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p, _ := paramsFrom(r.Context()); wantsSSE(r) && ops.isSubscription(p) {
+			stream.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // limitRate spends a request of the bearer token's bucket, the token as

@@ -51,7 +51,7 @@ func TestProtectAnswers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := serveOnce(protect(tt.h, l, nil, nil, nil, log), http.MethodPost, "application/json", `{"query":"{ me { id } }"}`)
+			rec := serveOnce(protect(tt.h, l, Options{}, log), http.MethodPost, "application/json", `{"query":"{ me { id } }"}`)
 			if rec.Code != tt.status || rec.Body.String() != tt.body {
 				t.Fatalf("HTTP %d %s\nwant %d %s", rec.Code, rec.Body, tt.status, tt.body)
 			}
@@ -75,7 +75,7 @@ func TestDeadlineContext(t *testing.T) {
 			got = time.Until(d)
 		}
 		_ = context.Cause(r.Context())
-	}), l, nil, nil, nil, slog.New(slog.DiscardHandler))
+	}), l, Options{}, slog.New(slog.DiscardHandler))
 	serveOnce(h, http.MethodPost, "application/json", `{}`)
 	if got <= 0 || got > l.Timeout {
 		t.Fatalf("time left = %v, want within (0, %v]", got, l.Timeout)

@@ -19,6 +19,7 @@ import (
 	"opfacade/api"
 	"opfacade/documents"
 	"opfacade/legacy"
+	"opfacade/live"
 	"opfacade/loader"
 	"opfacade/migrate"
 	"opfacade/resolvers"
@@ -94,6 +95,10 @@ type Config struct {
 	// LegacyMigration tunes the pass-through and the shadow (timeouts,
 	// queue); zero fields take migrate's defaults.
 	LegacyMigration migrate.Tuning
+	// Live tunes live subscriptions: the poller's interval, the limits,
+	// the streams' timeouts; zero fields take live.Defaults'. Its Now, Log
+	// and Timeout are those of this Config.
+	Live live.Config
 	// ReadyCache is how long a readiness answer is reused (see
 	// readiness); DefaultReadyCache when 0.
 	ReadyCache time.Duration
@@ -130,6 +135,7 @@ type Backend interface {
 	loader.Store
 	legacy.Store
 	api.TokenChecker
+	live.Source
 	// Ready reports whether the database can serve (see store.Ready).
 	Ready(ctx context.Context) error
 }
@@ -140,6 +146,9 @@ var _ Backend = (*store.Store)(nil)
 type App struct {
 	Store   *store.Store
 	Handler http.Handler
+	// Live is the hub of the live subscriptions: Close ends them, as the
+	// server shuts down.
+	Live *live.Hub
 }
 
 // Open opens the database cfg names and builds the facade over it.
@@ -155,7 +164,8 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	return &App{Store: st, Handler: Handler(st, cfg)}, nil
+	h, hub := NewHandler(st, cfg)
+	return &App{Store: st, Handler: h, Live: hub}, nil
 }
 
 // Close closes the database.

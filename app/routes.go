@@ -10,6 +10,7 @@ import (
 	"opfacade/graph"
 	"opfacade/httpguard"
 	"opfacade/legacy"
+	"opfacade/live"
 	"opfacade/loader"
 	"opfacade/plan"
 	"opfacade/playground"
@@ -29,10 +30,18 @@ import (
 // With cfg.Tracing, the request's span (see tracing.Handler) is outside
 // all of it, so that the access line carries its trace_id.
 func Handler(b Backend, cfg Config) http.Handler {
+	h, _ := NewHandler(b, cfg)
+	return h
+}
+
+// NewHandler is Handler, and the hub of its live subscriptions: Close
+// ends them (the server shutting down); tests and benchmarks count them.
+func NewHandler(b Backend, cfg Config) (http.Handler, *live.Hub) {
 	cfg = cfg.withDefaults()
 	access := cfg.Log
 	log := slog.New(accesslog.WithRequestID(cfg.Log.Handler()))
-	res := &resolvers.Resolver{Store: b, DefaultIcon: cfg.DefaultIcon}
+	hub := live.New(b, cfg.liveConfig())
+	res := &resolvers.Resolver{Store: b, DefaultIcon: cfg.DefaultIcon, Live: hub}
 	var root graph.ResolverRoot = res
 	plans := plan.Counter(cfg.Metrics, log)
 	if cfg.Compiled {
@@ -48,7 +57,7 @@ func Handler(b Backend, cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	doors := cfg.frontDoorMetrics()
 	mux.Handle("/query", accesslog.New(access, accesslog.GraphQL, doors.Door(accesslog.GraphQL), api.New(es, b, api.Options{Introspection: cfg.Introspection, Limits: cfg.Limits, RateLimit: rl.graphQL, Prepare: prepare, CORSOrigins: cfg.CORSOrigins,
-		TrustedDocuments: cfg.mustTrustedDocuments(), TrustedOnly: cfg.TrustedOnly, Tracing: cfg.Tracing, RootFields: plans}, log)))
+		TrustedDocuments: cfg.mustTrustedDocuments(), TrustedOnly: cfg.TrustedOnly, Live: hub.Config(), Tracing: cfg.Tracing, RootFields: plans}, log)))
 	lc := legacy.Config{
 		Resolvers:    res,
 		Store:        b,
@@ -98,5 +107,12 @@ func Handler(b Backend, cfg Config) http.Handler {
 	mux.Handle("/", httpguard.Recover(log, func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 	}, other))
-	return tracing.Handler(cfg.Tracing, mux)
+	return tracing.Handler(cfg.Tracing, mux), hub
+}
+
+// liveConfig is c.Live with the facade's clock, log and request timeout.
+func (c Config) liveConfig() live.Config {
+	l := c.Live
+	l.Now, l.Log, l.Timeout = c.Now, c.Log, c.Limits.Timeout
+	return l
 }

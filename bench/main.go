@@ -33,6 +33,13 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if os.Getenv(liveClientEnv) != "" {
+		if err := liveClient(os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "live client:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if db := os.Getenv(baselineEnv); db != "" {
 		if err := serveBaseline(ctx, db, "127.0.0.1:0"); err != nil {
 			fmt.Fprintln(os.Stderr, "baseline:", err)
@@ -62,6 +69,7 @@ type options struct {
 	Sample   int           // OPs whose requests count statements
 	CacheDir string
 	Facade   string // a prebuilt server binary; empty builds one
+	Live     int    // live subscriptions to measure instead; 0 for none
 	// MySQL is a mysql:// DSN of an empty database: the data is generated
 	// there, and both servers read it, instead of a SQLite file.
 	MySQL string
@@ -99,6 +107,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.BenchT, "benchtime", "1s", "how long each in-process allocation benchmark runs (testing's -benchtime)")
 	fs.IntVar(&o.Sample, "sample", 100, "OPs whose requests count SQL statements in-process")
 	fs.StringVar(&o.CacheDir, "cache", filepath.Join(os.TempDir(), "opfacade-bench"), "`folder` caching generated databases by seed and sizes")
+	fs.IntVar(&o.Live, "live", 0, "measure this many live `subscriptions` on one replica instead (a Markdown section for bench/RESULTS.md)")
 	fs.StringVar(&o.Facade, "facade", "", "the server `binary` to measure (default: go build the module)")
 	fs.StringVar(&o.MySQL, "mysql", "", "a mysql:// `DSN` of an empty database (as -db takes it): generate the data there and measure both servers over MariaDB/MySQL instead of SQLite; its tables are replaced")
 	fs.BoolVar(&o.Observability, "observability", false, "measure only what the metrics, the access log and tracing cost: the facade in this process with them on against off, in alternating rounds of -duration, -rounds and -clients")
@@ -177,6 +186,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
+	if o.Live > 0 {
+		lr, err := runLive(ctx, o, o.Live, logf)
+		if err != nil {
+			return err
+		}
+		_, err = io.WriteString(stdout, lr.markdown())
+		return err
+	}
 	report, err := measureReport(ctx, o, logf)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"time"
 
 	"opfacade/domain"
 	"opfacade/store"
@@ -108,6 +109,23 @@ func (m *memStore) GradesByUserIDs(_ context.Context, ids []string) (map[string]
 // path.
 func (m *memStore) ClientByID(context.Context, string) (domain.Client, error) {
 	return domain.Client{}, errNotHeld
+}
+
+// Fingerprints: the rows held never change.
+func (m *memStore) Fingerprints(_ context.Context, watches []domain.Watch) (map[string]domain.Fingerprint, error) {
+	out := make(map[string]domain.Fingerprint, len(watches))
+	for _, w := range watches {
+		if s, ok := m.staff[w.StaffID]; ok {
+			out[w.StaffID] = domain.Fingerprint{Staff: s}
+		}
+	}
+	return out, nil
+}
+
+// SessionByToken: the tokens held do not expire while the benchmark runs.
+func (m *memStore) SessionByToken(ctx context.Context, token string) (domain.Session, error) {
+	s, err := m.StaffByToken(ctx, token)
+	return domain.Session{Staff: s, Expires: time.Now().Add(time.Hour)}, err
 }
 
 // Ready: the rows are at hand.

@@ -22,6 +22,12 @@ const (
 	EUNAVAILABLE ErrorCode = "unavailable"
 	// EINTERNAL: anything unexpected. Its details are logged, never shown.
 	EINTERNAL ErrorCode = "internal"
+	// ELIVETOKEN, ELIVECONNECTION, ELIVEREPLICA: a live subscription
+	// refused, the bearer token's, the connection's or the replica's
+	// subscriptions at their limit; end one, or try another replica.
+	ELIVETOKEN      ErrorCode = "live_token"
+	ELIVECONNECTION ErrorCode = "live_connection"
+	ELIVEREPLICA    ErrorCode = "live_replica"
 )
 
 // Error is a failure with a meaning. Message is safe to show to clients;

@@ -32,6 +32,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Query() QueryResolver
 	Staff() StaffResolver
+	Subscription() SubscriptionResolver
 }
 
 type DirectiveRoot struct {
@@ -84,6 +85,10 @@ type ComplexityRoot struct {
 		Role            func(childComplexity int) int
 	}
 
+	Subscription struct {
+		Me func(childComplexity int) int
+	}
+
 	User struct {
 		Grade    func(childComplexity int) int
 		ID       func(childComplexity int) int
@@ -109,6 +114,9 @@ type QueryResolver interface {
 type StaffResolver interface {
 	Chats(ctx context.Context, obj *model.Staff, status []model.ChatStatus) ([]model.Chat, error)
 	ChatsConnection(ctx context.Context, obj *model.Staff, status []model.ChatStatus, first *int, after *string) (*model.ChatConnection, error)
+}
+type SubscriptionResolver interface {
+	Me(ctx context.Context) (<-chan *model.Staff, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -318,6 +326,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Staff.Role(childComplexity), true
 
+	case "Subscription.me":
+		if e.ComplexityRoot.Subscription.Me == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.Me(childComplexity), true
+
 	case "User.grade":
 		if e.ComplexityRoot.User.Grade == nil {
 			break
@@ -405,6 +420,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 
 			return &response
 		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -436,10 +468,14 @@ The OP facade: the customer-service platform's operators (OPs), the chats
 they serve and the app users in those chats.
 
 Every query needs ` + "`" + `Authorization: Bearer <token>` + "`" + `, a console session token of
-the calling OP; introspection needs none.
+the calling OP; introspection needs none. Subscriptions run over WebSocket
+(graphql-transport-ws, the token in ` + "`" + `connection_init` + "`" + `'s payload as
+` + "`" + `{"Authorization": "Bearer <token>"}` + "`" + `) or over server-sent events (GraphQL
+over SSE, the token in the ` + "`" + `Authorization` + "`" + ` header).
 """
 schema {
   query: Query
+  subscription: Subscription
 }
 
 type Query {
@@ -455,6 +491,35 @@ type Query {
   staff(id: ID!): Staff
 }
 
+"""
+Live updates of what a console shows, pushed instead of polled.
+"""
+type Subscription {
+  """
+  The OP whose bearer token started the subscription, with any selection
+  (their chats, pages of them, the users and their grades): sent once when
+  the subscription starts, then again each time the answer changes.
+
+  What counts as a change: the OP's row (` + "`" + `isOnline` + "`" + `, ` + "`" + `name` + "`" + `, ` + "`" + `role` + "`" + `), or any
+  of their chats with the statuses the selection lists: a chat added,
+  removed, reassigned to another OP, or its status, title, message, address,
+  group, create time or user changed. Each replica looks for changes once
+  every ` + "`" + `-live-interval` + "`" + ` (1s by default), so a change arrives within about
+  that long. The selection is run again only when one of these changed, and
+  sent only when its answer differs from the last one sent.
+
+  How fresh the rest is: a user's nickname and icon, and the grade counts
+  (` + "`" + `chatCount` + "`" + `, ` + "`" + `orderCount` + "`" + `, ` + "`" + `serviceCount` + "`" + `), are read again only when the
+  answer is run again, that is when the OP's row or chats change; a new order
+  of a user alone sends nothing.
+
+  The subscription ends with ` + "`" + `extensions.code` + "`" + ` ` + "`" + `UNAUTHENTICATED` + "`" + ` when the
+  token expires, and is refused with ` + "`" + `TOO_MANY_SUBSCRIPTIONS_FOR_TOKEN` + "`" + `,
+  ` + "`" + `TOO_MANY_SUBSCRIPTIONS_ON_CONNECTION` + "`" + ` or
+  ` + "`" + `TOO_MANY_SUBSCRIPTIONS_ON_REPLICA` + "`" + ` past the server's limits.
+  """
+  me: Staff!
+}
 "An operator (OP): a member of the customer-service staff who serves app users in chats."
 type Staff {
   "The OP's id, as the platform stores it."
@@ -1841,6 +1906,38 @@ func (ec *executionContext) fieldContext_Staff_chatsConnection(ctx context.Conte
 	if fc.Args, err = ec.field_Staff_chatsConnection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_me(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_me(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().Me(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Staff) graphql.Marshaler {
+			return ec.marshalNStaff2ᚖopfacadeᚋmodelᚐStaff(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_me(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -3428,6 +3525,26 @@ func (ec *executionContext) _Staff(ctx context.Context, sel ast.SelectionSet, ob
 	}
 
 	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "me":
+		return ec._Subscription_me(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
 }
 
 var userImplementors = []string{"User"}

@@ -22,4 +22,6 @@ type Resolver struct {
 	Store Store
 	// DefaultIcon is the icon URL of users who have none.
 	DefaultIcon string
+	// Live opens live subscriptions; nil for none.
+	Live Live
 }

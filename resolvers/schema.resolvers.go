@@ -31,13 +31,22 @@ func (r *staffResolver) ChatsConnection(ctx context.Context, obj *model.Staff, s
 	return r.Resolver.ChatsConnection(ctx, obj, status, first, after, PageSelectionOf(ctx))
 }
 
+// Me is the resolver for the me field.
+func (r *subscriptionResolver) Me(ctx context.Context) (<-chan *model.Staff, error) {
+	return r.subscribeMe(ctx)
+}
+
 // Query returns graph.QueryResolver implementation.
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
 // Staff returns graph.StaffResolver implementation.
 func (r *Resolver) Staff() graph.StaffResolver { return &staffResolver{r} }
 
+// Subscription returns graph.SubscriptionResolver implementation.
+func (r *Resolver) Subscription() graph.SubscriptionResolver { return &subscriptionResolver{r} }
+
 type (
-	queryResolver struct{ *Resolver }
-	staffResolver struct{ *Resolver }
+	queryResolver        struct{ *Resolver }
+	staffResolver        struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
 )

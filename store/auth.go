@@ -27,18 +27,26 @@ WHERE t.token = ?`
 // for byte. A token that is unknown, past its expire_time, or names no OP
 // is EUNAUTHENTICATED.
 func (s *Store) StaffByToken(ctx context.Context, token string) (domain.Staff, error) {
+	sess, err := s.SessionByToken(ctx, token)
+	return sess.Staff, err
+}
+
+// SessionByToken is StaffByToken with the token's expiry, which a live
+// subscription watches.
+func (s *Store) SessionByToken(ctx context.Context, token string) (domain.Session, error) {
 	var rows []tokenRow
 	if err := s.selectRows(ctx, "staff by token", &rows, staffByToken, token); err != nil {
-		return domain.Staff{}, err
+		return domain.Session{}, err
 	}
 	rows = exactly(rows, token, func(r tokenRow) string { return r.Token })
 	if len(rows) == 0 {
-		return domain.Staff{}, domain.Wrap(domain.EUNAUTHENTICATED, errUnknownToken, "invalid or expired token")
+		return domain.Session{}, domain.Wrap(domain.EUNAUTHENTICATED, errUnknownToken, "invalid or expired token")
 	}
-	if s.now().After(s.localTime(rows[0].ExpireTime)) {
-		return domain.Staff{}, domain.Wrap(domain.EUNAUTHENTICATED, errExpiredToken, "invalid or expired token")
+	expires := s.localTime(rows[0].ExpireTime)
+	if s.now().After(expires) {
+		return domain.Session{}, domain.Wrap(domain.EUNAUTHENTICATED, errExpiredToken, "invalid or expired token")
 	}
-	return rows[0].staff(), nil
+	return domain.Session{Staff: rows[0].staff(), Expires: expires}, nil
 }
 
 // Why a token is refused, for the log: the client is told only that it

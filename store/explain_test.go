@@ -50,6 +50,7 @@ func TestMySQLPlansUseTheIndexes(t *testing.T) {
 	nextPage, nextPageArgs, _ := s.chatsQuery(op.StaffID, domain.ChatFilter{Statuses: []string{domain.ChatClosed}, After: &key, Limit: 21})
 	everyPage, everyPageArgs, _ := s.chatsQuery(op.StaffID, domain.ChatFilter{Statuses: domain.KnownChatStatuses, Unknown: true, After: &key, Limit: 101})
 	countCond, countArgs, _ := statusCondition(domain.ChatFilter{Statuses: []string{domain.ChatService}})
+	fingerprints, fingerprintsArgs, _ := s.fingerprintsQuery(domain.ChatFilter{Statuses: []string{domain.ChatService}}, []string{op.StaffID, gen.Staff[0].StaffID})
 	tests := []struct {
 		name  string
 		query string
@@ -68,6 +69,7 @@ func TestMySQLPlansUseTheIndexes(t *testing.T) {
 			map[string]string{"op_chat": "idx_op_chat_user", "user_order": "idx_user_order_user", "service_order": "idx_service_order_user"}},
 		{"users", fmt.Sprintf(usersByIDs, marks), ids, map[string]string{"app_user": "PRIMARY"}},
 		{"staff", fmt.Sprintf(staffByIDs, "?,?"), []any{op.StaffID, gen.Staff[0].StaffID}, map[string]string{"op_staff": "PRIMARY"}},
+		{"fingerprints", fingerprints, fingerprintsArgs, map[string]string{"s": "PRIMARY", "c": "idx_op_chat_staff"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

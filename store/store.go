@@ -12,6 +12,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"strings"
 	"sync"
@@ -95,10 +96,11 @@ type Store struct {
 
 	observer Observer      // nil for none
 	batches  BatchObserver // nil for none
+	seed     maphash.Seed  // of the fingerprints (see Fingerprints)
 }
 
 func newStore(db *sqlx.DB, engine string, opt Options) *Store {
-	s := &Store{h: newHandle(db, 1), engine: engine, zone: opt.Zone, now: opt.Now, observer: opt.Observer, batches: opt.Batches}
+	s := &Store{h: newHandle(db, 1), engine: engine, zone: opt.Zone, now: opt.Now, observer: opt.Observer, batches: opt.Batches, seed: maphash.MakeSeed()}
 	if s.zone == nil {
 		s.zone = time.UTC
 	}

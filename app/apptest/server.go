@@ -17,6 +17,7 @@ import (
 
 	"opfacade/api"
 	"opfacade/app"
+	"opfacade/live"
 	"opfacade/migrate"
 	"opfacade/store"
 )
@@ -44,6 +45,7 @@ func Config(t testing.TB, db string, opts ...func(*app.Config)) app.Config {
 		Limits:        api.DefaultLimits,
 		RateLimit:     app.DefaultRateLimit,
 		LegacyServe:   migrate.ServeReceives,
+		Live:          live.Defaults,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -120,6 +122,8 @@ type Server struct {
 	Store *store.Store
 	// Logs is everything the server logged.
 	Logs *LockedBuffer
+	// Live is the hub of the server's live subscriptions.
+	Live *live.Hub
 }
 
 // LockedBuffer collects a log that handlers write concurrently.
@@ -198,14 +202,16 @@ func newServer(t testing.TB, cfg app.Config, wrap func(*store.Store) app.Backend
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewUnstartedServer(app.Handler(wrap(st), cfg))
+	h, hub := app.NewHandler(wrap(st), cfg)
+	srv := httptest.NewUnstartedServer(h)
 	for _, c := range configure {
 		c(srv.Config)
 	}
 	srv.Start()
 	t.Cleanup(func() {
+		hub.Close() // ends the streams, which Close would wait for
 		srv.Close()
 		_ = st.Close()
 	})
-	return &Server{Server: srv, Store: st, Logs: logs}
+	return &Server{Server: srv, Store: st, Logs: logs, Live: hub}
 }

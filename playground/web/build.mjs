@@ -45,23 +45,6 @@ const dropMonacoCSS = {
   },
 };
 
-// The subscription transport of @graphiql/toolkit is only loaded when a
-// websocket URL is configured, which the playground never does.
-const stubGraphQLWS = {
-  name: 'stub-graphql-ws',
-  setup(build) {
-    build.onResolve({ filter: /^graphql-ws$/ }, () => ({
-      path: 'graphql-ws',
-      namespace: 'stub',
-    }));
-    build.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
-      contents:
-        'export function createClient() { throw new Error("subscriptions over websockets are not supported by this playground"); }',
-      loader: 'js',
-    }));
-  },
-};
-
 const extFor = {
   'font/woff2': 'woff2',
   'font/woff': 'woff',
@@ -156,7 +139,7 @@ async function main() {
     jsx: 'automatic',
     loader: { '.ttf': 'file', '.woff': 'file', '.woff2': 'file' },
     assetNames: 'fonts/[name]-[hash]',
-    plugins: [dropMonacoCSS, stubGraphQLWS],
+    plugins: [dropMonacoCSS],
   }));
 
   collect(await esbuild.build({

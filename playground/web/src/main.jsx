@@ -29,8 +29,15 @@ function main() {
   // The operation the editor opens on when this browser has none saved;
   // GraphiQL's welcome comment when the server gives none.
   const defaultQuery = root.dataset.defaultQuery || undefined;
+  // Subscriptions go over a WebSocket to the same endpoint
+  // (graphql-transport-ws); the headers editor's Authorization becomes
+  // connection_init's payload, as the server reads it.
+  const url = new URL(endpoint, document.baseURI);
+  const subscriptionUrl = new URL(url);
+  subscriptionUrl.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   const fetcher = createGraphiQLFetcher({
-    url: new URL(endpoint, document.baseURI).href,
+    url: url.href,
+    subscriptionUrl: subscriptionUrl.href,
   });
 
   root.textContent = '';

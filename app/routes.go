@@ -41,7 +41,7 @@ func NewHandler(b Backend, cfg Config) (http.Handler, *live.Hub) {
 	access := cfg.Log
 	log := slog.New(accesslog.WithRequestID(cfg.Log.Handler()))
 	hub := live.New(b, cfg.liveConfig())
-	res := &resolvers.Resolver{Store: b, DefaultIcon: cfg.DefaultIcon, Live: hub}
+	res := &resolvers.Resolver{Store: b, DefaultIcon: cfg.DefaultIcon, Live: hub, Tracer: tracing.Tracer(cfg.Tracing, "opfacade/resolvers")}
 	var root graph.ResolverRoot = res
 	plans := plan.Counter(cfg.Metrics, log)
 	if cfg.Compiled {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -60,6 +61,45 @@ POST /query
 			}
 		})
 
+		t.Run("page", func(t *testing.T) {
+			tc := newTraceContext(5)
+			before := srv.Store.Statements()
+			res, raw := srv.Do(t, graphQLRequest(t, srv, apptest.TokenLi, pageQuery, tc))
+			if res.StatusCode != http.StatusOK || bytes.Contains(raw, []byte(`"errors"`)) {
+				t.Fatalf("HTTP %d: %s", res.StatusCode, raw)
+			}
+			spans := traceOf(t, exp, tc, "POST /query")
+			wantTree(t, spans, `
+POST /query
+  query Page
+    staff by token
+    Query.me
+      Staff.chatsConnection
+        chats by staff
+        grades by user ids
+        count chats by staff`)
+			wantStatements(t, spans, e.Name, srv.Store.Statements()-before)
+		})
+
+		t.Run("sampled out", func(t *testing.T) {
+			out := newTraceContext(6)
+			req := graphQLRequest(t, srv, apptest.TokenLi, apptest.MeChatsQuery, out)
+			req.Header.Set("traceparent", fmt.Sprintf("00-%s-%s-00", out.trace, out.span))
+			if res, raw := srv.Do(t, req); res.StatusCode != http.StatusOK || bytes.Contains(raw, []byte(`"errors"`)) {
+				t.Fatalf("HTTP %d: %s", res.StatusCode, raw)
+			}
+			// A traced request after it: once its spans are in, the first
+			// request's would be too.
+			in := newTraceContext(7)
+			srv.Do(t, graphQLRequest(t, srv, apptest.TokenLi, apptest.MeChatsQuery, in))
+			traceOf(t, exp, in, "POST /query")
+			for _, s := range exp.GetSpans() {
+				if s.SpanContext.TraceID() == out.trace {
+					t.Errorf("span %s of a trace its caller did not sample", s.Name)
+				}
+			}
+		})
+
 		t.Run("legacy", func(t *testing.T) {
 			tc := newTraceContext(2)
 			before := srv.Store.Statements()
@@ -109,6 +149,58 @@ POST /op/v2/receives
 			}
 		})
 	})
+}
+
+// pageQuery reads a page of the caller's chats, with their users'
+// grades, and how many there are.
+const pageQuery = `query Page {
+  me { chatsConnection(first: 2) { totalCount edges { cursor node { id user { id grade { chatCount } } } } } }
+}`
+
+// TestTracingCostsPerRequest: what tracing adds to a request does not
+// grow with the fields it answers. Spans are per operation, root field,
+// resolver and statement; the GraphQL extension does not wrap each
+// field's resolution, which would cost allocations for each of the
+// hundreds of fields of a chat list. The main query for an OP with 40
+// chats answers some 500 fields more than for one with 4; traced, it
+// may cost only what its larger statements' spans do more.
+func TestTracingCostsPerRequest(t *testing.T) {
+	db := apptest.NewSQLiteDB(t, append(apptest.FixtureScripts(), apptest.OPWithChats(40))...)
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(tracetest.NewNoopExporter()))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	traced := apptest.NewServer(t, apptest.Config(t, db, apptest.NoRateLimit, func(c *app.Config) { c.Tracing = tp }))
+	plain := apptest.NewServer(t, apptest.Config(t, db, apptest.NoRateLimit))
+	body, _ := json.Marshal(map[string]any{"query": apptest.MeChatsQuery})
+	allocs := func(srv *apptest.Server, token string) float64 {
+		var rec *httptest.ResponseRecorder
+		serve := func() {
+			req := httptest.NewRequest(http.MethodPost, "/query", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+token)
+			rec = httptest.NewRecorder()
+			srv.Config.Handler.ServeHTTP(rec, req)
+		}
+		// The least of a few runs: goroutines (gqlgen's, per list
+		// element) cost an allocation when none is free to reuse, which
+		// depends on when the collector last ran.
+		least := testing.AllocsPerRun(20, serve)
+		for range 4 {
+			least = min(least, testing.AllocsPerRun(20, serve))
+		}
+		if rec.Code != http.StatusOK || bytes.Contains(rec.Body.Bytes(), []byte(`"errors"`)) || bytes.Count(rec.Body.Bytes(), []byte(`"chatCount"`)) < 4 {
+			t.Fatalf("HTTP %d: %.300s", rec.Code, rec.Body.Bytes())
+		}
+		return least
+	}
+	cost := func(token string) float64 { return allocs(traced, token) - allocs(plain, token) }
+	few, many := cost(apptest.TokenLi), cost("tok-many")
+	t.Logf("tracing adds %.0f allocations to the main query of 4 chats, %.0f to that of 40", few, many)
+	if few <= 0 {
+		t.Fatalf("tracing adds %.0f allocations: the traced server traced nothing", few)
+	}
+	if many-few > 36 { // fewer than one a chat
+		t.Errorf("tracing adds %.0f allocations to the main query of 4 chats, %.0f to that of 40: a cost per field", few, many)
+	}
 }
 
 // traceContext is a client's trace: its id and the span the request is

@@ -24,6 +24,7 @@ import (
 
 	"opfacade/app"
 	"opfacade/metrics"
+	"opfacade/tracing"
 )
 
 // The observability comparison (-observability): what the operators'
@@ -33,7 +34,8 @@ import (
 // load alternates between them round by round; the cost is one minus the
 // median of the per-round throughput ratios, on ÷ off. In-process, a
 // third side with the metrics and the log but no tracing tells the parts
-// apart.
+// apart, and a fourth, off as well, shows how far two servers that are
+// the same differ on this machine: the noise a cost must stand above.
 
 // observabilityTarget is the most throughput the three may cost.
 const observabilityTarget = 0.05
@@ -77,9 +79,9 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 }
 
 // startObserved opens the facade over ds, with the metrics and the
-// access log when metricsAndLog is set and tracing when tracing is, and
+// access log when metricsAndLog is set and tracing when traced is, and
 // serves it on a loopback port.
-func startObserved(ctx context.Context, ds *dataset, dir, name string, metricsAndLog, tracing bool) (*observed, error) {
+func startObserved(ctx context.Context, ds *dataset, dir, name string, metricsAndLog, traced bool) (*observed, error) {
 	cfg := facadeConfig()
 	cfg.DB = ds.Path
 	o := &observed{name: name}
@@ -93,9 +95,11 @@ func startObserved(ctx context.Context, ds *dataset, dir, name string, metricsAn
 		cfg.Log = slog.New(slog.NewJSONHandler(o.lines, nil))
 		cfg.Metrics = o.reg
 	}
-	if tracing {
+	if traced {
 		o.spans = &countingExporter{}
-		o.tp = sdktrace.NewTracerProvider(sdktrace.WithBatcher(o.spans))
+		// The facade's batching (tracing.Batch, as tracing.New sets it up),
+		// at its defaults.
+		o.tp = sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracing.Batch(o.spans, tracing.Batching{}, slog.New(slog.DiscardHandler))))
 		cfg.Tracing = o.tp
 	}
 	a, err := app.Open(ctx, cfg)
@@ -156,13 +160,15 @@ type observabilityResults struct {
 	Dataset *dataset
 	// Endpoints hold, by clients, each round's [on, off] loads.
 	Endpoints []*endpointResult
-	// InProcess are, by endpoint, each round's costs per request of the
-	// handlers called directly, one request at a time, by side (Sides):
+	// InProcess are, by endpoint, each round's CPU and wall time per
+	// request of the handlers called directly, one request at a time, by
+	// side (Sides), and Allocations each side's allocations per request:
 	// without the network or many clients, and in CPU time, which other
 	// processes on a shared machine do not stretch as they do the wall
 	// clock.
-	InProcess map[endpoint][][]perRequest
-	Sides     []string
+	InProcess   map[endpoint][][]perRequest
+	Allocations map[endpoint][]perRequest
+	Sides       []string
 	// What the on side did: access lines written, spans exported,
 	// requests counted in its metrics (warm-ups included), against the
 	// requests it served in the measured phases.
@@ -197,6 +203,11 @@ func measureObservability(ctx context.Context, o options, logf func(string, ...a
 		return nil, err
 	}
 	defer untraced.close()
+	again, err := startObserved(ctx, ds, work, "off again", false, false)
+	if err != nil {
+		return nil, err
+	}
+	defer again.close()
 	logf("observability on %s, off %s, same build, in this process", on.srv.base, off.srv.base)
 
 	seed := uint64(o.Seed)
@@ -229,7 +240,7 @@ func measureObservability(ctx context.Context, o options, logf func(string, ...a
 			logf("%v, %d clients: on ÷ off throughput %s", ep, clients, fmtRatio(loadRatio(er, clients, loadResult.throughput)))
 		}
 	}
-	if err := res.measureInProcess(ds, []*observed{on, off, untraced}); err != nil {
+	if err := res.measureInProcess(ds, []*observed{on, off, untraced, again}); err != nil {
 		return nil, err
 	}
 	if err := on.tp.ForceFlush(ctx); err != nil {
@@ -254,11 +265,17 @@ type perRequest struct {
 	Allocs, Bytes float64
 }
 
-// measureInProcess calls the sides' handlers directly in turn, round by
-// round, over the first -sample OPs, as many requests a side a round as
-// -benchtime gives the off side (sides[1]).
+// measureInProcess calls the sides' handlers directly, one request at a
+// time over the first -sample OPs. For CPU and wall time, round by round,
+// the sides take turns request by request, each serving the same OP in
+// turn, as many requests a side a round as -benchtime gives the off side
+// (sides[1]): whatever else the machine does then weighs on every side
+// alike, which whole runs of one side after another cannot promise on a
+// shared machine. Allocations, which that does not disturb, come from a
+// run of each side alone.
 func (res *observabilityResults) measureInProcess(ds *dataset, sides []*observed) error {
 	res.InProcess = map[endpoint][][]perRequest{}
+	res.Allocations = map[endpoint][]perRequest{}
 	for _, s := range sides {
 		res.Sides = append(res.Sides, s.name)
 	}
@@ -269,18 +286,47 @@ func (res *observabilityResults) measureInProcess(ds *dataset, sides []*observed
 		if err != nil {
 			return err
 		}
+		for _, s := range sides {
+			pr, err := measureRequests(c, s.app.Handler, sample, n)
+			if err != nil {
+				return err
+			}
+			res.Allocations[ep] = append(res.Allocations[ep], pr)
+		}
 		for r := range res.Opt.Rounds {
-			round := make([]perRequest, len(sides))
-			for i := range sides {
-				side := (i + r) % len(sides) // each goes first in turn
-				if round[side], err = measureRequests(c, sides[side].app.Handler, sample, n); err != nil {
-					return err
-				}
+			round, err := takeTurns(c, sides, sample, n, r)
+			if err != nil {
+				return err
 			}
 			res.InProcess[ep] = append(res.InProcess[ep], round)
 		}
 	}
 	return nil
+}
+
+// takeTurns serves n requests through each side's handler, the sides
+// taking turns request by request (the one that goes first rotating,
+// from r on), and returns each side's CPU and wall time per request: the
+// process's CPU time over each request, what runs beside it included.
+func takeTurns(c *caller, sides []*observed, logins []login, n, r int) ([]perRequest, error) {
+	out := make([]perRequest, len(sides))
+	for i := range n {
+		token := logins[i%len(logins)].Token
+		for j := range sides {
+			side := (r + i + j) % len(sides)
+			cpu0, start := selfCPU(), time.Now()
+			if err := serve(c, sides[side].app.Handler, token); err != nil {
+				return nil, err
+			}
+			out[side].Wall += time.Since(start)
+			out[side].CPU += selfCPU() - cpu0
+		}
+	}
+	for i := range out {
+		out[i].Wall /= time.Duration(n)
+		out[i].CPU /= time.Duration(n)
+	}
+	return out, nil
 }
 
 // requestsFor is how many requests benchtime stands for: N of "Nx", or
@@ -359,7 +405,7 @@ func (res *observabilityResults) markdown() string {
 	w("# What the operators' view of a request costs\n\n")
 	w("Written by `go run ./bench -observability%s`. The same build serves the same SQLite file twice in one process: ", flagsLine(o))
 	w("**on**, with the Prometheus metrics (`metrics.NewRegistry`, as the server registers them), the access log (JSON lines written to a file) ")
-	w("and tracing (an OpenTelemetry SDK provider sampling every request, its batches handed to an exporter that sends nothing); ")
+	w("and tracing (an OpenTelemetry SDK provider sampling every request, its spans batched as the server batches them, `tracing.Batch`, and handed to an exporter that sends nothing); ")
 	w("and **off**, with none of them. Closed-loop clients on loopback, in this same process, load each in turn, round by round, ")
 	w("the side that goes first alternating; each ratio is the median of the per-round ratios on ÷ off, and the cost is one minus it. ")
 	w("Target: at most %.0f%% of throughput.\n\n", 100*observabilityTarget)
@@ -392,27 +438,32 @@ func (res *observabilityResults) markdown() string {
 		}
 	}
 	w("\nIn-process: each side's handler called directly, one request at a time over the first %d OPs in turn, ", min(o.Sample, len(res.Dataset.OPs)))
-	w("as many requests a side a round as -benchtime %s gives the off side, the side that goes first alternating. ", o.BenchT)
-	w("Without the network and the clients, the process's CPU time is the requests' own: other processes on a shared machine stretch the wall clock, not it. ")
+	w("the sides taking turns request by request, each serving the same OP, as many requests a side a round as -benchtime %s gives the off side, the side that goes first rotating; ", o.BenchT)
+	w("CPU is the process's CPU time over each request, what runs beside it (the collector, the span sender) included. ")
+	w("Without the network and the clients, that time is the requests' own: other processes on a shared machine stretch the wall clock, not it, and taking turns request by request spreads whatever else the machine does over every side alike. ")
+	w("Allocations and bytes come from a run of each side alone. ")
 	w("At saturation throughput is the inverse of CPU per request, so its ratio is the throughput cost the load phases above try to see through the noise. ")
-	w("The side with the metrics and the log but no tracing tells the parts apart. Medians over the rounds; the cost is the throughput lost, 1 − off ÷ side.\n\n")
+	w("The side with the metrics and the log but no tracing tells the parts apart; a second off side, the same server again, shows the noise: ")
+	w("how far two servers that are the same differ here, which a cost must stand above. Medians over the rounds; the cost is the throughput lost, 1 − off ÷ side.\n\n")
 	w("| endpoint | side | CPU | ÷ off (median) | cost | target ≤ %.0f%% | wall | allocations | bytes |\n", 100*observabilityTarget)
 	w("| --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |\n")
 	cpu := func(p perRequest) float64 { return float64(p.CPU) }
 	wall := func(p perRequest) float64 { return float64(p.Wall) }
-	allocs := func(p perRequest) float64 { return p.Allocs }
-	allocated := func(p perRequest) float64 { return p.Bytes }
 	for _, er := range res.Endpoints {
 		rounds := res.InProcess[er.Endpoint]
-		for _, side := range []int{1, 2, 0} { // off, then each part added
+		for _, side := range []int{1, 3, 2, 0} { // off, off again, then each part added
 			ratio, cost, target := "", "", ""
 			if side != 1 {
 				r := inProcessRatio(rounds, side, cpu)
 				ratio, cost, target = fmtRatio(r), fmtNum(100*(1-1/r), 1)+"%", meets(1-1/r <= observabilityTarget, r)
 			}
+			if side == 3 {
+				target = "(noise)"
+			}
+			alone := res.Allocations[er.Endpoint][side]
 			w("| %v | %s | %s | %s | %s | %s | %s | %.0f | %.0f |\n", er.Endpoint, res.Sides[side],
 				fmtDur(time.Duration(inProcessMedian(rounds, side, cpu))), ratio, cost, target,
-				fmtDur(time.Duration(inProcessMedian(rounds, side, wall))), inProcessMedian(rounds, side, allocs), inProcessMedian(rounds, side, allocated))
+				fmtDur(time.Duration(inProcessMedian(rounds, side, wall))), alone.Allocs, alone.Bytes)
 		}
 	}
 	return b.String()

@@ -24,9 +24,32 @@ func TestObservabilityComparison(t *testing.T) {
 		t.Errorf("on side: %d requests measured, %d lines, %d counted, %d spans: want a line, a count and spans for each", res.Served, res.Lines, res.Counted, res.Spans)
 	}
 	report := res.markdown()
-	for _, want := range []string{"| GraphQL me{chats{user{grade}}} | 1 |", "| GraphQL me{chats{user{grade}}} | 4 |", "| legacy POST /op/v2/receives | 1 |", "| legacy POST /op/v2/receives | 4 |"} {
+	for _, want := range []string{"| GraphQL me{chats{user{grade}}} | 1 |", "| GraphQL me{chats{user{grade}}} | 4 |", "| legacy POST /op/v2/receives | 1 |", "| legacy POST /op/v2/receives | 4 |",
+		"| GraphQL me{chats{user{grade}}} | off again |", "| legacy POST /op/v2/receives | on |"} {
 		if !strings.Contains(report, want) {
 			t.Errorf("the report lacks the row %s:\n%s", want, report)
+		}
+	}
+}
+
+// BenchmarkObservability is what the metrics, the access log and tracing
+// cost a request in-process, by endpoint and side, over random OPs of
+// the benchmark data: go test -run '^$' -bench Observability -benchmem ./bench
+func BenchmarkObservability(b *testing.B) {
+	ds := benchDataset(b)
+	doors := map[endpoint]string{graphQL: "graphql", legacyV2: "legacy"}
+	for _, s := range []struct {
+		name                   string
+		metricsAndLog, tracing bool
+	}{{"off", false, false}, {"metrics_and_log", true, false}, {"on", true, true}} {
+		o, err := startObserved(context.Background(), ds, b.TempDir(), s.name, s.metricsAndLog, s.tracing)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(o.close)
+		for _, ep := range []endpoint{graphQL, legacyV2} {
+			c := newCaller(ep, ds, ds.OPs)
+			b.Run(doors[ep]+"/"+s.name, func(b *testing.B) { benchRequests(b, c, o.app.Handler, ds.OPs) })
 		}
 	}
 }

@@ -62,8 +62,9 @@ type Config struct {
 	// it is.
 	Prepare func(context.Context) context.Context
 	Log     *slog.Logger
-	// Tracer gives a request's work, and each resolver it calls, a span
-	// (see tracing); nil for none.
+	// Tracer gives a request's work, and the Query.staff resolver it
+	// calls, a span (see tracing); the chats' resolver gives itself its
+	// own. Nil for none.
 	Tracer trace.Tracer
 }
 

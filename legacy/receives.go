@@ -8,7 +8,6 @@ import (
 
 	"opfacade/httpguard"
 	"opfacade/model"
-	"opfacade/tracing"
 )
 
 // receivesData is what a successful call renders: the OP's status and
@@ -22,18 +21,15 @@ type receivesData struct {
 // staff(id: $staffID) { isOnline chats(status: [SERVICE]) { … user {
 // … grade { … } } } }, called as gqlgen's executor calls them.
 func (h *Handler) receives(ctx context.Context, staffID string) (*receivesData, *apiError) {
-	sctx, span := tracing.Start(ctx, h.cfg.Tracer, "Query.staff")
-	staff, err := h.cfg.Resolvers.StaffByID(sctx, staffID)
-	endResolverSpan(span, err)
+	staff, err := h.staffByID(ctx, staffID)
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
 	if staff == nil {
 		return nil, &errNoStaff
 	}
-	sctx, span = tracing.Start(ctx, h.cfg.Tracer, "Staff.chats")
-	chats, err := h.cfg.Resolvers.Chats(sctx, staff, []model.ChatStatus{model.ChatStatusService}, true)
-	endResolverSpan(span, err)
+	// The resolver gives itself its span, Staff.chats.
+	chats, err := h.cfg.Resolvers.Chats(ctx, staff, []model.ChatStatus{model.ChatStatusService}, true)
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}

@@ -1,22 +1,24 @@
 package legacy
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
 	"go.opentelemetry.io/otel/trace"
 
+	"opfacade/model"
 	"opfacade/tracing"
 )
 
 // spanName names the span of a request's work, inside the HTTP request's.
 const spanName = "legacy receives"
 
-// startSpan starts the span of r's work, when tracing is on, and returns
-// r carrying it; off, r as it is, with no copy made.
+// startSpan starts the span of r's work, when r is traced, and returns
+// r carrying it; otherwise r as it is, with no copy made.
 func (h *Handler) startSpan(r *http.Request) (*http.Request, trace.Span) {
 	ctx, span := tracing.Start(r.Context(), h.cfg.Tracer, spanName)
-	if h.cfg.Tracer == nil {
+	if ctx == r.Context() {
 		return r, span
 	}
 	return r.WithContext(ctx), span
@@ -35,12 +37,11 @@ func failSpan(span trace.Span, e apiError) {
 	tracing.Fail(span, why)
 }
 
-// endResolverSpan ends the span of a resolver call, named as the GraphQL
-// field it answers ("Staff.chats") as the GraphQL endpoint's spans are,
-// failed when the call failed.
-func endResolverSpan(span trace.Span, err error) {
-	if err != nil && span.IsRecording() {
-		tracing.Fail(span, err.Error())
-	}
-	span.End()
+// staffByID calls the resolver of Query.staff in a span named as that
+// field, as the GraphQL endpoint's root field spans are (see
+// tracing.GraphQL), failed when the call failed.
+func (h *Handler) staffByID(ctx context.Context, id string) (_ *model.Staff, err error) {
+	ctx, span := tracing.Start(ctx, h.cfg.Tracer, "Query.staff")
+	defer func() { tracing.End(span, err) }()
+	return h.cfg.Resolvers.StaffByID(ctx, id)
 }

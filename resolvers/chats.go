@@ -8,6 +8,7 @@ import (
 	"opfacade/domain"
 	"opfacade/loader"
 	"opfacade/model"
+	"opfacade/tracing"
 )
 
 // MaxChats is the most chats Staff.chats lists: the newest MaxChats when
@@ -18,6 +19,9 @@ import (
 // store's IN list (1,024 keys), so a list's users and grades may take a
 // second lookup each, as the legacy path's may.
 const MaxChats = 2000
+
+// chatsSpan names the span of a chat list, as the field it answers.
+const chatsSpan = "Staff.chats"
 
 // Chats lists the OP's chats with the given statuses, every one of them,
 // each with its user and OP filled in, and the users' grades when
@@ -31,17 +35,21 @@ const MaxChats = 2000
 // goroutine of its own, and a chat list is the one place where a request
 // meets many objects. What is read primes the request's loaders, so any
 // later lookup of these users, grades or OP costs no statement.
-func (r *Resolver) Chats(ctx context.Context, s *model.Staff, statuses []model.ChatStatus, withGrades bool) ([]model.Chat, error) {
-	out, _, _, err := r.listChats(ctx, s, chatFilter(statuses), 0, withGrades)
+func (r *Resolver) Chats(ctx context.Context, s *model.Staff, statuses []model.ChatStatus, withGrades bool) (out []model.Chat, err error) {
+	ctx, span := tracing.Start(ctx, r.Tracer, chatsSpan)
+	defer func() { tracing.End(span, err) }()
+	out, _, _, err = r.listChats(ctx, s, chatFilter(statuses), 0, withGrades)
 	return out, err
 }
 
 // ChatList answers Staff.chats: Chats, cut at the newest MaxChats.
 // withGrades is ListWantsGrades of the field.
-func (r *Resolver) ChatList(ctx context.Context, s *model.Staff, statuses []model.ChatStatus, withGrades bool) ([]model.Chat, error) {
+func (r *Resolver) ChatList(ctx context.Context, s *model.Staff, statuses []model.ChatStatus, withGrades bool) (out []model.Chat, err error) {
+	ctx, span := tracing.Start(ctx, r.Tracer, chatsSpan)
+	defer func() { tracing.End(span, err) }()
 	f := chatFilter(statuses)
 	f.Limit = MaxChats
-	out, _, _, err := r.listChats(ctx, s, f, 0, withGrades)
+	out, _, _, err = r.listChats(ctx, s, f, 0, withGrades)
 	return out, err
 }
 

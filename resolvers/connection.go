@@ -7,6 +7,7 @@ import (
 
 	"opfacade/domain"
 	"opfacade/model"
+	"opfacade/tracing"
 )
 
 // The sizes of a page of chatsConnection.
@@ -40,7 +41,9 @@ func PageSelectionOf(ctx context.Context) PageSelection {
 // one chat more than it holds to tell whether more follow: its
 // statements do not depend on where it starts or how many chats it
 // holds.
-func (r *Resolver) ChatsConnection(ctx context.Context, s *model.Staff, statuses []model.ChatStatus, first *int, after *string, sel PageSelection) (*model.ChatConnection, error) {
+func (r *Resolver) ChatsConnection(ctx context.Context, s *model.Staff, statuses []model.ChatStatus, first *int, after *string, sel PageSelection) (_ *model.ChatConnection, err error) {
+	ctx, span := tracing.Start(ctx, r.Tracer, "Staff.chatsConnection")
+	defer func() { tracing.End(span, err) }()
 	n := DefaultPageSize
 	if first != nil {
 		n = *first

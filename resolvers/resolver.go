@@ -6,6 +6,8 @@ package resolvers
 import (
 	"context"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"opfacade/domain"
 )
 
@@ -24,4 +26,9 @@ type Resolver struct {
 	DefaultIcon string
 	// Live opens live subscriptions; nil for none.
 	Live Live
+	// Tracer gives each call of a resolver below the root that reads the
+	// store (Staff.chats, Staff.chatsConnection) a span named as its
+	// field, whoever calls it: gqlgen's executor or the legacy adapter.
+	// Nil for none. Root fields get theirs from tracing.GraphQL.
+	Tracer trace.Tracer
 }

@@ -10,9 +10,9 @@ import (
 
 // reporting is an exporter that logs its failures where the facade logs,
 // a line when exports start failing and one when they succeed again,
-// never a line per batch. The error is not passed on: the batcher would
-// hand it to the SDK's global error handler, which writes plain lines to
-// stderr in the middle of the JSON log.
+// never a line per batch. The error is not passed on: it is told here,
+// and an SDK processor would hand it to the SDK's global error handler,
+// which writes plain lines to stderr in the middle of the JSON log.
 type reporting struct {
 	sdktrace.SpanExporter
 	log *slog.Logger

@@ -3,8 +3,10 @@ package tracing
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -16,12 +18,18 @@ import (
 const maxOperationName = 64
 
 // GraphQL is a gqlgen extension that gives each operation a span, named
-// by its type and name ("query MyChats"), and each field with a resolver
-// of its own a span inside it, named Type.field ("Staff.chats"). Those
-// are the fields that read the store (Query.me, Query.staff, Staff.chats,
-// Staff.chatsConnection); the others are read from what they returned
-// and get none. Use it before the extension that checks the caller, so
-// that the token's statement is in the operation's span.
+// by its type and name ("query MyChats"), and each of its root fields
+// but introspection's a span inside it, named Type.field ("Query.me"),
+// that holds the field's whole answer: the fields below it that read the
+// store give themselves their spans (Staff.chats, see package
+// resolvers), wherever they are run from. Use it before the extension
+// that checks the caller, so that the token's statement is in the
+// operation's span, and before any that answers root fields itself, so
+// that the root field's span holds that answer too.
+//
+// It does not intercept every field, as a field span per field would
+// cost an allocation or more for each of the hundreds of fields of a
+// chat list.
 func GraphQL(tp trace.TracerProvider) graphql.HandlerExtension {
 	return operations{tracer: tp.Tracer("opfacade/graphql")}
 }
@@ -31,7 +39,7 @@ type operations struct{ tracer trace.Tracer }
 var _ interface {
 	graphql.HandlerExtension
 	graphql.OperationInterceptor
-	graphql.FieldInterceptor
+	graphql.RootFieldInterceptor
 } = operations{}
 
 func (operations) ExtensionName() string                   { return "Tracing" }
@@ -41,13 +49,13 @@ func (operations) Validate(graphql.ExecutableSchema) error { return nil }
 // own work (the caller check) and ends it once its response is made,
 // which for a query is when its fields have run.
 func (o operations) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	if !Recording(ctx) { // a request the sampler left out
+		return next(ctx)
+	}
 	oc := graphql.GetOperationContext(ctx)
 	ctx, span := o.tracer.Start(ctx, operationName(oc))
 	if span.IsRecording() {
-		span.SetAttributes(attribute.String("graphql.operation.type", string(oc.Operation.Operation)))
-		if oc.Operation.Name != "" {
-			span.SetAttributes(attribute.String("graphql.operation.name", oc.Operation.Name))
-		}
+		span.SetAttributes(operationAttributes(oc)...)
 	}
 	respond := next(ctx)
 	ended := false
@@ -76,6 +84,16 @@ func operationName(oc *graphql.OperationContext) string {
 	return string(oc.Operation.Operation) + " " + name
 }
 
+// operationAttributes are the operation's type, and its name if it has
+// one.
+func operationAttributes(oc *graphql.OperationContext) []attribute.KeyValue {
+	typ := attribute.String("graphql.operation.type", string(oc.Operation.Operation))
+	if oc.Operation.Name == "" {
+		return []attribute.KeyValue{typ}
+	}
+	return []attribute.KeyValue{typ, attribute.String("graphql.operation.name", oc.Operation.Name)}
+}
+
 // endOperation ends span with the response's outcome: an error when the
 // response has errors (the first one's code says which) or when there is
 // none, the request's context having ended first.
@@ -98,17 +116,40 @@ func errorCode(errs gqlerror.List) string {
 	return errs[0].Message
 }
 
-// InterceptField gives a field with a resolver of its own a span.
-func (o operations) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
-	fc := graphql.GetFieldContext(ctx)
-	if fc == nil || !fc.IsResolver {
+// InterceptRootField gives a root field, but introspection's, a span
+// around its whole answer, failed when the answer has an error: the
+// field's own or one of a field below it.
+func (o operations) InterceptRootField(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+	rfc := graphql.GetRootFieldContext(ctx)
+	if rfc == nil || strings.HasPrefix(rfc.Field.Name, "__") || !Recording(ctx) {
 		return next(ctx)
 	}
-	ctx, span := o.tracer.Start(ctx, fc.Object+"."+fc.Field.Name)
+	ctx, span := o.tracer.Start(ctx, rootObject(ctx)+"."+rfc.Field.Name)
 	defer span.End() // a panic too ends it
-	res, err := next(ctx)
-	if err != nil {
-		span.SetStatus(codes.Error, err.Error())
+	res := next(ctx)
+	if errs := fieldErrors(ctx, rfc.Field.Alias); len(errs) > 0 {
+		span.SetStatus(codes.Error, errorCode(errs))
 	}
-	return res, err
+	return res
+}
+
+// rootObject is the type whose root field ctx is in: Query, Mutation or
+// Subscription.
+func rootObject(ctx context.Context) string {
+	if fc := graphql.GetFieldContext(ctx); fc != nil {
+		return fc.Object
+	}
+	return "Query"
+}
+
+// fieldErrors are the errors of the response so far under the root field
+// answered as key.
+func fieldErrors(ctx context.Context, key string) gqlerror.List {
+	var out gqlerror.List
+	for _, e := range graphql.GetErrors(ctx) {
+		if len(e.Path) > 0 && e.Path[0] == ast.PathName(key) {
+			out = append(out, e)
+		}
+	}
+	return out
 }

@@ -16,16 +16,32 @@ func Tracer(tp trace.TracerProvider, name string) trace.Tracer {
 	return tp.Tracer(name)
 }
 
-// Start starts a span named name in ctx with t. With a nil t (tracing
-// off) it starts none: it returns ctx as it is and a span that records
-// nothing, at no cost.
+// Start starts a span named name in ctx with t, a child of ctx's span.
+// It starts none when t is nil (tracing off) or when ctx's span records
+// nothing: outside a traced request, or in one the sampler left out,
+// whose children it would leave out too. It then returns ctx as it is
+// and a span that records nothing, at no cost.
 func Start(ctx context.Context, t trace.Tracer, name string) (context.Context, trace.Span) {
-	if t == nil {
+	if t == nil || !Recording(ctx) {
 		// The span of a context without one: the API's no-op span, no
 		// allocation.
 		return ctx, trace.SpanFromContext(context.Background())
 	}
 	return t.Start(ctx, name)
+}
+
+// Recording reports whether ctx's span records: whether what runs in ctx
+// is traced.
+func Recording(ctx context.Context) bool {
+	return trace.SpanFromContext(ctx).IsRecording()
+}
+
+// End ends span, failed with err's message when err is not nil.
+func End(span trace.Span, err error) {
+	if err != nil && span.IsRecording() {
+		span.SetStatus(codes.Error, err.Error())
+	}
+	span.End()
 }
 
 // Fail marks span as failed, for why.

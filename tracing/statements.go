@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
 	"opfacade/store"
@@ -13,37 +12,35 @@ import (
 // Statements is a store.Observer that gives each SQL statement a span,
 // named by the statement's name ("chats by staff"), with db.system the
 // store's engine (sqlite or mysql), failed when the statement fails. A
-// statement outside a traced request (the readiness check, a probe's)
-// gets none. With a nil tp it returns nil: no observer.
+// statement outside a traced request (the readiness check, a probe's),
+// or in a request the sampler left out, gets none. With a nil tp it
+// returns nil: no observer.
 func Statements(tp trace.TracerProvider, engine string) store.Observer {
 	if tp == nil {
 		return nil
 	}
 	return statements{
 		tracer: tp.Tracer("opfacade/store"),
-		system: attribute.String("db.system", engine),
-		start:  []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient)},
+		// made once, not per statement: the span copies the attribute
+		start: []trace.SpanStartOption{
+			trace.WithSpanKind(trace.SpanKindClient),
+			trace.WithAttributes(attribute.String("db.system", engine)),
+		},
 	}
 }
 
 type statements struct {
 	tracer trace.Tracer
-	system attribute.KeyValue
-	start  []trace.SpanStartOption // made once, not per statement
+	start  []trace.SpanStartOption
 }
 
 func (s statements) Statement(ctx context.Context, name string) (context.Context, func(error)) {
-	if !trace.SpanContextFromContext(ctx).IsValid() {
-		return ctx, func(error) {}
+	if !Recording(ctx) {
+		return ctx, noStatement
 	}
 	ctx, span := s.tracer.Start(ctx, name, s.start...)
-	if span.IsRecording() {
-		span.SetAttributes(s.system)
-	}
-	return ctx, func(err error) {
-		if err != nil {
-			span.SetStatus(codes.Error, err.Error())
-		}
-		span.End()
-	}
+	return ctx, func(err error) { End(span, err) }
 }
+
+// noStatement ends a statement that has no span.
+func noStatement(error) {}

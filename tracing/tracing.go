@@ -43,6 +43,8 @@ const flushTimeout = 5 * time.Second
 type Config struct {
 	// Endpoint is the URL spans are sent to; "" when tracing is off.
 	Endpoint string
+	// Batching is how they are sent.
+	Batching Batching
 }
 
 // On reports whether spans are sent anywhere.
@@ -55,8 +57,9 @@ func (c Config) On() bool { return c.Endpoint != "" }
 // OTEL_SDK_DISABLED is true. The rest (headers, timeout, compression,
 // certificates, the sampler, batching, resource attributes) the SDK and
 // the exporter read from the process's environment as the specification
-// says, which is getenv's in the binary. A value the facade cannot
-// serve is an error naming the variable.
+// says, which is getenv's in the binary; the batching (OTEL_BSP_) the
+// facade reads itself (see Batch). A value the facade cannot serve is an
+// error naming the variable.
 func FromEnv(getenv func(string) string) (Config, error) {
 	if strings.EqualFold(strings.TrimSpace(getenv("OTEL_SDK_DISABLED")), "true") {
 		return Config{}, nil
@@ -79,7 +82,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if endpoint == "" {
 		endpoint = defaultEndpoint
 	}
-	return Config{Endpoint: endpoint}, nil
+	batching, err := batchingFromEnv(getenv)
+	if err != nil {
+		return Config{}, err
+	}
+	return Config{Endpoint: endpoint, Batching: batching}, nil
 }
 
 // checkProtocol refuses OTLP over gRPC: the facade sends OTLP over HTTP
@@ -154,7 +161,7 @@ func New(ctx context.Context, c Config, version string, log *slog.Logger) (*Trac
 		return nil, fmt.Errorf("tracing: %w", err)
 	}
 	tp := sdktrace.NewTracerProvider(
-		sdktrace.WithBatcher(&reporting{SpanExporter: exp, log: log}),
+		sdktrace.WithSpanProcessor(Batch(&reporting{SpanExporter: exp, log: log}, c.Batching, log)),
 		sdktrace.WithResource(res),
 	)
 	service, _ := res.Set().Value(semconv.ServiceNameKey)

@@ -3,6 +3,7 @@ package tracing_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"opfacade/tracing"
 )
@@ -14,6 +15,7 @@ func TestFromEnv(t *testing.T) {
 		name     string
 		env      map[string]string
 		endpoint string // "" for off
+		batching tracing.Batching
 		err      string
 	}{
 		{name: "no variable: off"},
@@ -26,6 +28,11 @@ func TestFromEnv(t *testing.T) {
 		{name: "exporter none", env: map[string]string{"OTEL_TRACES_EXPORTER": "none", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}},
 		{name: "SDK disabled", env: map[string]string{"OTEL_SDK_DISABLED": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}},
 		{name: "protobuf said", env: map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318"}, endpoint: "http://c:4318/v1/traces"},
+		{name: "batching", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_BSP_SCHEDULE_DELAY": "200", "OTEL_BSP_EXPORT_TIMEOUT": "1000", "OTEL_BSP_MAX_QUEUE_SIZE": "8192", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "1024"},
+			endpoint: "http://c:4318/v1/traces", batching: tracing.Batching{Delay: 200 * time.Millisecond, Timeout: time.Second, MaxQueue: 8192, MaxBatch: 1024}},
+		{name: "tracing off: the batching unread", env: map[string]string{"OTEL_BSP_SCHEDULE_DELAY": "soon"}},
+		{name: "a delay not in milliseconds", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_BSP_SCHEDULE_DELAY": "5s"}, err: `OTEL_BSP_SCHEDULE_DELAY="5s": want a positive integer`},
+		{name: "no queue", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_BSP_MAX_QUEUE_SIZE": "0"}, err: `OTEL_BSP_MAX_QUEUE_SIZE="0": want a positive integer`},
 		{name: "another exporter", env: map[string]string{"OTEL_TRACES_EXPORTER": "zipkin"}, err: `OTEL_TRACES_EXPORTER="zipkin": want otlp, or none`},
 		{name: "gRPC", env: map[string]string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4317"}, err: `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL="grpc": want http/protobuf or http/json`},
 		{name: "no scheme", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4318"}, err: `OTEL_EXPORTER_OTLP_ENDPOINT="collector:4318": want an http:// or https:// URL`},
@@ -40,6 +47,9 @@ func TestFromEnv(t *testing.T) {
 			}
 			if c.Endpoint != tt.endpoint || c.On() != (tt.endpoint != "") {
 				t.Errorf("endpoint %q (on: %v), want %q", c.Endpoint, c.On(), tt.endpoint)
+			}
+			if c.Batching != tt.batching {
+				t.Errorf("batching %+v, want %+v", c.Batching, tt.batching)
 			}
 		})
 	}

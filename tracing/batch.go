@@ -1,0 +1,210 @@
+package tracing
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+)
+
+// Batching is how spans are sent: in batches, as the standard OTEL_BSP_
+// variables say (see batchingFromEnv). Zero fields take the
+// specification's defaults.
+type Batching struct {
+	Delay    time.Duration // between two sends: OTEL_BSP_SCHEDULE_DELAY, 5s
+	Timeout  time.Duration // of a send: OTEL_BSP_EXPORT_TIMEOUT, 30s
+	MaxQueue int           // spans kept to send, past which they are dropped: OTEL_BSP_MAX_QUEUE_SIZE, 2048
+	MaxBatch int           // spans a send at most: OTEL_BSP_MAX_EXPORT_BATCH_SIZE, 512
+}
+
+func (b Batching) withDefaults() Batching {
+	if b.Delay <= 0 {
+		b.Delay = 5 * time.Second
+	}
+	if b.Timeout <= 0 {
+		b.Timeout = 30 * time.Second
+	}
+	if b.MaxQueue <= 0 {
+		b.MaxQueue = 2048
+	}
+	if b.MaxBatch <= 0 {
+		b.MaxBatch = 512
+	}
+	b.MaxBatch = min(b.MaxBatch, b.MaxQueue)
+	return b
+}
+
+// batchingFromEnv reads the OTEL_BSP_ variables: durations in
+// milliseconds, sizes in spans, each a positive integer when set.
+func batchingFromEnv(getenv func(string) string) (Batching, error) {
+	var b Batching
+	for _, v := range []struct {
+		name string
+		set  func(n int)
+	}{
+		{"OTEL_BSP_SCHEDULE_DELAY", func(n int) { b.Delay = time.Duration(n) * time.Millisecond }},
+		{"OTEL_BSP_EXPORT_TIMEOUT", func(n int) { b.Timeout = time.Duration(n) * time.Millisecond }},
+		{"OTEL_BSP_MAX_QUEUE_SIZE", func(n int) { b.MaxQueue = n }},
+		{"OTEL_BSP_MAX_EXPORT_BATCH_SIZE", func(n int) { b.MaxBatch = n }},
+	} {
+		s := strings.TrimSpace(getenv(v.name))
+		if s == "" {
+			continue
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 {
+			return Batching{}, fmt.Errorf("%s=%q: want a positive integer", v.name, s)
+		}
+		v.set(n)
+	}
+	return b, nil
+}
+
+// Batch is a span processor that hands the spans that end, sampled, to
+// exp in batches: when MaxBatch of them wait, or Delay after the last
+// send. It does what the SDK's batch span processor does, but wakes its
+// sender once a batch rather than once a span: the SDK's hands each span
+// over a channel, and waking a goroutine for each of the seven or so
+// spans of a request costs more CPU than the spans themselves. Spans
+// beyond MaxQueue are dropped, as the SDK's are; log says when that
+// starts and when it stops.
+func Batch(exp sdktrace.SpanExporter, b Batching, log *slog.Logger) sdktrace.SpanProcessor {
+	b = b.withDefaults()
+	p := &batcher{
+		exp:   exp,
+		cfg:   b,
+		log:   log,
+		queue: make([]sdktrace.ReadOnlySpan, 0, b.MaxQueue),
+		spare: make([]sdktrace.ReadOnlySpan, 0, b.MaxQueue),
+		ready: make(chan struct{}, 1),
+		stop:  make(chan struct{}),
+		done:  make(chan struct{}),
+	}
+	go p.run()
+	return p
+}
+
+type batcher struct {
+	exp sdktrace.SpanExporter
+	cfg Batching
+	log *slog.Logger
+
+	mu      sync.Mutex
+	queue   []sdktrace.ReadOnlySpan
+	dropped int // spans dropped since the last send
+
+	send     sync.Mutex              // held by the one sending
+	spare    []sdktrace.ReadOnlySpan // the queue to be, under send
+	dropping int                     // spans dropped since drops started, under send
+
+	ready   chan struct{} // a batch waits
+	stop    chan struct{}
+	done    chan struct{}
+	stopped atomic.Bool
+}
+
+func (p *batcher) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
+
+func (p *batcher) OnEnd(s sdktrace.ReadOnlySpan) {
+	if p.stopped.Load() || !s.SpanContext().IsSampled() {
+		return
+	}
+	p.mu.Lock()
+	if len(p.queue) == p.cfg.MaxQueue {
+		p.dropped++
+		p.mu.Unlock()
+		return
+	}
+	p.queue = append(p.queue, s)
+	full := len(p.queue) == p.cfg.MaxBatch
+	p.mu.Unlock()
+	if full {
+		select {
+		case p.ready <- struct{}{}:
+		default: // the sender has been told already
+		}
+	}
+}
+
+// run sends what waits, every Delay or as soon as a batch is full, until
+// Shutdown.
+func (p *batcher) run() {
+	defer close(p.done)
+	t := time.NewTimer(p.cfg.Delay)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-t.C:
+		case <-p.ready:
+		}
+		p.flush(context.Background())
+		t.Reset(p.cfg.Delay)
+	}
+}
+
+// flush sends every span waiting, in batches of MaxBatch, each within
+// Timeout and ctx. The exporter reports its own failures (see
+// reporting); the spans of a failed batch are not sent again.
+func (p *batcher) flush(ctx context.Context) {
+	p.send.Lock()
+	defer p.send.Unlock()
+	p.mu.Lock()
+	spans, dropped := p.queue, p.dropped
+	p.queue, p.spare, p.dropped = p.spare, nil, 0
+	p.mu.Unlock()
+	p.reportDrops(dropped)
+	for batch := range slices.Chunk(spans, p.cfg.MaxBatch) {
+		bctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
+		_ = p.exp.ExportSpans(bctx, batch)
+		cancel()
+	}
+	clear(spans) // the spans' memory is the collector's to take back
+	p.spare = spans[:0]
+}
+
+// reportDrops logs a line when spans start being dropped, and one when
+// none was since the last send, with how many were: a line a spell of
+// drops, not a line a send.
+func (p *batcher) reportDrops(dropped int) {
+	switch {
+	case dropped > 0:
+		if p.dropping == 0 {
+			p.log.Warn("tracing: spans dropped: they end faster than they are sent; see OTEL_BSP_MAX_QUEUE_SIZE", "queue", p.cfg.MaxQueue)
+		}
+		p.dropping += dropped
+	case p.dropping > 0:
+		p.log.Info("tracing: spans no longer dropped", "dropped", p.dropping)
+		p.dropping = 0
+	}
+}
+
+// ForceFlush sends every span waiting now.
+func (p *batcher) ForceFlush(ctx context.Context) error {
+	p.flush(ctx)
+	return ctx.Err()
+}
+
+// Shutdown stops the sender, sends what waits and shuts the exporter
+// down. Spans that end after it are dropped.
+func (p *batcher) Shutdown(ctx context.Context) error {
+	if p.stopped.Swap(true) {
+		return nil
+	}
+	close(p.stop)
+	select {
+	case <-p.done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	p.flush(ctx)
+	return p.exp.Shutdown(ctx)
+}

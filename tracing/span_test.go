@@ -1,0 +1,72 @@
+package tracing_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+
+	"opfacade/tracing"
+)
+
+// TestStart: a span is started only inside a span that records; outside
+// one, or inside one the sampler left out, the context comes back as it
+// was and nothing is allocated. The statements' spans follow the same
+// rule.
+func TestStart(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	tr := tp.Tracer("test")
+	stmts := tracing.Statements(tp, "sqlite")
+	sampled, root := tr.Start(context.Background(), "request")
+	sampledOut := trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: trace.TraceID{1}, SpanID: trace.SpanID{1}, // flags 0: not sampled
+	}))
+
+	for _, tc := range []struct {
+		name   string
+		ctx    context.Context
+		tracer trace.Tracer
+		starts bool
+	}{
+		{"in a sampled request", sampled, tr, true},
+		{"tracing off", sampled, nil, false},
+		{"outside a request", context.Background(), tr, false},
+		{"in a request the sampler left out", sampledOut, tr, false},
+	} {
+		ctx, span := tracing.Start(tc.ctx, tc.tracer, "Staff.chats")
+		recording := span.IsRecording()
+		tracing.End(span, errors.New("no table"))
+		if started := ctx != tc.ctx; started != tc.starts || recording != tc.starts {
+			t.Errorf("%s: a new context %v, a recording span %v; want %v", tc.name, started, recording, tc.starts)
+		}
+		if tc.tracer != nil { // the statements' spans are on or off with the rest
+			sctx, end := stmts.Statement(tc.ctx, "chats by staff")
+			end(nil)
+			if started := sctx != tc.ctx; started != tc.starts {
+				t.Errorf("%s: a statement's span started: %v; want %v", tc.name, started, tc.starts)
+			}
+		}
+		if !tc.starts {
+			if n := testing.AllocsPerRun(10, func() {
+				_, span := tracing.Start(tc.ctx, tc.tracer, "Staff.chats")
+				tracing.End(span, nil)
+			}); n != 0 {
+				t.Errorf("%s: %v allocations", tc.name, n)
+			}
+		}
+	}
+	root.End()
+
+	spans := exp.GetSpans()
+	if len(spans) != 3 { // Staff.chats, the statement, and the request
+		t.Fatalf("%d spans, want 3", len(spans))
+	}
+	if s := spans[0]; s.Name != "Staff.chats" || s.Status.Code != codes.Error || s.Status.Description != "no table" || s.Parent.SpanID() != root.SpanContext().SpanID() {
+		t.Errorf("span %s: status %v %q, parent %v", s.Name, s.Status.Code, s.Status.Description, s.Parent.SpanID())
+	}
+}

@@ -70,6 +70,7 @@ func (h *Hub) Subscribe(ctx context.Context, req Request) (*Sub, error) {
 		h.ops[s.staffID] = w
 	}
 	w.subs[s] = struct{}{}
+	w.stale = true
 	h.tokens[req.Token]++
 	h.total++
 	if !h.polling {
@@ -118,6 +119,7 @@ func (s *Sub) Close() {
 		return
 	}
 	delete(w.subs, s)
+	w.stale = true
 	if len(w.subs) == 0 {
 		delete(h.ops, s.staffID)
 	}

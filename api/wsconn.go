@@ -13,6 +13,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/coder/websocket"
 
+	"opfacade/accesslog"
 	"opfacade/live"
 )
 
@@ -36,6 +37,7 @@ func (ws websockets) Accept(w http.ResponseWriter, r *http.Request, opt transpor
 	if err != nil {
 		return nil, err
 	}
+	accesslog.Stream(r.Context(), accesslog.WebSocket)
 	conn := &wsConn{c: c, writeTimeout: ws.writeTimeout, ctx: r.Context()}
 	if sock := socketFrom(r.Context()); sock != nil {
 		conn.sock = sock

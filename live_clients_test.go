@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,13 +27,7 @@ const liveClients = "scripts/live-clients"
 // online and going offline. Each change reaches the client as an answer
 // of the subscription's selection, and nothing else does.
 func TestLiveClients(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node is not installed (.ci/run installs it)")
-	}
-	if _, err := os.Stat(filepath.Join(liveClients, "node_modules", "graphql-ws")); err != nil {
-		t.Skipf("the npm clients are not installed: run npm ci in %s (.ci/run does)", liveClients)
-	}
+	node := nodeForClients(t)
 	bin := buildCommand(t)
 	apptest.EachEngine(t, func(t *testing.T, e apptest.Engine) {
 		for _, transport := range []string{"ws", "sse"} {
@@ -46,6 +41,84 @@ func TestLiveClients(t *testing.T) {
 	})
 }
 
+// nodeForClients returns node, skipping t when it or the npm clients are
+// not installed.
+func nodeForClients(t *testing.T) string {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not installed (.ci/run installs it)")
+	}
+	if _, err := os.Stat(filepath.Join(liveClients, "node_modules", "graphql-ws")); err != nil {
+		t.Skipf("the npm clients are not installed: run npm ci in %s (.ci/run does)", liveClients)
+	}
+	return node
+}
+
+// nodeClient is scripts/live-clients/subscribe.mjs subscribed: each line
+// it prints is a message it got.
+type nodeClient struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	stderr *apptest.LockedBuffer
+	lines  chan string
+}
+
+// startNodeClient subscribes to query at url with the npm client of
+// transport (ws or sse), as 小李.
+func startNodeClient(t *testing.T, node, transport, url, query string) *nodeClient {
+	t.Helper()
+	cmd := exec.Command(node, "subscribe.mjs", transport, url, apptest.TokenLi, query)
+	cmd.Dir = liveClients
+	c := &nodeClient{cmd: cmd, stderr: &apptest.LockedBuffer{}, lines: make(chan string)}
+	c.stdin, _ = cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = c.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	go func() {
+		defer close(c.lines)
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			c.lines <- sc.Text()
+		}
+	}()
+	return c
+}
+
+// message reads the next message the client printed.
+func (c *nodeClient) message(t *testing.T, what string) liveAnswer {
+	t.Helper()
+	select {
+	case l, ok := <-c.lines:
+		if !ok {
+			t.Fatalf("%s: the client ended; stderr:\n%s", what, c.stderr.String())
+		}
+		var a liveAnswer
+		if err := json.Unmarshal([]byte(l), &a); err != nil {
+			t.Fatalf("%s: the client printed %s", what, l)
+		}
+		a.line = l
+		return a
+	case <-time.After(time.Minute):
+		t.Fatalf("%s: no message within a minute", what)
+	}
+	return liveAnswer{}
+}
+
+// next reads the next message, which must be an answer without errors.
+func (c *nodeClient) next(t *testing.T, what string) liveAnswer {
+	t.Helper()
+	a := c.message(t, what)
+	if a.Next == nil || len(a.Next.Errors) > 0 {
+		t.Fatalf("%s: the client printed %s", what, a.line)
+	}
+	return a
+}
+
 // liveAnswer is the subscription's answer, as the client printed it.
 type liveAnswer struct {
 	Next *struct {
@@ -57,8 +130,15 @@ type liveAnswer struct {
 		}
 		Errors []any
 	}
-	Error    any
+	// Error is how the client reports a connection that failed: for a
+	// WebSocket closed, its close code and reason.
+	Error *struct {
+		Code    int
+		Reason  string
+		Message string
+	}
 	Complete bool
+	line     string
 }
 
 // liveClient subscribes with the client of transport and walks the
@@ -75,41 +155,10 @@ func liveClient(t *testing.T, node, transport, url, db string) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	cmd := exec.Command(node, "subscribe.mjs", transport, url, apptest.TokenLi,
-		"subscription Live { me { isOnline chats { id title status } } }")
-	cmd.Dir = liveClients
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := make(chan string)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-	}()
+	c := startNodeClient(t, node, transport, url, "subscription Live { me { isOnline chats { id title status } } }")
 	next := func(what string) liveAnswer {
 		t.Helper()
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				t.Fatalf("%s: the client ended; stderr:\n%s", what, stderr.String())
-			}
-			var a liveAnswer
-			if err := json.Unmarshal([]byte(l), &a); err != nil || a.Next == nil || len(a.Next.Errors) > 0 {
-				t.Fatalf("%s: the client printed %s", what, l)
-			}
-			return a
-		case <-time.After(time.Minute):
-			t.Fatalf("%s: no answer within a minute", what)
-		}
-		return liveAnswer{}
+		return c.next(t, what)
 	}
 	titles := func(a liveAnswer) string {
 		var s []string
@@ -145,11 +194,11 @@ VALUES ('live-new-chat', 'u00013058217037704c358367f6e1fd1da545', '` + apptest.S
 	if a := next("the OP offline"); a.Next.Data.Me.IsOnline {
 		t.Fatal("after the OP went offline: still online")
 	}
-	_ = stdin.Close()
-	if err := cmd.Wait(); err != nil {
-		t.Errorf("the client: %v; stderr:\n%s", err, stderr.String())
-	}
-	for l := range lines {
+	_ = c.stdin.Close()
+	for l := range c.lines {
 		t.Errorf("the client printed more than the changes: %s", l)
+	}
+	if err := c.cmd.Wait(); err != nil {
+		t.Errorf("the client: %v; stderr:\n%s", err, c.stderr.String())
 	}
 }

@@ -122,7 +122,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, environ
 		return err
 	}
 	public := newHTTPServer(a.Handler, cfg.Limits.Timeout, log)
-	public.RegisterOnShutdown(a.Live.Close) // live streams end: their clients reconnect elsewhere
 	servers := []listening{{"", public, ln}}
 	if cfg.AdminAddr != "" {
 		aln, err := net.Listen("tcp", cfg.AdminAddr)
@@ -136,7 +135,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, environ
 	if len(servers) > 1 {
 		printAdmin(stdout, servers[1].ln.Addr().(*net.TCPAddr))
 	}
-	return serve(ctx, servers, stopping{drain: cfg.Drain, grace: cfg.ShutdownGrace, draining: draining}, log)
+	return serve(ctx, servers, stopping{drain: cfg.Drain, grace: cfg.ShutdownGrace, draining: draining, live: a.Live.Shutdown}, log)
 }
 
 // logHandler writes log lines to w, in format (json or text; "" picks
@@ -303,11 +302,14 @@ type listening struct {
 
 // stopping is how the server stops once told to: draining is closed
 // (/readyz answers 503) and the servers go on serving for drain, so that
-// load balancers see it and stop sending; then the listeners close and
-// in-flight requests get grace to finish.
+// load balancers see it and stop sending; then the listeners close,
+// in-flight requests get grace to finish, and live ends the live
+// streams, closing the WebSockets the servers no longer see, within the
+// same grace.
 type stopping struct {
 	drain, grace time.Duration
 	draining     chan<- struct{}
+	live         func(context.Context) error
 }
 
 // serve runs each server until ctx ends, drains (see stopping), then
@@ -332,7 +334,7 @@ func serve(ctx context.Context, servers []listening, stop stopping, log *slog.Lo
 		failed = drain(stop, errc, log)
 	}
 	log.Info("shutting down: the listeners are closed, requests in flight may finish", "grace", stop.grace)
-	err := errors.Join(failed, shutdown(servers, stop.grace))
+	err := errors.Join(failed, shutdown(servers, stop))
 	log.Info("shut down")
 	return err
 }
@@ -364,12 +366,12 @@ func drain(stop stopping, errc <-chan error, log *slog.Logger) error {
 }
 
 // shutdown closes the servers' listeners and idle connections, and
-// waits within grace for their requests in flight; past it, it closes
-// what remains.
-func shutdown(servers []listening, grace time.Duration) error {
-	sctx, cancel := context.WithTimeout(context.Background(), grace)
+// waits within the grace for their requests in flight, and for the live
+// streams to end; past it, it closes what remains.
+func shutdown(servers []listening, stop stopping) error {
+	sctx, cancel := context.WithTimeout(context.Background(), stop.grace)
 	defer cancel()
-	errs := make([]error, len(servers))
+	errs := make([]error, len(servers)+1)
 	var wg sync.WaitGroup
 	for i, s := range servers {
 		wg.Go(func() {
@@ -378,6 +380,9 @@ func shutdown(servers []listening, grace time.Duration) error {
 				errs[i] = fmt.Errorf("shutdown%s: %w", strings.TrimSuffix(" "+s.name, " "), err)
 			}
 		})
+	}
+	if stop.live != nil {
+		wg.Go(func() { errs[len(servers)] = stop.live(sctx) })
 	}
 	wg.Wait()
 	return errors.Join(errs...)

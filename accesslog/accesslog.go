@@ -15,6 +15,11 @@
 // The same middleware tells a Recorder (the operators' metrics) of each
 // request as it arrives and as it ends, with what its line says: one
 // place knows a request's door, operation and outcome.
+//
+// A live subscription's stream, a WebSocket or an event stream, is a
+// request that lasts: the front door marks it (Stream) as it starts
+// streaming, and its one line is written when it ends, with how long it
+// lasted and the answers it sent (Sent).
 package accesslog
 
 import (
@@ -36,6 +41,12 @@ import (
 const (
 	GraphQL = "graphql"
 	Legacy  = "legacy"
+)
+
+// The transports of a stream, as the stream field names them.
+const (
+	WebSocket = "websocket"
+	SSE       = "sse"
 )
 
 // Message is the message of every access line.
@@ -61,7 +72,7 @@ func New(log *slog.Logger, door string, rec Recorder, next http.Handler) http.Ha
 		if rec != nil {
 			rec.Begin()
 		}
-		e := &entry{w: w, id: requestID(r.Header["X-Request-Id"])}
+		e := &entry{w: w, id: requestID(r.Header["X-Request-Id"]), rec: rec}
 		w.Header()["X-Request-Id"] = []string{e.id}
 		ctx := r.Context()
 		defer e.end(ctx, log, door, rec, start)
@@ -70,10 +81,12 @@ func New(log *slog.Logger, door string, rec Recorder, next http.Handler) http.Ha
 }
 
 // Recorder takes note of the requests at one front door, beside their
-// access lines: Begin as a request arrives, End as it ends. Both are
-// called on every request, so they must be cheap.
+// access lines: Begin as a request arrives, Streaming when it becomes a
+// stream (see Stream), End as it ends. They are called on every request,
+// so they must be cheap.
 type Recorder interface {
 	Begin()
+	Streaming(transport string)
 	End(Request)
 }
 
@@ -88,6 +101,10 @@ type Request struct {
 	Outcome  httpguard.Outcome
 	Status   int
 	Duration time.Duration
+	// Stream is the transport of a stream (WebSocket, SSE), "" for a
+	// request; Messages, the answers it sent.
+	Stream   string
+	Messages int64
 }
 
 // entry is a request's record and the writer that fills it: one
@@ -99,9 +116,14 @@ type entry struct {
 	bytes      int64
 	outcome    httpguard.Outcome
 	statements atomic.Int64 // store.CountStatements counts into it
+	messages   atomic.Int64 // a stream's answers (Sent)
+	rec        Recorder
 
-	mu sync.Mutex // op may be set by work running under a deadline
-	op string
+	// Set by work running under a deadline, or on a stream.
+	mu     sync.Mutex
+	op     string
+	stream string // the transport
+	code   string // of the error that ended the stream (EndStream)
 }
 
 type key struct{}
@@ -134,15 +156,18 @@ func (e *entry) SetOutcome(o httpguard.Outcome) { e.outcome = o }
 func (e *entry) end(ctx context.Context, log *slog.Logger, door string, rec Recorder, start time.Time) {
 	elapsed := time.Since(start)
 	e.mu.Lock()
-	op := e.op
+	op, stream := e.op, e.stream
+	if e.code != "" {
+		e.outcome = httpguard.Outcome{Text: e.code}
+	}
 	e.mu.Unlock()
 	if rec != nil {
-		rec.End(Request{Operation: op, Outcome: e.outcome, Status: e.status, Duration: elapsed})
+		rec.End(Request{Operation: op, Outcome: e.outcome, Status: e.status, Duration: elapsed, Stream: stream, Messages: e.messages.Load()})
 	}
-	e.log(ctx, log, door, op, elapsed)
+	e.log(ctx, log, door, op, stream, elapsed)
 }
 
-func (e *entry) log(ctx context.Context, log *slog.Logger, door, op string, elapsed time.Duration) {
+func (e *entry) log(ctx context.Context, log *slog.Logger, door, op, stream string, elapsed time.Duration) {
 	level := slog.LevelInfo
 	if e.failed() {
 		level = slog.LevelWarn
@@ -150,7 +175,7 @@ func (e *entry) log(ctx context.Context, log *slog.Logger, door, op string, elap
 	if !log.Enabled(ctx, level) {
 		return
 	}
-	var buf [10]slog.Attr
+	var buf [12]slog.Attr
 	attrs := append(buf[:0], slog.String("request_id", e.id), slog.String("door", door))
 	if door == GraphQL {
 		attrs = append(attrs, slog.String("operation", op), slog.String("code", e.outcome.Text))
@@ -158,6 +183,9 @@ func (e *entry) log(ctx context.Context, log *slog.Logger, door, op string, elap
 		attrs = append(attrs, slog.Int("code", e.outcome.Num))
 	}
 	attrs = append(attrs, slog.Int("status", e.status), slog.Float64("duration_ms", ms(elapsed)), slog.Int64("bytes", e.bytes), slog.Int64("statements", e.statements.Load()))
+	if stream != "" {
+		attrs = append(attrs, slog.String("stream", stream), slog.Int64("messages", e.messages.Load()))
+	}
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
 		attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()))
 	}
@@ -188,6 +216,39 @@ func SetOperation(ctx context.Context, name string) {
 	e.mu.Lock()
 	e.op = name
 	e.mu.Unlock()
+}
+
+// Stream notes that the request has become a stream of answers over
+// transport (WebSocket or SSE), and tells the Recorder, once.
+func Stream(ctx context.Context, transport string) {
+	e, ok := ctx.Value(key{}).(*entry)
+	if !ok {
+		return
+	}
+	e.mu.Lock()
+	first := e.stream == ""
+	e.stream = transport
+	e.mu.Unlock()
+	if first && e.rec != nil {
+		e.rec.Streaming(transport)
+	}
+}
+
+// Sent counts an answer sent on the request's stream.
+func Sent(ctx context.Context) {
+	if e, ok := ctx.Value(key{}).(*entry); ok {
+		e.messages.Add(1)
+	}
+}
+
+// EndStream notes the code of the error that ended the request's
+// stream: its answers are not written through the request's writer.
+func EndStream(ctx context.Context, code string) {
+	if e, ok := ctx.Value(key{}).(*entry); ok {
+		e.mu.Lock()
+		e.code = code
+		e.mu.Unlock()
+	}
 }
 
 // isName reports whether s is a GraphQL name, or empty.

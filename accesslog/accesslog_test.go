@@ -179,6 +179,7 @@ type recorder struct {
 }
 
 func (r *recorder) Begin()                    { r.begun++ }
+func (r *recorder) Streaming(string)          {}
 func (r *recorder) End(req accesslog.Request) { r.ended = append(r.ended, req) }
 
 // TestRecorder: the recorder hears of each request as it arrives and as

@@ -48,6 +48,9 @@ type Options struct {
 	// Live tunes the subscriptions' streams (keepalive, idle and send
 	// timeouts); zero fields take live.Defaults'.
 	Live live.Config
+	// Streams keeps the WebSockets, so that a shutdown closes them (the
+	// live hub); nil keeps none.
+	Streams Streams
 	// Tracing gives each operation, and each field that reads the store,
 	// a span (see tracing.GraphQL); nil for none.
 	Tracing trace.TracerProvider

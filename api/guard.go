@@ -32,7 +32,7 @@ import (
 // handshake passes the origin check only.
 func protect(srv http.Handler, l Limits, opt Options, log *slog.Logger) http.Handler {
 	allowed := newOriginSet(opt.CORSOrigins, log)
-	ws := checkOrigin(allowed, srv)
+	ws := checkOrigin(allowed, trackSockets(opt.Streams, srv))
 	next := splitStreams(operations{maxTokens: l.MaxTokens}, serveStream(opt.Live, srv),
 		httpguard.Deadline(l.Timeout, log, unavailable(l), httpguard.WithContext(opt.Prepare, srv)))
 	next = decodeBody(next)

@@ -19,6 +19,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"opfacade/accesslog"
 	"opfacade/domain"
 	"opfacade/live"
 )
@@ -102,6 +103,7 @@ func initConnection(tokens TokenChecker, cfg live.Config, present graphql.ErrorP
 			if domain.Code(err) != domain.EUNAUTHENTICATED {
 				close = 1013 // Try Again Later: the client retries
 			}
+			accesslog.EndStream(ctx, code)
 			ctx = transport.WithWebsocketCloseCode(ctx, close)
 			ctx = transport.AppendCloseReason(ctx, closeReason(code, e.Message))
 			return ctx, nil, errors.New(closeReason(code, e.Message))
@@ -185,6 +187,7 @@ func serveStream(cfg live.Config, next http.Handler) http.Handler {
 		defer cancel(nil)
 		conn := live.NewConn(nil, nil)
 		ctx = live.WithConn(context.WithValue(ctx, streamKey{}, true), conn)
+		accesslog.Stream(ctx, accesslog.SSE)
 		sw := &streamWriter{ResponseWriter: w, rc: rc, timeout: cfg.SendTimeout, fail: func(err error) {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
 				cfg.Log.WarnContext(ctx, slowClient, "transport", "sse", "send_timeout", cfg.SendTimeout)
@@ -273,6 +276,29 @@ func (s streams) InterceptResponse(ctx context.Context, next graphql.ResponseHan
 	}
 }
 
+// logged tells the access log of each answer a subscription sends, and
+// of the error that ended it, the code of a last answer without data: a
+// refusal, an expired token; not the replica shutting down, which fails
+// nothing (clients go elsewhere).
+func logged(st *live.Stream, h graphql.ResponseHandler) graphql.ResponseHandler {
+	var code string
+	return func(ctx context.Context) *graphql.Response {
+		resp := h(ctx)
+		if resp == nil {
+			if code != "" && !errors.Is(st.Why(), live.ErrClosed) {
+				accesslog.EndStream(ctx, code)
+			}
+			return nil
+		}
+		accesslog.Sent(ctx)
+		code = ""
+		if len(resp.Errors) > 0 && (len(resp.Data) == 0 || string(resp.Data) == "null") {
+			code, _ = resp.Errors[0].Extensions["code"].(string)
+		}
+		return resp
+	}
+}
+
 // checkOrigin refuses a WebSocket handshake a browser sends from another
 // site's page: its Origin must be the server's own (scheme and host as
 // the request reached it) or one of allowed, as CORS allows requests.
@@ -310,7 +336,11 @@ func (s streams) InterceptOperation(ctx context.Context, next graphql.OperationH
 		// next checks the token and subscribes: the connection is busy
 		// until then, not idle, however long the database takes.
 		defer live.Opening(ctx)()
-		return next(live.WithStream(ctx, &live.Stream{}))
+		if _, ws := initToken(ctx); !ws { // an event stream is this one subscription
+			accesslog.SetOperation(ctx, oc.Operation.Name)
+		}
+		st := &live.Stream{}
+		return logged(st, next(live.WithStream(ctx, st)))
 	}
 	if _, ws := initToken(ctx); !ws {
 		return next(ctx)

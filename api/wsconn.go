@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"sync"
@@ -11,6 +12,9 @@ import (
 
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/coder/websocket"
+
+	"opfacade/accesslog"
+	"opfacade/live"
 )
 
 // websockets accepts WebSocket connections for gqlgen's transport, as
@@ -33,13 +37,21 @@ func (ws websockets) Accept(w http.ResponseWriter, r *http.Request, opt transpor
 	if err != nil {
 		return nil, err
 	}
-	return &wsConn{c: c, writeTimeout: ws.writeTimeout}, nil
+	accesslog.Stream(r.Context(), accesslog.WebSocket)
+	conn := &wsConn{c: c, writeTimeout: ws.writeTimeout, ctx: r.Context()}
+	if sock := socketFrom(r.Context()); sock != nil {
+		conn.sock = sock
+		sock.accepted(conn)
+	}
+	return conn, nil
 }
 
 // wsConn is a WebSocket as gqlgen's transport uses it.
 type wsConn struct {
 	c            *websocket.Conn
 	writeTimeout time.Duration
+	ctx          context.Context // the handshake's: see trackSockets
+	sock         *socket         // nil when untracked
 
 	mu       sync.Mutex
 	deadline *time.Timer
@@ -76,7 +88,12 @@ func (c *wsConn) WriteJSON(v any) error {
 
 // WriteClose starts the closing handshake in the background: it waits up
 // to 5 seconds for the client's answer, and gqlgen's teardown must not.
+// A connection closed as the server shuts down (see trackSockets) goes
+// away (1001), whatever gqlgen says.
 func (c *wsConn) WriteClose(code int, reason string) error {
+	if errors.Is(context.Cause(c.ctx), live.ErrClosed) {
+		code, reason = int(websocket.StatusGoingAway), goingAway()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.stopDeadline()
@@ -84,7 +101,10 @@ func (c *wsConn) WriteClose(code int, reason string) error {
 		return nil
 	}
 	c.closing = true
-	go func() { _ = c.c.Close(websocket.StatusCode(code), reason) }()
+	go func() {
+		_ = c.c.Close(websocket.StatusCode(code), reason)
+		c.closed()
+	}()
 	return nil
 }
 
@@ -96,7 +116,15 @@ func (c *wsConn) Close() error {
 	if closing {
 		return nil // the handshake closes it
 	}
+	defer c.closed()
 	return c.c.CloseNow()
+}
+
+// closed tells the tracker the connection is closed.
+func (c *wsConn) closed() {
+	if c.sock != nil {
+		c.sock.done()
+	}
 }
 
 func (c *wsConn) Subprotocol() string { return c.c.Subprotocol() }

@@ -57,7 +57,7 @@ func NewHandler(b Backend, cfg Config) (http.Handler, *live.Hub) {
 	mux := http.NewServeMux()
 	doors := cfg.frontDoorMetrics()
 	mux.Handle("/query", accesslog.New(access, accesslog.GraphQL, doors.Door(accesslog.GraphQL), api.New(es, b, api.Options{Introspection: cfg.Introspection, Limits: cfg.Limits, RateLimit: rl.graphQL, Prepare: prepare, CORSOrigins: cfg.CORSOrigins,
-		TrustedDocuments: cfg.mustTrustedDocuments(), TrustedOnly: cfg.TrustedOnly, Live: hub.Config(), Tracing: cfg.Tracing, RootFields: plans}, log)))
+		TrustedDocuments: cfg.mustTrustedDocuments(), TrustedOnly: cfg.TrustedOnly, Live: hub.Config(), Streams: hub, Tracing: cfg.Tracing, RootFields: plans}, log)))
 	lc := legacy.Config{
 		Resolvers:    res,
 		Store:        b,

@@ -115,7 +115,9 @@ type Hub struct {
 	total   int
 	polling bool
 	closed  bool
-	stop    chan struct{} // closed by Close
+	stop    chan struct{}         // closed by Close
+	conns   map[*tracked]struct{} // see Track
+	gone    chan struct{}         // closed once closed and conns is empty
 
 	ticks atomic.Int64
 }
@@ -123,6 +125,10 @@ type Hub struct {
 // watched is an OP someone subscribes to.
 type watched struct {
 	subs map[*Sub]struct{}
+	// filter is every status the subscribers watch (union), read again
+	// only when they changed (stale).
+	filter domain.ChatFilter
+	stale  bool
 	// fp is the OP's fingerprint as the last tick read it, when known.
 	fp    uint64
 	known bool
@@ -130,7 +136,8 @@ type watched struct {
 
 // New returns a hub over src; it polls only while someone subscribes.
 func New(src Source, cfg Config) *Hub {
-	return &Hub{src: src, cfg: cfg.WithDefaults(), ops: map[string]*watched{}, tokens: map[string]int{}, stop: make(chan struct{})}
+	return &Hub{src: src, cfg: cfg.WithDefaults(), ops: map[string]*watched{}, tokens: map[string]int{},
+		stop: make(chan struct{}), conns: map[*tracked]struct{}{}, gone: make(chan struct{})}
 }
 
 // Config is the hub's configuration, defaults filled in.
@@ -153,16 +160,31 @@ func (h *Hub) Polling() bool {
 	return h.polling
 }
 
-// Close ends every subscription (ErrClosed) and refuses new ones: the
-// server is shutting down, and clients reconnect to another replica.
+// Close refuses new subscriptions and connections, tells each
+// connection tracked to go away (see Track), then ends every subscription
+// left (ErrClosed): the server is shutting down, and clients reconnect to
+// another replica.
 func (h *Hub) Close() {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	if h.closed {
+		h.mu.Unlock()
 		return
 	}
 	h.closed = true
 	close(h.stop)
+	h.checkGoneLocked()
+	away := make([]func(), 0, len(h.conns))
+	for c := range h.conns {
+		away = append(away, c.goAway)
+	}
+	h.mu.Unlock()
+	// First, so that a WebSocket's subscriptions end with it, rather than
+	// each with an answer saying so.
+	for _, f := range away {
+		f()
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	for _, w := range h.ops {
 		for s := range w.subs {
 			s.endLocked(ErrClosed)

@@ -273,3 +273,44 @@ func TestFailingTicksEndNothing(t *testing.T) {
 		}
 	})
 }
+
+// TestShutdownWaitsForConnections: Shutdown tells each connection
+// tracked to go away, and returns once all are closed, or with an error
+// when its context ends first; a closed hub tracks no more.
+func TestShutdownWaitsForConnections(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		hub := live.New(nil, live.Config{})
+		told := make(chan struct{})
+		closed, err := hub.Track(func() { close(told) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		stuck, _ := hub.Track(func() {}) // one that does not close
+
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		defer cancel()
+		shut := make(chan error, 1)
+		go func() { shut <- hub.Shutdown(ctx) }()
+		<-told
+		synctest.Wait()
+		if len(shut) != 0 {
+			t.Fatal("Shutdown returned with connections open")
+		}
+		closed()
+		stuck()
+		if err := <-shut; err != nil {
+			t.Fatalf("Shutdown: %v", err)
+		}
+		if _, err := hub.Track(func() {}); err != live.ErrClosed {
+			t.Errorf("Track on a closed hub: %v, want ErrClosed", err)
+		}
+
+		hub = live.New(nil, live.Config{})
+		_, _ = hub.Track(func() {})
+		ctx, cancel = context.WithTimeout(t.Context(), time.Minute)
+		defer cancel()
+		if err := hub.Shutdown(ctx); err == nil {
+			t.Error("Shutdown returned nil with a connection that never closed")
+		}
+	})
+}

@@ -42,7 +42,10 @@ func (h *Hub) watches() []domain.Watch {
 	}
 	out := make([]domain.Watch, 0, len(h.ops))
 	for id, w := range h.ops {
-		out = append(out, domain.Watch{StaffID: id, Chats: union(w.subs)})
+		if w.stale {
+			w.filter, w.stale = union(w.subs), false
+		}
+		out = append(out, domain.Watch{StaffID: id, Chats: w.filter})
 	}
 	return out
 }

@@ -70,6 +70,7 @@ func (h *Hub) Subscribe(ctx context.Context, req Request) (*Sub, error) {
 		h.ops[s.staffID] = w
 	}
 	w.subs[s] = struct{}{}
+	w.stale = true
 	h.tokens[req.Token]++
 	h.total++
 	if !h.polling {
@@ -118,6 +119,7 @@ func (s *Sub) Close() {
 		return
 	}
 	delete(w.subs, s)
+	w.stale = true
 	if len(w.subs) == 0 {
 		delete(h.ops, s.staffID)
 	}
@@ -241,6 +243,7 @@ func connFrom(ctx context.Context) *Conn {
 type Stream struct {
 	mu   sync.Mutex
 	err  error
+	why  error // err, kept
 	last [32]byte
 	sent bool
 }
@@ -262,7 +265,14 @@ func StreamFrom(ctx context.Context) *Stream {
 func (st *Stream) End(err error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	st.err = err
+	st.err, st.why = err, err
+}
+
+// Why is why the stream ended, when End said; nil otherwise.
+func (st *Stream) Why() error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.why
 }
 
 // Err is why the stream ended, once: nil afterwards, and when it ended

@@ -14,19 +14,27 @@ import (
 //
 //	opfacade_request_duration_seconds{door,operation,code}  histogram: requests by how long they took
 //	opfacade_requests_in_flight{door}                       gauge: requests being served
+//	opfacade_streams_open{transport}                        gauge: live streams open
 //	opfacade_limit_refusals_total{door,limit}               counter: requests a limit refused
 //
 // operation is bounded: a GraphQL operation the facade knows by name (the
 // consoles' documents, the trusted documents), Other for any other or
-// none, LegacyOperation on the legacy path. code is GraphQL's
-// extensions.code of the answer's first error, OK without errors; or the
-// legacy envelope's code, a number.
+// none, LegacyOperation on the legacy path, StreamOperation for a live
+// stream (a WebSocket, an event stream), which is counted when it ends
+// and, while open, among the streams rather than the requests in flight.
+// code is GraphQL's extensions.code of the answer's first error (of a
+// stream, the error that ended it), OK without errors; or the legacy
+// envelope's code, a number.
 type FrontDoors struct {
 	durations *prometheus.HistogramVec
 	inFlight  *prometheus.GaugeVec
+	streams   *prometheus.GaugeVec
 	refusals  *prometheus.CounterVec
 	known     map[string]bool
 }
+
+// StreamOperation is the operation of a live stream.
+const StreamOperation = "subscription"
 
 // OK is the code of a GraphQL answer without errors.
 const OK = "OK"
@@ -56,8 +64,13 @@ func NewFrontDoors(reg prometheus.Registerer, operations []string) *FrontDoors {
 		inFlight: register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: Namespace,
 			Name:      "requests_in_flight",
-			Help:      "Requests at the front doors being served now, by door.",
+			Help:      "Requests at the front doors being served now, by door; live streams are counted apart (streams_open).",
 		}, []string{"door"})),
+		streams: register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: Namespace,
+			Name:      "streams_open",
+			Help:      "Live streams open now, by transport: websocket (a WebSocket, however many subscriptions it carries), sse (an event stream).",
+		}, []string{"transport"})),
 		refusals: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace,
 			Name:      "limit_refusals_total",
@@ -89,6 +102,7 @@ func (f *FrontDoors) Door(door string) accesslog.Recorder {
 	}
 	d := &doorRecorder{
 		inFlight: f.inFlight.WithLabelValues(door),
+		streams:  map[string]prometheus.Gauge{},
 		refusals: map[string]prometheus.Counter{},
 		known:    f.known,
 		legacy:   door == accesslog.Legacy,
@@ -103,6 +117,9 @@ func (f *FrontDoors) Door(door string) accesslog.Recorder {
 	if d.legacy {
 		d.series.get(outcomeKey{op: LegacyOperation, num: 200})
 	} else {
+		for _, t := range []string{accesslog.WebSocket, accesslog.SSE} {
+			d.streams[t] = f.streams.WithLabelValues(t) // at 0 from the start
+		}
 		for op := range f.known {
 			d.series.get(outcomeKey{op: op, code: OK})
 		}
@@ -113,6 +130,7 @@ func (f *FrontDoors) Door(door string) accesslog.Recorder {
 // doorRecorder records one door's requests.
 type doorRecorder struct {
 	inFlight prometheus.Gauge
+	streams  map[string]prometheus.Gauge // by transport; read only
 	series   *children[outcomeKey, prometheus.Observer]
 	refusals map[string]prometheus.Counter // by limit; read only
 	known    map[string]bool               // read only
@@ -135,8 +153,21 @@ func (k outcomeKey) label() string {
 
 func (d *doorRecorder) Begin() { d.inFlight.Inc() }
 
+// Streaming moves a request that became a stream from the requests in
+// flight to the streams open.
+func (d *doorRecorder) Streaming(transport string) {
+	if g, ok := d.streams[transport]; ok {
+		d.inFlight.Dec()
+		g.Inc()
+	}
+}
+
 func (d *doorRecorder) End(r accesslog.Request) {
-	d.inFlight.Dec()
+	if g, ok := d.streams[r.Stream]; ok {
+		g.Dec()
+	} else {
+		d.inFlight.Dec()
+	}
 	d.series.get(d.key(r)).Observe(r.Duration.Seconds())
 	if c, ok := d.refusals[r.Outcome.Limit]; ok {
 		c.Inc()
@@ -149,7 +180,10 @@ func (d *doorRecorder) key(r accesslog.Request) outcomeKey {
 		return outcomeKey{op: LegacyOperation, num: r.Outcome.Num}
 	}
 	k := outcomeKey{op: Other, code: OK}
-	if d.known[r.Operation] {
+	switch {
+	case d.streams[r.Stream] != nil:
+		k.op = StreamOperation
+	case d.known[r.Operation]:
 		k.op = r.Operation
 	}
 	if c := r.Outcome.Text; c != "" {

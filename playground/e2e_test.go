@@ -29,6 +29,7 @@ import (
 
 	"opfacade/app"
 	"opfacade/app/apptest"
+	"opfacade/store"
 )
 
 // The demo data of the facade includes the rows of the legacy example
@@ -41,15 +42,20 @@ const (
 	wantChatID = "u0001d68d5da979194a4b831097de49db3dd2"
 	// otherStaffID is the OP 小王 of the fixture, whom 小李 may not look at.
 	otherStaffID = "u0001b7e2d4c6a8f04e1b9c3d5f7a9b1c3e50"
+	// demoStaffID is 小李, the demo token's OP.
+	demoStaffID = "u0001a5f0c3d2e1b04c7e9f8a6b5c4d3e2f10"
+	liveQuery   = `subscription Live { me { isOnline chats { id title } } }`
+	liveTitle   = "实时更新的标题"
 )
 
 // TestPlaygroundInBrowser builds the facade server, starts it on a fresh
 // demo database and drives the playground at / in headless Chromium: the
 // headers editor is prefilled with the demo token, the query editor opens on
 // the consoles' query, which runs as it stands, an error of the server is
-// shown, a query runs and shows the demo data, the docs explorer opens, the
-// page breaks no rule of its Content-Security-Policy, and no request leaves
-// the machine.
+// shown, a query runs and shows the demo data, a subscription runs and
+// shows a change made to the database underneath, the docs explorer opens,
+// the page breaks no rule of its Content-Security-Policy, and no request
+// leaves the machine.
 func TestPlaygroundInBrowser(t *testing.T) {
 	chrome := apptest.Chromium(t)
 
@@ -161,11 +167,11 @@ document.addEventListener('securitypolicyviolation', e =>
 		`(()=>{ const r = (`+text+`)('.result-window'); return r.includes('`+wantNick+`') && r.includes('`+wantChatID+`') && !r.includes('"errors"'); })()`,
 		`(`+text+`)('.result-window')`)
 
-	// runQuery replaces the text of the query editor with q and runs it. The
-	// editor closes brackets as they are typed; the closing brackets it adds
-	// end up after the cursor, so it deletes everything from there to the
-	// end.
-	runQuery := func(q string) {
+	// runQuery replaces the text of the query editor with q and runs it,
+	// once GraphiQL has named the tab tab after it. The editor closes
+	// brackets as they are typed; the closing brackets it adds end up after
+	// the cursor, so it deletes everything from there to the end.
+	runQuery := func(q, tab string) {
 		t.Helper()
 		step("typing "+q, 20*time.Second,
 			chromedp.Click(chromedp.CSS(".graphiql-query-editor .view-lines")),
@@ -180,12 +186,11 @@ document.addEventListener('securitypolicyviolation', e =>
 		waitFor("the query editor holds "+q, 10*time.Second,
 			`(`+text+`)('.graphiql-query-editor .view-lines').trim() === '`+q+`'`,
 			`(`+text+`)('.graphiql-query-editor .view-lines')`)
-		// GraphiQL reads the operation's name from the editor 100 ms after
-		// a change, and names the tab after it: until the tab says the
-		// query is anonymous, a run would send the name of the query
-		// before (the consoles' MyChats).
+		// GraphiQL reads the operation from the editor 100 ms after a
+		// change, and names the tab after it: until the tab has the
+		// operation's name, a run would send the operation before.
 		waitFor("GraphiQL has read "+q, 10*time.Second,
-			`(`+text+`)('.graphiql-tab-active .graphiql-tab-button').trim() === '<untitled>'`,
+			`(`+text+`)('.graphiql-tab-active .graphiql-tab-button').trim() === '`+tab+`'`,
 			`(`+text+`)('.graphiql-tabs')`)
 		step("running "+q, 10*time.Second,
 			chromedp.Click(chromedp.CSS(".graphiql-execute-button")),
@@ -194,7 +199,7 @@ document.addEventListener('securitypolicyviolation', e =>
 
 	// An error of the server is shown in the result panel: the demo OP may
 	// not look at another OP.
-	runQuery(`{ staff(id: "` + otherStaffID + `") { name } }`)
+	runQuery(`{ staff(id: "`+otherStaffID+`") { name } }`, "<untitled>")
 	waitFor("the result shows the error", 20*time.Second,
 		`(()=>{ const r = (`+text+`)('.result-window'); return r.includes('"errors"') && r.includes('"FORBIDDEN"'); })()`,
 		`(`+text+`)('.result-window')`)
@@ -202,7 +207,7 @@ document.addEventListener('securitypolicyviolation', e =>
 	// A field the schema lacks is marked in the editor (a squiggle drawn
 	// with a data: image, which the page's policy allows; the recorder
 	// below fails the test on any violation) and refused by the server.
-	runQuery(`{ me { fieldThatDoesNotExist } }`)
+	runQuery(`{ me { fieldThatDoesNotExist } }`, "<untitled>")
 	waitFor("the editor marks the unknown field", 20*time.Second,
 		`document.querySelector('.graphiql-query-editor .squiggly-error') !== null`,
 		`(`+text+`)('.graphiql-query-editor .view-lines')`)
@@ -210,9 +215,22 @@ document.addEventListener('securitypolicyviolation', e =>
 		`(()=>{ const r = (`+text+`)('.result-window'); return r.includes('"errors"') && r.includes('GRAPHQL_VALIDATION_FAILED'); })()`,
 		`(`+text+`)('.result-window')`)
 
-	runQuery(demoQuery)
+	runQuery(demoQuery, "<untitled>")
 	waitFor("the result shows the demo OP's chats", 20*time.Second,
 		`(()=>{ const r = (`+text+`)('.result-window'); return r.includes('`+wantNick+`') && r.includes('`+wantChatID+`'); })()`,
+		`(`+text+`)('.result-window')`)
+
+	// A subscription runs over the endpoint's WebSocket, the headers
+	// editor's token in its connection_init; a change the platform makes
+	// in the database shows in the result panel, at the next tick.
+	runQuery(liveQuery, "Live")
+	waitFor("the subscription's first answer", 20*time.Second,
+		`(()=>{ const r = (`+text+`)('.result-window'); return r.includes('"isOnline": false') && r.includes('`+wantChatID+`'); })()`,
+		`(`+text+`)('.result-window')`)
+	changeDemo(t, dir, `UPDATE op_staff SET online = 1 WHERE staff_id = '`+demoStaffID+`'`,
+		`UPDATE op_chat SET title = '`+liveTitle+`' WHERE chat_id = '`+wantChatID+`'`)
+	waitFor("the subscription's answer after the change", 20*time.Second,
+		`(()=>{ const r = (`+text+`)('.result-window'); return r.includes('"isOnline": true') && r.includes('`+liveTitle+`'); })()`,
 		`(`+text+`)('.result-window')`)
 
 	// The docs explorer shows the schema that GraphiQL got by introspection.
@@ -252,6 +270,22 @@ document.addEventListener('securitypolicyviolation', e =>
 	}
 	if offMachine == 0 {
 		t.Logf("the page made %d requests, all to the server under test", len(requests))
+	}
+}
+
+// changeDemo runs statements on the demo database in dir from a
+// connection of its own, as the platform changes it under the server.
+func changeDemo(t *testing.T, dir string, statements ...string) {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(dir, "demo.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, q := range statements {
+		if _, err := st.DB().ExecContext(context.Background(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
 	}
 }
 

@@ -1,8 +1,9 @@
 // Subscribes to the facade with a real client, graphql-ws over WebSocket
 // or graphql-sse over server-sent events, and prints each message it
 // gets as one JSON line on stdout: {"next": result}, {"error": …} or
-// {"complete": true}. It ends the subscription and exits when stdin
-// closes. Driven by live_clients_test.go:
+// {"complete": true}; a WebSocket closed is the error {"code": …,
+// "reason": …}, other errors {"message": …}. It ends the subscription
+// and exits when stdin closes. Driven by live_clients_test.go:
 //
 //   node subscribe.mjs ws|sse <http://host:port/query> <token> <query>
 import { createClient as createWS } from 'graphql-ws';
@@ -16,6 +17,11 @@ if (!['ws', 'sse'].includes(transport) || !url || !token || !query) {
 }
 
 const print = (msg) => process.stdout.write(JSON.stringify(msg) + '\n');
+// A close event's fields are getters, which JSON.stringify leaves out.
+const describe = (err) =>
+  typeof err?.code === 'number' && 'reason' in err
+    ? { code: err.code, reason: err.reason }
+    : { message: err instanceof Error ? err.message : JSON.stringify(err) };
 const authorization = `Bearer ${token}`;
 
 const client =
@@ -33,7 +39,7 @@ const stop = client.subscribe(
   {
     next: (result) => print({ next: result }),
     error: (err) => {
-      print({ error: err instanceof Error ? err.message : err });
+      print({ error: describe(err) });
       process.exit(1);
     },
     complete: () => print({ complete: true }),

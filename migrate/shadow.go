@@ -265,10 +265,10 @@ func (s *shadow) compare(j *job) {
 			return
 		}
 	}
-	s.count(resultError)
 	if n, ok := s.errLog.allow(); ok {
 		s.log.Warn("legacy shadow: no answer to compare", "request_id", j.req.id, "answered_by", s.primary, "asked", s.otherName, "err", err, "errors", n)
 	}
+	s.count(resultError) // after the line: whoever sees the count finds it
 }
 
 func (s *shadow) report(id string, diffs []Difference) {
@@ -276,7 +276,6 @@ func (s *shadow) report(id string, diffs []Difference) {
 		s.count(resultMatch)
 		return
 	}
-	s.count(resultMismatch)
 	const most = 20
 	paths := make([]string, 0, min(len(diffs), most))
 	details := make([]string, 0, min(len(diffs), most))
@@ -289,6 +288,7 @@ func (s *shadow) report(id string, diffs []Difference) {
 	}
 	s.log.Warn("legacy shadow mismatch: the facade and the upstream answer receives differently", "request_id", id, "answered_by", s.primary,
 		"paths", strings.Join(paths, " "), "differences", strings.Join(details, "; "))
+	s.count(resultMismatch) // after the line: whoever sees the count finds it
 }
 
 // ask sends the copy to the other side and keeps its answer.

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/google/go-cmp/cmp"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -79,6 +80,25 @@ POST /query
         grades by user ids
         count chats by staff`)
 			wantStatements(t, spans, e.Name, srv.Store.Statements()-before)
+		})
+
+		t.Run("websocket", func(t *testing.T) {
+			// The request's span is around the connection's whole life:
+			// the upgrade goes through it, and it ends with the socket.
+			tc := newTraceContext(8)
+			ws := srv.DialWS(t, http.Header{"traceparent": {tc.header()}})
+			ws.Init(apptest.TokenLi)
+			ws.Subscribe("1", `subscription Live { me { isOnline } }`, nil)
+			ws.Next("1")
+			_ = ws.C.Close(websocket.StatusNormalClosure, "")
+			spans := traceOf(t, exp, tc, "GET /query")
+			if op := spanNamed(t, spans, "subscription Live"); op.Parent.SpanID() != spanNamed(t, spans, "GET /query").SpanContext.SpanID() {
+				t.Errorf("subscription Live: parent %v, want the request's span", op.Parent.SpanID())
+			}
+			s := spanNamed(t, spans, "GET /query")
+			if code, _ := attr(s, "http.response.status_code"); code != "101" || s.Status.Code != codes.Unset {
+				t.Errorf("GET /query: status code %s, span status %v; want 101, unset", code, s.Status.Code)
+			}
 		})
 
 		t.Run("sampled out", func(t *testing.T) {

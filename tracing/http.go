@@ -153,7 +153,7 @@ type statusWriter struct {
 }
 
 func (w *statusWriter) WriteHeader(code int) {
-	if w.code == 0 && code >= 200 { // not an interim 1xx
+	if w.code == 0 && (code >= 200 || code == http.StatusSwitchingProtocols) { // not an interim 100 or 103
 		w.code = code
 	}
 	w.ResponseWriter.WriteHeader(code)

@@ -409,13 +409,7 @@ func (res *observabilityResults) markdown() string {
 	w("and **off**, with none of them. Closed-loop clients on loopback, in this same process, load each in turn, round by round, ")
 	w("the side that goes first alternating; each ratio is the median of the per-round ratios on ÷ off, and the cost is one minus it. ")
 	w("Target: at most %.0f%% of throughput.\n\n", 100*observabilityTarget)
-	if o.Short {
-		w("> **Short mode**: tiny data and a fraction of a second of load. These numbers only show that the tool works; do not read them.\n\n")
-	}
-	w("| | |\n| --- | --- |\n")
-	w("| date | %s |\n", res.Started.Format("2006-01-02 15:04 UTC"))
-	w("| machine | %s, %d cores (GOMAXPROCS %d), %s/%s |\n", res.CPU, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
-	w("| Go | %s |\n", runtime.Version())
+	runHeader(&b, o.Short, res.Started, res.CPU)
 	w("| data | seed %d: %d OPs, %d users |\n", res.Dataset.Seed, res.Dataset.Sizes.Staff, res.Dataset.Sizes.Users)
 	w("| load | %v measured per phase and side in %d alternating rounds, after %v of warm-up each |\n", o.Duration, o.Rounds, o.Warmup)
 	w("| run | %v; load average %s before, %s after (a shared machine: other work shows here and in the numbers) |\n", res.Took.Round(time.Second), res.LoadAvg[0], res.LoadAvg[1])

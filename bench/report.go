@@ -109,13 +109,7 @@ func (res *results) markdown() string {
 	w("Load phases run in rounds, facade then baseline back to back; their ratios are the median of the per-round ratios, so that a burst of other work ")
 	w("on a shared machine skews one round rather than the result, while the absolute numbers pool all rounds. ")
 	w("For throughput higher is better; for everything else lower is.\n\n")
-	if o.Short {
-		w("> **Short mode**: tiny data and a fraction of a second of load. These numbers only show that the tool works; do not read them.\n\n")
-	}
-	w("| | |\n| --- | --- |\n")
-	w("| date | %s |\n", res.Started.Format("2006-01-02 15:04 UTC"))
-	w("| machine | %s, %d cores (GOMAXPROCS %d), %s/%s |\n", res.CPU, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
-	w("| Go | %s |\n", runtime.Version())
+	runHeader(&b, o.Short, res.Started, res.CPU)
 	s := res.Dataset.Sizes
 	w("| data | seed %d: %d OPs (%d admins), %d users, ~%d chats in service and ~%d closed per OP, %d waiting, %d orders, %d service orders; plus OPs with exactly %s chats in service |\n",
 		res.Dataset.Seed, s.Staff, s.Admins, s.Users, s.ServiceChatsPerStaff, s.ClosedChatsPerStaff, s.WaitChats, s.Orders, s.ServiceOrders, joinInts(o.Growth))
@@ -347,4 +341,16 @@ func engineName(o options) string {
 		return "MariaDB/MySQL database (-mysql)"
 	}
 	return "SQLite file"
+}
+
+// runHeader writes what every report opens with: the short-mode warning,
+// then the first rows of its table of the run (date, machine, Go).
+func runHeader(b *strings.Builder, short bool, started time.Time, cpu string) {
+	if short {
+		b.WriteString("> **Short mode**: tiny data and a fraction of a second of load. These numbers only show that the tool works; do not read them.\n\n")
+	}
+	b.WriteString("| | |\n| --- | --- |\n")
+	fmt.Fprintf(b, "| date | %s |\n", started.Format("2006-01-02 15:04 UTC"))
+	fmt.Fprintf(b, "| machine | %s, %d cores (GOMAXPROCS %d), %s/%s |\n", cpu, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(b, "| Go | %s |\n", runtime.Version())
 }

@@ -186,13 +186,19 @@ func (r *runner) chatList(f *field, s *model.Staff) error {
 }
 
 func (r *runner) chats(o *object, chats []model.Chat) error {
+	return writeList(r, o, chats, r.chat)
+}
+
+// writeList writes items as a JSON array, each element by write with its
+// index in the response path.
+func writeList[T any](r *runner, o *object, items []T, write func(*object, *T) error) error {
 	r.b = append(r.b, '[')
-	for i := range chats {
+	for i := range items {
 		if i > 0 {
 			r.b = append(r.b, ',')
 		}
 		r.element(o, i)
-		if err := r.chat(o, &chats[i]); err != nil {
+		if err := write(o, &items[i]); err != nil {
 			return err
 		}
 		r.leave(o)
@@ -331,19 +337,7 @@ func (r *runner) connection(f *field, s *model.Staff) error {
 }
 
 func (r *runner) edges(o *object, edges []model.ChatEdge) error {
-	r.b = append(r.b, '[')
-	for i := range edges {
-		if i > 0 {
-			r.b = append(r.b, ',')
-		}
-		r.element(o, i)
-		if err := r.edge(o, &edges[i]); err != nil {
-			return err
-		}
-		r.leave(o)
-	}
-	r.b = append(r.b, ']')
-	return nil
+	return writeList(r, o, edges, r.edge)
 }
 
 func (r *runner) edge(o *object, e *model.ChatEdge) error {

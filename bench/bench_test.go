@@ -5,12 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 
@@ -203,4 +206,51 @@ func BenchmarkGrowth(b *testing.B) {
 		b.Run(fmt.Sprintf("chats=%d/facade", n), func(b *testing.B) { benchRequests(b, c, p.facade, one) })
 		b.Run(fmt.Sprintf("chats=%d/baseline", n), func(b *testing.B) { benchRequests(b, c, p.baseMux, one) })
 	}
+}
+
+// BenchmarkConcurrent is the main query over loopback, 32 clients at
+// once, facade and baseline each behind its own httptest server: what
+// the load phases measure, in one process, so that a CPU profile shows
+// where each server's time goes under concurrency:
+//
+//	go test -run '^$' -bench 'Concurrent/graphql/facade' -cpuprofile cpu.out ./bench
+//
+// The client's share of the profile is the same for both servers.
+func BenchmarkConcurrent(b *testing.B) {
+	ds := benchDataset(b)
+	p := openBench(b, ds)
+	for _, e := range []struct {
+		name string
+		ep   endpoint
+	}{{"graphql", graphQL}, {"legacy", legacyV2}} {
+		c := newCaller(e.ep, ds, ds.OPs)
+		for _, s := range []struct {
+			name string
+			h    http.Handler
+		}{{"facade", p.facade}, {"baseline", p.baseMux}} {
+			b.Run(e.name+"/"+s.name, func(b *testing.B) { benchConcurrent(b, c, s.h, ds.OPs, 32) })
+		}
+	}
+}
+
+// benchConcurrent serves b.N requests through h over loopback, from
+// clients goroutines, each with a random OP's token.
+func benchConcurrent(b *testing.B, c *caller, h http.Handler, logins []login, clients int) {
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	hc := newHTTPClient(clients)
+	defer hc.CloseIdleConnections()
+	b.SetParallelism((clients + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+	b.ReportAllocs()
+	var seed atomic.Uint64
+	b.RunParallel(func(pb *testing.PB) {
+		rng := rand.New(rand.NewPCG(seed.Add(1), 0))
+		for pb.Next() {
+			status, body, err := c.call(context.Background(), hc, srv.URL, logins[rng.IntN(len(logins))].Token)
+			if err != nil || !c.ok(status, body) {
+				b.Errorf("status %d, err %v: %.200s", status, err, body)
+				return
+			}
+		}
+	})
 }

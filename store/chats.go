@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -47,8 +48,11 @@ func (s *Store) ChatsByStaff(ctx context.Context, staffID string, f domain.ChatF
 	if err != nil || query == "" {
 		return []domain.Chat{}, nil, err
 	}
-	chats := []domain.Chat{}
-	var users []domain.User
+	sc, _ := s.scratch.Get().(*chatRows)
+	if sc == nil {
+		sc = new(chatRows)
+	}
+	defer s.release(sc)
 	err = s.read(ctx, "chats by staff", query, args, func(rows *sqlx.Rows) error {
 		// Scanned by hand: this is the hot path, and sqlx's reflection
 		// costs more per row than the row itself.
@@ -66,38 +70,80 @@ func (s *Store) ChatsByStaff(ctx context.Context, staffID string, f domain.ChatF
 			if c.CreateTime, err = s.readDateTime(created); err != nil {
 				return err
 			}
-			chats = append(chats, c)
-			users = append(users, userRow{UserID: c.UserID, NickName: nick, IconURL: icon}.user())
+			sc.chats = append(sc.chats, c)
+			sc.users = append(sc.users, userRow{UserID: c.UserID, NickName: nick, IconURL: icon}.user())
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	return chats, users, nil
+	// Copied out at their length: the lists grow in the scratch, which
+	// the next request reuses, rather than by doubling on each request.
+	return append([]domain.Chat{}, sc.chats...), slices.Clone(sc.users), nil
+}
+
+// chatRows is a chat list's scratch: the rows as they are read.
+type chatRows struct {
+	chats []domain.Chat
+	users []domain.User
+}
+
+// maxScratchRows bounds the scratch kept for the next list: a list this
+// long is rare, and its rows are not worth holding.
+const maxScratchRows = 1024
+
+// release empties the scratch, so that it holds no row's strings, and
+// returns it to the pool unless it grew past maxScratchRows.
+func (s *Store) release(sc *chatRows) {
+	if cap(sc.chats) > maxScratchRows {
+		return
+	}
+	clear(sc.chats)
+	clear(sc.users)
+	sc.chats, sc.users = sc.chats[:0], sc.users[:0]
+	s.scratch.Put(sc)
 }
 
 // chatsQuery is the statement ChatsByStaff runs and its arguments; ""
-// when f selects no chats.
+// when f selects no chats. Its text depends on f's shape alone (see
+// chatsShape), and is built once per shape.
 func (s *Store) chatsQuery(staffID string, f domain.ChatFilter) (string, []any, error) {
-	cond, args, err := statusCondition(f)
-	if err != nil || cond == "" {
+	cond, statusArgs, err := statusArgs(f)
+	if err != nil || cond.empty() {
 		return "", nil, err
 	}
-	args = append([]any{staffID}, args...)
-	var after, limit string
+	args := make([]any, 0, 1+len(statusArgs)+4)
+	args = append(append(args, staffID), statusArgs...)
+	shape := chatsShape{cond: cond, after: f.After != nil, limit: f.Limit > 0}
 	if k := f.After; k != nil {
 		if err := s.checkKey(*k); err != nil {
 			return "", nil, err
 		}
-		after = fmt.Sprintf(chatsAfter, s.bytewise("c.chat_id"), s.bytewise("?"))
 		args = append(args, k.CreateTime, k.CreateTime, k.ID)
 	}
 	if f.Limit > 0 {
-		limit = "\nLIMIT ?"
 		args = append(args, f.Limit)
 	}
-	return fmt.Sprintf(chatsByStaff, cond, s.bytewise("c.chat_id"), after, limit), args, nil
+	return s.texts.get(shape, s.chatsText), args, nil
+}
+
+// chatsShape is what the text of a chat list's statement depends on.
+type chatsShape struct {
+	cond         condShape
+	after, limit bool
+}
+
+// chatsText is the statement of a chat list of this shape.
+func (s *Store) chatsText(shape chatsShape) string {
+	var after, limit string
+	if shape.after {
+		after = fmt.Sprintf(chatsAfter, s.bytewise("c.chat_id"), s.bytewise("?"))
+	}
+	if shape.limit {
+		limit = "\nLIMIT ?"
+	}
+	return fmt.Sprintf(chatsByStaff, shape.cond.text(), s.bytewise("c.chat_id"), after, limit)
 }
 
 // The longest parts of a key the store reads: chat_id is a VARCHAR(40),
@@ -151,25 +197,51 @@ func (s *Store) CountChatsByStaff(ctx context.Context, staffID string, f domain.
 	return n, nil
 }
 
-// statusCondition builds the WHERE condition on status. Its text depends only on how many
-// distinct statuses are asked for, rounded up to a power of two, and on
-// Unknown: however a client repeats or orders statuses, the store
-// prepares one of a handful of statements.
+// statusCondition builds the WHERE condition on status. Its text depends
+// only on how many distinct statuses are asked for, rounded up to a power
+// of two, and on Unknown: however a client repeats or orders statuses,
+// the store prepares one of a handful of statements.
 func statusCondition(f domain.ChatFilter) (string, []any, error) {
+	shape, args, err := statusArgs(f)
+	return shape.text(), args, err
+}
+
+// condShape is what the text of the condition on status depends on: the
+// number of statuses in its IN list (a power of two, or 0 for none), and
+// whether it also lists unknown statuses.
+type condShape struct {
+	in      int
+	unknown bool
+}
+
+func (c condShape) empty() bool { return c.in == 0 && !c.unknown }
+
+// text is the condition; "" when it selects nothing.
+func (c condShape) text() string {
 	var conds []string
+	if c.in > 0 {
+		conds = append(conds, "c.status IN ("+marks(c.in)+")")
+	}
+	if c.unknown {
+		conds = append(conds, "c.status NOT IN ("+marks(padded(len(domain.KnownChatStatuses)))+")")
+	}
+	return strings.Join(conds, " OR ")
+}
+
+// statusArgs is the shape of f's condition on status and its arguments.
+func statusArgs(f domain.ChatFilter) (condShape, []any, error) {
+	var c condShape
 	var args []any
 	if statuses := distinct(f.Statuses); len(statuses) > 0 {
 		if len(statuses) > maxInList {
-			return "", nil, domain.Errorf(domain.EINVALID, "at most %d statuses may be asked for at once", maxInList)
+			return condShape{}, nil, domain.Errorf(domain.EINVALID, "at most %d statuses may be asked for at once", maxInList)
 		}
-		marks, in := inList(statuses)
-		conds = append(conds, "c.status IN ("+marks+")")
-		args = append(args, in...)
+		args = paddedArgs(statuses)
+		c.in = len(args)
 	}
 	if f.Unknown {
-		marks, in := inList(domain.KnownChatStatuses)
-		conds = append(conds, "c.status NOT IN ("+marks+")")
-		args = append(args, in...)
+		args = append(args, paddedArgs(domain.KnownChatStatuses)...)
+		c.unknown = true
 	}
-	return strings.Join(conds, " OR "), args, nil
+	return c, args, nil
 }

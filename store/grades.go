@@ -11,9 +11,19 @@ import (
 
 // gradesByUserIDs counts a user's chats, orders and service orders in one
 // statement; each part is an index range scan on the table's user_id index.
-const gradesByUserIDs = `SELECT user_id, 'c' AS kind, COUNT(*) AS n FROM op_chat WHERE user_id IN (%[1]s) GROUP BY user_id
-UNION ALL SELECT user_id, 'o', COUNT(*) FROM user_order WHERE user_id IN (%[1]s) GROUP BY user_id
-UNION ALL SELECT user_id, 's', COUNT(*) FROM service_order WHERE user_id IN (%[1]s) GROUP BY user_id`
+// Each row's kind is a small number rather than a letter: a driver boxes
+// small integers without allocating, and a text column costs a string and
+// its box per row.
+const gradesByUserIDs = `SELECT user_id, 0 AS kind, COUNT(*) AS n FROM op_chat WHERE user_id IN (%[1]s) GROUP BY user_id
+UNION ALL SELECT user_id, 1, COUNT(*) FROM user_order WHERE user_id IN (%[1]s) GROUP BY user_id
+UNION ALL SELECT user_id, 2, COUNT(*) FROM service_order WHERE user_id IN (%[1]s) GROUP BY user_id`
+
+// The kinds of gradesByUserIDs' rows.
+const (
+	gradeChats = iota
+	gradeOrders
+	gradeServiceOrders
+)
 
 // GradesByUserIDs returns every given user's grade counts; a user with no
 // rows counts zero.
@@ -45,18 +55,18 @@ func (s *Store) GradesByUserIDs(ctx context.Context, ids []string) (map[string]d
 func (s *Store) readGrades(ctx context.Context, query string, args []any, out map[string]domain.Grade) error {
 	return s.read(ctx, "grades by user ids", query, args, func(rows *sqlx.Rows) error {
 		for rows.Next() {
-			var user, kind string
-			var n int
+			var user string
+			var kind, n int
 			if err := rows.Scan(&user, &kind, &n); err != nil {
 				return err
 			}
 			g := out[user]
 			switch kind {
-			case "c":
+			case gradeChats:
 				g.ChatCount = n
-			case "o":
+			case gradeOrders:
 				g.OrderCount = n
-			case "s":
+			case gradeServiceOrders:
 				g.ServiceCount = n
 			}
 			out[user] = g

@@ -14,15 +14,26 @@ const maxInList = 1024
 // and keeps the number of distinct statements (and so of prepared
 // statements) logarithmic in the key count.
 func inList(keys []string) (string, []any) {
-	n := 1
-	for n < len(keys) {
-		n *= 2
-	}
-	args := make([]any, n)
+	args := paddedArgs(keys)
+	return marks(len(args)), args
+}
+
+// paddedArgs is inList's arguments without its text.
+func paddedArgs(keys []string) []any {
+	args := make([]any, padded(len(keys)))
 	for i := range args {
 		args[i] = keys[min(i, len(keys)-1)]
 	}
-	return marks(n), args
+	return args
+}
+
+// padded is n rounded up to a power of two.
+func padded(n int) int {
+	p := 1
+	for p < n {
+		p *= 2
+	}
+	return p
 }
 
 // chunks splits keys into runs of at most maxInList.
@@ -40,7 +51,12 @@ func chunks(keys []string) [][]string {
 
 // distinct returns keys sorted, without repeats.
 func distinct(keys []string) []string {
-	return slices.Compact(slices.Sorted(slices.Values(keys)))
+	if len(keys) < 2 {
+		return keys
+	}
+	out := slices.Clone(keys)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // marks returns n comma-separated placeholders.

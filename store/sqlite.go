@@ -108,7 +108,7 @@ func openSQLite(ctx context.Context, path string, opt Options) (*Store, error) {
 		return nil, err
 	}
 	// Known only now: opening may have created the file.
-	id, err := identify(file)
+	id, err := identify(file, true)
 	if err != nil {
 		_ = s.Close()
 		return nil, err
@@ -148,8 +148,9 @@ type fileID struct{ dev, ino uint64 }
 // identify returns the identity of the file at path, or an error when
 // there is none the server can read. Read permission is judged by the
 // mode as well as by access(2): a file chmod 000 is meant to be
-// unreadable, even to a server that runs as root.
-func identify(path string) (fileID, error) {
+// unreadable, even to a server that runs as root. Without checkAccess,
+// access(2) is left out: the mode is read anyway.
+func identify(path string, checkAccess bool) (fileID, error) {
 	var st syscall.Stat_t
 	if err := syscall.Stat(path, &st); err != nil {
 		return fileID{}, &os.PathError{Op: "stat", Path: path, Err: err}
@@ -157,13 +158,16 @@ func identify(path string) (fileID, error) {
 	if st.Mode&0o444 == 0 {
 		return fileID{}, &os.PathError{Op: "read", Path: path, Err: os.ErrPermission}
 	}
-	if err := syscall.Access(path, readable); err != nil {
+	if !checkAccess {
+		return fileID{dev: uint64(st.Dev), ino: st.Ino}, nil
+	}
+	if err := syscall.Access(path, rOK); err != nil {
 		return fileID{}, &os.PathError{Op: "access", Path: path, Err: err}
 	}
 	return fileID{dev: uint64(st.Dev), ino: st.Ino}, nil
 }
 
-const readable = 0x4 // R_OK
+const rOK = 0x4 // access(2)'s R_OK
 
 // errReplaced says a request's statements would read two files.
 var errReplaced = errors.New("the file was replaced while the request ran")

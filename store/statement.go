@@ -72,6 +72,31 @@ func (h *handle) prepared(ctx context.Context, query string) (*sqlx.Stmt, error)
 	return st, nil
 }
 
+// textCache keeps statement texts built once per shape: a request's
+// statement is looked up rather than formatted. Shapes are few (see
+// chatsShape), so it needs no bound.
+type textCache[K comparable] struct {
+	mu sync.RWMutex
+	m  map[K]string
+}
+
+func (c *textCache[K]) get(k K, build func(K) string) string {
+	c.mu.RLock()
+	t, ok := c.m[k]
+	c.mu.RUnlock()
+	if ok {
+		return t
+	}
+	t = build(k)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[K]string{}
+	}
+	c.m[k] = t
+	return t
+}
+
 // cached is the number of statements the handle keeps prepared.
 func (h *handle) cached() int {
 	h.mu.Lock()

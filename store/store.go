@@ -97,6 +97,9 @@ type Store struct {
 	observer Observer      // nil for none
 	batches  BatchObserver // nil for none
 	seed     maphash.Seed  // of the fingerprints (see Fingerprints)
+
+	texts   textCache[chatsShape] // the chat lists' statements, by shape
+	scratch sync.Pool             // of *chatRows, for ChatsByStaff
 }
 
 func newStore(db *sqlx.DB, engine string, opt Options) *Store {
@@ -177,10 +180,13 @@ func CountStatements(ctx context.Context, n *atomic.Int64) context.Context {
 
 // use runs fn on the store's current handle. A SQLite store first checks
 // that its file is still the one it opened (see sqliteFile), and that a
-// pinned request's earlier statements read the same one (see Pin).
+// pinned request's earlier statements read the same one (see Pin). Its
+// later statements only look for a replaced file: whether the file may
+// be read was checked at the first (a system call saved per statement).
 func (s *Store) use(ctx context.Context, fn func(h *handle) error) error {
+	p, _ := ctx.Value(pinKey{}).(*pin)
 	if s.file != nil {
-		id, err := identify(s.file.path)
+		id, err := identify(s.file.path, p == nil || p.gen.Load() == 0)
 		if err != nil {
 			return errFileGone{err}
 		}
@@ -194,7 +200,7 @@ func (s *Store) use(ctx context.Context, fn func(h *handle) error) error {
 		s.swap.RLock()
 	}
 	defer s.swap.RUnlock()
-	if p, ok := ctx.Value(pinKey{}).(*pin); ok && !p.gen.CompareAndSwap(0, s.h.gen) && p.gen.Load() != s.h.gen {
+	if p != nil && !p.gen.CompareAndSwap(0, s.h.gen) && p.gen.Load() != s.h.gen {
 		return errFileGone{errReplaced}
 	}
 	return fn(s.h)

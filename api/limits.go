@@ -9,7 +9,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/99designs/gqlgen/graphql/handler"
-	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -111,7 +110,7 @@ func useLimits(srv *handler.Server, l Limits, introspection bool) {
 	// to clients that may not read the schema.
 	srv.SetDisableSuggestion(!introspection)
 	srv.Use(shapeLimit{maxDepth: l.MaxDepth, maxFields: l.MaxFields})
-	srv.Use(extension.FixedComplexityLimit(l.MaxComplexity))
+	srv.Use(newComplexityLimit(l.MaxComplexity))
 }
 
 // presentLimits gives the parser's token-limit error a code of its own;

@@ -50,7 +50,7 @@ func NewHandler(b Backend, cfg Config) (http.Handler, *live.Hub) {
 	}
 	es := graph.NewExecutableSchema(graph.Config{Resolvers: root, Complexity: resolvers.Complexity()})
 	prepare := func(ctx context.Context) context.Context {
-		return loader.With(store.Pin(ctx), loader.New(b))
+		return loader.With(store.Pin(ctx), b)
 	}
 
 	rl := newLimiters(cfg.RateLimit)

@@ -135,23 +135,28 @@ func Deadline(timeout time.Duration, log *slog.Logger, answer Answer, next http.
 	if timeout <= 0 {
 		return next
 	}
+	var bodies sync.Pool // the buffers answers are written to, reused
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
 		r = r.WithContext(ctx)
-		bw := &bufferedWriter{header: http.Header{}}
+		bw := &bufferedWriter{header: http.Header{}, body: buffer(&bodies)}
 		done := make(chan struct{})
 		var panicked *latePanic
 		var abandoned sync.Mutex // held by whichever side settles the outcome
 		var settled bool
 		go func() {
 			defer close(done)
+			growStack(0)
 			defer func() {
 				p := recover()
 				abandoned.Lock()
 				late := settled
 				settled = true
 				abandoned.Unlock()
+				if late {
+					recycle(&bodies, bw.body) // the deadline's answer was sent instead
+				}
 				if p == nil {
 					return
 				}
@@ -189,8 +194,44 @@ func Deadline(timeout time.Duration, log *slog.Logger, answer Answer, next http.
 			panic(panicked)
 		}
 		bw.copyTo(w)
+		recycle(&bodies, bw.body)
 	})
 }
+
+// maxPooledAnswer bounds the buffers kept for the next answer: a longer
+// answer is rare, and its buffer not worth holding.
+const maxPooledAnswer = 1 << 20
+
+func buffer(p *sync.Pool) *bytes.Buffer {
+	if b, ok := p.Get().(*bytes.Buffer); ok {
+		return b
+	}
+	return new(bytes.Buffer)
+}
+
+func recycle(p *sync.Pool, b *bytes.Buffer) {
+	if b.Cap() <= maxPooledAnswer {
+		b.Reset()
+		p.Put(b)
+	}
+}
+
+// growStack grows a new goroutine's stack, while it is nearly empty and
+// cheap to copy, to what a request's handler needs (the GraphQL
+// executor's extensions, resolvers, database/sql and the SQLite driver
+// nest deep): grown frame by frame on the way down instead, the stack
+// would be copied several times per request, each frame's pointers
+// adjusted on every copy. i only keeps the compiler from dropping the
+// frame.
+//
+//go:noinline
+func growStack(i int) byte {
+	var frame [handlerStack]byte
+	return frame[i]
+}
+
+// handlerStack is about what a request's handler uses of its stack.
+const handlerStack = 16 << 10
 
 // latePanic carries a panic, and the stack where it happened, from the
 // goroutine Deadline runs the handler in to the serving goroutine.
@@ -206,7 +247,7 @@ func (p *latePanic) Error() string { return fmt.Sprint("panic: ", p.value) }
 type bufferedWriter struct {
 	header  http.Header
 	code    int
-	body    bytes.Buffer
+	body    *bytes.Buffer
 	outcome Outcome
 	noted   bool
 	late    bool // the deadline passed before the handler ended

@@ -1,15 +1,20 @@
 // Package loader batches the per-row lookups of one request into a few SQL
 // statements. A request's loaders travel in its context: each request
-// gets fresh ones (New, With), so nothing cached outlives the request or
-// leaks between callers; For finds them.
+// gets fresh ones (With), built when first asked for (For), so nothing
+// cached outlives the request or leaks between callers.
 //
-// Resolvers that already hold rows prime the loaders (see Prime*), so the
-// common paths never wait for a batching window; the short window below
-// only serves lookups nobody primed.
+// The schema's lists read their rows a list at a time (a chat list with
+// its users in one statement, their grades in one more; see
+// resolvers.listChats), so today's operations ask for no loader and
+// build none. A field resolved per object (a user by id, an OP by id)
+// goes through them, and costs one statement per request, not one per
+// row; a resolver that already holds rows may prime them (Prime), so that
+// such a field never waits for the batching window below.
 package loader
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/vikstrous/dataloadgen"
@@ -51,17 +56,28 @@ func newLoaders(s Store, wait time.Duration, capacity int) *Loaders {
 
 type ctxKey struct{}
 
-// With returns ctx carrying l.
-func With(ctx context.Context, l *Loaders) context.Context {
-	return context.WithValue(ctx, ctxKey{}, l)
+// lazy builds a request's loaders when it first asks for them: most
+// requests read their rows by the list (see resolvers.listChats) and
+// never do.
+type lazy struct {
+	s    Store
+	once sync.Once
+	l    *Loaders
 }
 
-// For returns the request's loaders. It panics when none were put in the
-// context: that is a wiring bug, not a runtime condition.
+// With returns ctx in which For finds fresh loaders over s, built at the
+// first call.
+func With(ctx context.Context, s Store) context.Context {
+	return context.WithValue(ctx, ctxKey{}, &lazy{s: s})
+}
+
+// For returns the request's loaders. It panics when With was not called:
+// that is a wiring bug, not a runtime condition.
 func For(ctx context.Context) *Loaders {
-	l, ok := ctx.Value(ctxKey{}).(*Loaders)
+	z, ok := ctx.Value(ctxKey{}).(*lazy)
 	if !ok {
-		panic("loader: no loaders in context; give each request loader.With(ctx, loader.New(store))")
+		panic("loader: no loaders in context; give each request loader.With(ctx, store)")
 	}
-	return l
+	z.once.Do(func() { z.l = New(z.s) })
+	return z.l
 }

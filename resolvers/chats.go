@@ -6,7 +6,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"opfacade/domain"
-	"opfacade/loader"
 	"opfacade/model"
 	"opfacade/tracing"
 )
@@ -74,7 +73,6 @@ func (r *Resolver) listChats(ctx context.Context, s *model.Staff, f domain.ChatF
 	if n > 0 && len(chats) > n {
 		chats, users, more = chats[:n], users[:n], true
 	}
-	l := loader.For(ctx)
 	out = make([]model.Chat, len(chats))
 	byID := make(map[string]*model.User, len(users))
 	ids := make([]string, 0, len(users))
@@ -84,7 +82,6 @@ func (r *Resolver) listChats(ctx context.Context, s *model.Staff, f domain.ChatF
 			u = r.user(users[i])
 			byID[u.ID] = u
 			ids = append(ids, u.ID)
-			l.Users.Prime(u.ID, users[i])
 		}
 		out[i] = chatModel(c, u, s) // every chat listed is this OP's
 	}
@@ -96,7 +93,6 @@ func (r *Resolver) listChats(ctx context.Context, s *model.Staff, f domain.ChatF
 		return nil, nil, false, err
 	}
 	for id, g := range grades {
-		l.Grades.Prime(id, g)
 		if u := byID[id]; u != nil {
 			u.Grade = &g
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"opfacade/domain"
-	"opfacade/loader"
 	"opfacade/model"
 )
 
@@ -14,7 +13,6 @@ func (r *Resolver) Caller(ctx context.Context) (*model.Staff, error) {
 	if err != nil {
 		return nil, err
 	}
-	loader.For(ctx).Staff.Prime(caller.ID, caller)
 	return staffModel(caller), nil
 }
 
@@ -41,7 +39,6 @@ func (r *Resolver) StaffByID(ctx context.Context, id string) (*model.Staff, erro
 	if !ok {
 		return nil, nil
 	}
-	loader.For(ctx).Staff.Prime(s.ID, s)
 	return staffModel(s), nil
 }
 

@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
-	"strconv"
 	"sync"
 	"time"
 )
@@ -284,11 +283,6 @@ func (b *bufferedWriter) copyTo(w http.ResponseWriter) {
 	}
 	if b.noted {
 		SetOutcome(w, b.outcome)
-	}
-	// The whole answer is known: its length spares the client a chunked
-	// body. A handler that named a length or an encoding keeps it.
-	if b.body.Len() > 0 && h.Get("Content-Length") == "" && h.Get("Transfer-Encoding") == "" {
-		h.Set("Content-Length", strconv.Itoa(b.body.Len()))
 	}
 	w.WriteHeader(b.code)
 	_, _ = w.Write(b.body.Bytes())

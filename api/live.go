@@ -1,8 +1,10 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -234,10 +236,13 @@ func (w *streamWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // streams runs each answer of a subscription as a query's runs: with the
 // context prepare gives a request (fresh loaders), so that nothing one
-// answer read is kept for the next. An answer equal to the last one sent
-// is not sent again (the hub signals when the OP's watched rows changed,
-// which need not change this selection). When the stream ends with an
-// error (the token expired, the server shuts down), a last answer says so.
+// answer read is kept for the next. Subscribers of one OP that run the
+// same operation with the same variables share each run after a change
+// (live.Stream.Answer): one runs the selection, the others send its
+// answer. An answer equal to the last one sent is not sent again (the
+// hub signals when the OP's watched rows changed, which need not change
+// this selection). When the stream ends with an error (the token expired,
+// the server shuts down), a last answer says so.
 type streams struct {
 	prepare func(context.Context) context.Context
 	present graphql.ErrorPresenterFunc
@@ -258,22 +263,58 @@ func (s streams) InterceptResponse(ctx context.Context, next graphql.ResponseHan
 	if st == nil {
 		return next(ctx)
 	}
+	key := shareKey(ctx)
 	for {
-		actx := ctx
-		if s.prepare != nil {
-			actx = s.prepare(ctx)
-		}
-		resp := next(actx)
-		if resp == nil {
+		a, _ := st.Answer(ctx, key, func() (any, bool) { return s.run(ctx, next) }).(answer)
+		if a.resp == nil {
 			if err := st.Err(); err != nil {
 				return &graphql.Response{Errors: gqlerror.List{s.present(ctx, err)}}
 			}
 			return nil
 		}
-		if len(resp.Errors) > 0 || st.Changed(sha256.Sum256(resp.Data)) {
-			return resp
+		if len(a.resp.Errors) > 0 || st.Changed(a.digest) {
+			resp := *a.resp // others may send the same answer
+			return &resp
 		}
 	}
+}
+
+// answer is one run of a subscription's selection: its response, and a
+// digest of its data.
+type answer struct {
+	resp   *graphql.Response
+	digest [32]byte
+}
+
+// run runs the selection over the feed's next value (next), and reports
+// whether its answer may be shared: whole, and without errors, whose
+// messages are the subscriber's own.
+func (s streams) run(ctx context.Context, next graphql.ResponseHandler) (answer, bool) {
+	if s.prepare != nil {
+		ctx = s.prepare(ctx)
+	}
+	resp := next(ctx)
+	if resp == nil {
+		return answer{}, false
+	}
+	if len(resp.Errors) > 0 {
+		return answer{resp: resp}, false
+	}
+	// The executor writes the stream's next answer into the same buffer,
+	// while others may still be sending this one.
+	resp.Data = bytes.Clone(resp.Data)
+	return answer{resp: resp, digest: sha256.Sum256(resp.Data)}, true
+}
+
+// shareKey is what, beside the OP's data, an answer of the subscription
+// ctx runs depends on: the document, the operation, its variables and
+// the caller (nothing below Subscription.me reads the caller today; a
+// field that one day does stays correct).
+func shareKey(ctx context.Context) string {
+	oc := graphql.GetOperationContext(ctx)
+	vars, _ := json.Marshal(oc.Variables) // map keys sorted
+	caller, _ := domain.Caller(ctx)
+	return strings.Join([]string{caller.ID, string(caller.Role), oc.OperationName, string(vars), oc.RawQuery}, "\x00")
 }
 
 // logged tells the access log of each answer a subscription sends, and
@@ -339,7 +380,7 @@ func (s streams) InterceptOperation(ctx context.Context, next graphql.OperationH
 		if _, ws := initToken(ctx); !ws { // an event stream is this one subscription
 			accesslog.SetOperation(ctx, oc.Operation.Name)
 		}
-		st := &live.Stream{}
+		st := live.NewStream()
 		return logged(st, next(live.WithStream(ctx, st)))
 	}
 	if _, ws := initToken(ctx); !ws {

@@ -7,7 +7,9 @@
 // statuses, see store.Fingerprints): a fingerprint per OP over the OP's
 // row and their watched chats. Subscribers of the same OP share it. Only
 // the subscribers whose OP's fingerprint changed are signalled, and only
-// they run their selection again, through the same resolvers as queries.
+// they run their selection again, through the same resolvers as queries:
+// those that run the same operation (document, variables) run it once
+// and share its answer, as Hasura multiplexes them (see Stream.Answer).
 // Signals coalesce: a subscriber that has not taken the last one gets one
 // more, never a queue, so a slow subscriber costs no memory; its
 // transport closes a connection that does not take a write within

@@ -82,7 +82,7 @@ func (f *fixture) subscribe(t *testing.T, token string) *live.Sub {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Next(t.Context(), true); err != nil {
+	if _, _, err := s.Next(t.Context(), true); err != nil {
 		t.Fatal(err)
 	}
 	return s
@@ -100,6 +100,7 @@ func (f *fixture) exec(t *testing.T, q string) {
 type waiting struct {
 	done  chan struct{}
 	staff domain.Staff
+	gen   *live.Generation
 	err   error
 }
 
@@ -108,7 +109,7 @@ func await(ctx context.Context, s *live.Sub) *waiting {
 	w := &waiting{done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
-		w.staff, w.err = s.Next(ctx, false)
+		w.staff, w.gen, w.err = s.Next(ctx, false)
 	}()
 	return w
 }
@@ -175,9 +176,9 @@ func TestPollerRunsWhileSomeoneSubscribes(t *testing.T) {
 
 // TestSubscribersOfAnOPShareItsFingerprint: each tick reads one
 // fingerprint per OP, however many subscribe to it, in one statement;
-// a change of an OP's chat signals its subscribers, every one, and no
-// one else's; and a new subscriber is not signalled when nothing changed
-// since its first answer.
+// a change of an OP's chat signals its subscribers, every one, with one
+// generation, and no one else's; and a new subscriber is not signalled
+// when nothing changed since its first answer.
 func TestSubscribersOfAnOPShareItsFingerprint(t *testing.T) {
 	db := apptest.NewSQLiteDB(t, apptest.FixtureScripts()...)
 	synctest.Test(t, func(t *testing.T) {
@@ -219,6 +220,9 @@ func TestSubscribersOfAnOPShareItsFingerprint(t *testing.T) {
 		for i, w := range waits[:3] {
 			if !w.got() || w.err != nil {
 				t.Errorf("小李's subscriber %d after a change of a chat of his: signalled %t (%v)", i, w.got(), w.err)
+			}
+			if w.gen == nil || w.gen != waits[0].gen {
+				t.Errorf("小李's subscriber %d signalled with the generation %p, the first %p: want one, shared", i, w.gen, waits[0].gen)
 			}
 		}
 		if waits[3].got() {

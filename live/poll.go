@@ -66,7 +66,8 @@ func union(subs map[*Sub]struct{}) domain.ChatFilter {
 }
 
 // tick reads the fingerprints of watches and signals the subscribers
-// whose OP's fingerprint is not the one they last saw; then ends the
+// whose OP's fingerprint is not the one they last saw, those of one OP
+// with one generation, whose answers they share; then ends the
 // subscriptions whose token has expired. A failed read signals nobody
 // (the store logs the outage); the next tick tries again.
 func (h *Hub) tick(watches []domain.Watch) {
@@ -87,9 +88,13 @@ func (h *Hub) tick(watches []domain.Watch) {
 			continue
 		}
 		w.fp, w.known = fp.Sum, true
+		var gen *Generation // of the subscribers signalled now
 		for s := range w.subs {
 			if !s.hasSeen || s.seen != fp.Sum {
-				s.seen, s.hasSeen, s.staff = fp.Sum, true, fp.Staff
+				if gen == nil {
+					gen = &Generation{}
+				}
+				s.seen, s.hasSeen, s.staff, s.gen = fp.Sum, true, fp.Staff, gen
 				s.notifyLocked()
 			}
 			if now.After(s.expires) {

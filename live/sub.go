@@ -25,7 +25,8 @@ type Sub struct {
 	expires time.Time
 	seen    uint64 // the fingerprint of the last signal
 	hasSeen bool
-	err     error // why the hub ended it
+	gen     *Generation // of the last signal, until Next takes it
+	err     error       // why the hub ended it
 	ended   bool
 }
 
@@ -81,28 +82,35 @@ func (h *Hub) Subscribe(ctx context.Context, req Request) (*Sub, error) {
 }
 
 // Next waits for the subscription's next update and returns the OP's row
-// as read with it; the first call returns at once, with the row the
-// subscription started with. It fails when the hub ended the subscription
-// (the token expired, the server shuts down) or ctx ended. The token's
-// expiry is checked before each update.
-func (s *Sub) Next(ctx context.Context, first bool) (domain.Staff, error) {
+// as read with it, and the generation it belongs to, which the
+// subscribers the same tick signalled share (nil for the first); the
+// first call returns at once, with the row the subscription started
+// with. It fails when the hub ended the subscription (the token expired,
+// the server shuts down) or ctx ended. The token's expiry is checked
+// before each update.
+func (s *Sub) Next(ctx context.Context, first bool) (domain.Staff, *Generation, error) {
 	if !first {
 		select {
 		case <-s.signal:
 		case <-s.done:
 		case <-ctx.Done():
-			return domain.Staff{}, context.Cause(ctx)
+			return domain.Staff{}, nil, context.Cause(ctx)
 		}
 	}
 	if err := s.hub.checkExpiry(ctx, s); err != nil {
-		return domain.Staff{}, err
+		return domain.Staff{}, nil, err
 	}
 	s.hub.mu.Lock()
 	defer s.hub.mu.Unlock()
 	if s.ended {
-		return domain.Staff{}, s.err
+		return domain.Staff{}, nil, s.err
 	}
-	return s.staff, nil
+	if first {
+		return s.staff, nil, nil
+	}
+	gen := s.gen
+	s.gen = nil
+	return s.staff, gen, nil
 }
 
 // Close ends the subscription and gives back its place in the limits.
@@ -234,67 +242,6 @@ func WithConn(ctx context.Context, c *Conn) context.Context {
 func connFrom(ctx context.Context) *Conn {
 	c, _ := ctx.Value(connKey{}).(*Conn)
 	return c
-}
-
-// Stream is what the GraphQL endpoint keeps of one subscription's
-// stream: why it ended, when the hub or the subscriber ended it with an
-// error, and a digest of the last answer sent, so that an answer equal to
-// it is not sent again.
-type Stream struct {
-	mu   sync.Mutex
-	err  error
-	why  error // err, kept
-	last [32]byte
-	sent bool
-}
-
-type streamKey struct{}
-
-// WithStream returns ctx for a subscription's operation, with st.
-func WithStream(ctx context.Context, st *Stream) context.Context {
-	return context.WithValue(ctx, streamKey{}, st)
-}
-
-// StreamFrom returns the stream of the subscription ctx runs; nil outside one.
-func StreamFrom(ctx context.Context) *Stream {
-	st, _ := ctx.Value(streamKey{}).(*Stream)
-	return st
-}
-
-// End notes why the stream ends.
-func (st *Stream) End(err error) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	st.err, st.why = err, err
-}
-
-// Why is why the stream ended, when End said; nil otherwise.
-func (st *Stream) Why() error {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	return st.why
-}
-
-// Err is why the stream ended, once: nil afterwards, and when it ended
-// without an error.
-func (st *Stream) Err() error {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	err := st.err
-	st.err = nil
-	return err
-}
-
-// Changed reports whether an answer of this digest differs from the last
-// one sent, and notes it as sent.
-func (st *Stream) Changed(digest [32]byte) bool {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if st.sent && digest == st.last {
-		return false
-	}
-	st.last, st.sent = digest, true
-	return true
 }
 
 type tokenKey struct{}

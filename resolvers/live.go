@@ -32,27 +32,38 @@ func (r *Resolver) subscribeMe(ctx context.Context) (<-chan *model.Staff, error)
 	if err != nil {
 		return nil, err
 	}
+	st := live.StreamFrom(ctx)
+	st.Feed()
 	out := make(chan *model.Staff)
-	go r.feed(ctx, sub, out)
+	go r.feed(ctx, sub, st, out)
 	return out, nil
 }
 
-// feed sends the subscription's values to out until it ends. A value
-// waits for the one before to be taken: the executor takes it once the
-// answer before is written, and the hub's signals coalesce meanwhile, so
-// a slow connection holds one value, never a queue; a connection that
-// cannot take a write within the send timeout is closed by its
-// transport, which ends ctx.
-func (r *Resolver) feed(ctx context.Context, sub *live.Sub, out chan<- *model.Staff) {
+// feed sends the subscription's values to out until it ends, each once
+// the stream wants it (live.Stream.Offer): not when it took the answer
+// another subscriber of the same generation ran. A value waits for the
+// one before to be taken: the executor takes it once the answer before
+// is written, and the hub's signals coalesce meanwhile, so a slow
+// connection holds one value, never a queue; a connection that cannot
+// take a write within the send timeout is closed by its transport, which
+// ends ctx.
+func (r *Resolver) feed(ctx context.Context, sub *live.Sub, st *live.Stream, out chan<- *model.Staff) {
+	defer st.Unfeed()
 	defer close(out)
 	defer sub.Close()
 	for first := true; ; first = false {
-		staff, err := sub.Next(ctx, first)
+		staff, gen, err := sub.Next(ctx, first)
 		if err != nil {
-			if st := live.StreamFrom(ctx); st != nil && ctx.Err() == nil {
+			if st != nil && ctx.Err() == nil {
 				st.End(err)
 			}
 			return
+		}
+		if !st.Offer(ctx, gen) {
+			if ctx.Err() != nil {
+				return
+			}
+			continue
 		}
 		select {
 		case out <- staffModel(staff):

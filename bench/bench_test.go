@@ -19,11 +19,20 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"opfacade/app/apptest"
 	"opfacade/legacydb"
 )
 
-// TestMain lets the tool start this test binary as the baseline server.
+// TestMain lets the tool start this test binary as the baseline server,
+// or as the live benchmark's client.
 func TestMain(m *testing.M) {
+	if os.Getenv(liveClientEnv) != "" {
+		if err := liveClient(os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "live client:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if db := os.Getenv(baselineEnv); db != "" {
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 		defer stop()
@@ -174,6 +183,31 @@ func TestShortRun(t *testing.T) {
 	if !strings.Contains(out.String(), "## Against the targets") {
 		t.Fatalf("no report:\n%s", out.String())
 	}
+}
+
+// TestShortLive runs the live benchmark in -short mode, over SQLite and,
+// when MYSQL_TEST_DSN is set, MariaDB: it writes its section to -out, and
+// asserts nothing about the numbers but that each change reached every
+// subscriber of its OP, which it waits for.
+func TestShortLive(t *testing.T) {
+	apptest.EachEngine(t, func(t *testing.T, e apptest.Engine) {
+		outFile := filepath.Join(t.TempDir(), "live.md")
+		args := []string{"-short", "-live", "30", "-cache", t.TempDir(), "-out", outFile}
+		if e.Name == "mysql" {
+			args = append(args, "-mysql", apptest.NewEmptyMySQLDB(t, "CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci"))
+		}
+		var out, log bytes.Buffer
+		if err := run(context.Background(), args, &out, &log); err != nil {
+			t.Fatalf("%v\n%s", err, log.String())
+		}
+		md, err := os.ReadFile(outFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.Len() != 0 || !strings.Contains(string(md), "## Live subscriptions over the") || !strings.Contains(string(md), "SQL statements per change") {
+			t.Fatalf("standard output %q; -out:\n%s", out.String(), md)
+		}
+	})
 }
 
 // BenchmarkGraphQL is the main query in-process, facade and baseline, over

@@ -32,7 +32,9 @@ import (
 // subscriptions a WebSocket, so that the server's CPU and memory are
 // this process's alone. It measures the SQL statements and the CPU of a
 // tick with nothing changing, the memory each subscription holds, and
-// the time from a change in the database to its message at the client.
+// the time from a change in the database to its message at the client,
+// over a copy of the cached SQLite file or, with -mysql, data generated
+// in that database.
 
 // liveClientEnv makes this program the live benchmark's client.
 const liveClientEnv = "OPFACADE_BENCH_LIVE_CLIENT"
@@ -49,6 +51,10 @@ type livePlan struct {
 
 // liveResult is the live benchmark's figures.
 type liveResult struct {
+	Opt                 options
+	Started             time.Time
+	CPU                 string
+	LoadAvg             [2]string // before and after
 	Subs, OPs, Conns    int
 	Interval            time.Duration
 	Ticks               int64
@@ -62,31 +68,77 @@ type liveResult struct {
 	StatementsPerChange float64
 }
 
+// livePhases is how long the live benchmark watches: the interval, the
+// intervals it lets settle and those it measures with nothing changing,
+// and the changes it makes. -short makes each a fraction.
+type livePhases struct {
+	interval       time.Duration
+	settle, quiet  int
+	changes        int
+	changeDeadline time.Duration
+}
+
+func phasesFor(o options) livePhases {
+	if o.Short {
+		return livePhases{interval: 100 * time.Millisecond, settle: 2, quiet: 3, changes: 5, changeDeadline: 30 * time.Second}
+	}
+	return livePhases{interval: time.Second, settle: 3, quiet: 10, changes: 60, changeDeadline: time.Minute}
+}
+
+// liveDatabase opens what the live benchmark reads, and a second
+// connection that writes its changes: a copy of the cached SQLite file
+// (never the cache itself), or, with -mysql, the data generated there.
+func liveDatabase(ctx context.Context, o options) (ds *dataset, st, writer *store.Store, cleanup func(), err error) {
+	var undo []func()
+	cleanup = func() {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+	}
+	fail := func(err error) (*dataset, *store.Store, *store.Store, func(), error) {
+		cleanup()
+		return nil, nil, nil, nil, err
+	}
+	opt := store.Options{Zone: platformZone()}
+	if o.MySQL != "" {
+		if ds, err = generateMySQL(ctx, o.MySQL, o.Sizes, o.Seed, o.Growth); err != nil {
+			return fail(err)
+		}
+	} else {
+		if ds, err = openDataset(ctx, o.CacheDir, o.Sizes, o.Seed, o.Growth); err != nil { // the load phases' cached database
+			return fail(err)
+		}
+		tmp, err := os.MkdirTemp("", "opfacade-live-")
+		if err != nil {
+			return fail(err)
+		}
+		undo = append(undo, func() { _ = os.RemoveAll(tmp) })
+		if ds.Path, err = copyFile(ds.Path, filepath.Join(tmp, "legacy.db")); err != nil {
+			return fail(err)
+		}
+		opt.MaxOpenConns = sqlitePool()
+	}
+	if st, err = store.Open(ctx, ds.Path, opt); err != nil {
+		return fail(err)
+	}
+	undo = append(undo, func() { _ = st.Close() })
+	if writer, err = store.Open(ctx, ds.Path, store.Options{Zone: platformZone()}); err != nil {
+		return fail(err)
+	}
+	undo = append(undo, func() { _ = writer.Close() })
+	return ds, st, writer, cleanup, nil
+}
+
 func runLive(ctx context.Context, o options, subs int, logf func(string, ...any)) (*liveResult, error) {
-	ds, err := openDataset(ctx, o.CacheDir, o.Sizes, o.Seed, o.Growth) // the load phases' cached database
+	res := &liveResult{Opt: o, Started: time.Now().UTC(), CPU: cpuModel(), LoadAvg: [2]string{loadAvg(), ""}}
+	ds, st, writer, cleanup, err := liveDatabase(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	// The benchmark writes: into a copy, never the cache.
-	tmp, err := os.MkdirTemp("", "opfacade-live-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(tmp)
-	if ds.Path, err = copyFile(ds.Path, filepath.Join(tmp, "legacy.db")); err != nil {
-		return nil, err
-	}
-	st, err := store.Open(ctx, ds.Path, store.Options{Zone: platformZone(), MaxOpenConns: sqlitePool()})
-	if err != nil {
-		return nil, err
-	}
-	defer st.Close()
-	writer, err := store.Open(ctx, ds.Path, store.Options{Zone: platformZone()})
-	if err != nil {
-		return nil, err
-	}
-	defer writer.Close()
+	defer cleanup()
+	ph := phasesFor(o)
 	cfg := facadeConfig()
+	cfg.Live.Interval = ph.interval
 	cfg.Live.MaxPerReplica, cfg.Live.MaxPerToken, cfg.Live.MaxPerConnection = subs, subs, subs
 	h, hub := app.NewHandler(st, cfg)
 	defer hub.Close()
@@ -125,16 +177,17 @@ func runLive(ctx context.Context, o options, subs int, logf func(string, ...any)
 	if !lines.Scan() || lines.Text() != "ready" {
 		return nil, fmt.Errorf("the live client did not get ready: %q", lines.Text())
 	}
-	res := &liveResult{Subs: subs, OPs: ops, Conns: ops * ((subs/ops + 99) / 100), Interval: hub.Config().Interval, SubscribeTook: time.Since(start)}
+	res.Subs, res.OPs, res.Conns = subs, ops, ops*((subs/ops+99)/100)
+	res.Interval, res.SubscribeTook = hub.Config().Interval, time.Since(start)
 	logf("live: %d subscriptions over %d OPs open in %v", subs, ops, res.SubscribeTook.Round(time.Millisecond))
 
 	// Quiet: nothing changes; what a tick costs.
-	time.Sleep(3 * hub.Config().Interval) // the first ticks' re-runs for new subscribers settle
+	time.Sleep(time.Duration(ph.settle) * res.Interval) // the first ticks' re-runs for new subscribers settle
 	runtime.GC()
 	res.HeapPerSub = (heapNow() - heap0) / int64(subs)
 	res.GoroutinesPerSub = float64(runtime.NumGoroutine()-g0) / float64(subs)
 	t0, s0, c0 := hub.Ticks(), st.Statements(), cpuNow()
-	time.Sleep(10 * hub.Config().Interval)
+	time.Sleep(time.Duration(ph.quiet) * res.Interval)
 	t1, s1, c1 := hub.Ticks(), st.Statements(), cpuNow()
 	res.Ticks = t1 - t0
 	res.StatementsPerTick = float64(s1-s0) / float64(max(res.Ticks, 1))
@@ -158,7 +211,7 @@ func runLive(ctx context.Context, o options, subs int, logf func(string, ...any)
 	rng := rand.New(rand.NewPCG(uint64(o.Seed), 7))
 	var lat []time.Duration
 	s2 := st.Statements()
-	changes := 60
+	changes := ph.changes
 	for i := range changes {
 		op := rng.IntN(ops)
 		want := subs / ops
@@ -168,9 +221,11 @@ func runLive(ctx context.Context, o options, subs int, logf func(string, ...any)
 		// At a random point between ticks, as changes come: right after
 		// the last message, which follows a tick, every change would wait
 		// a whole interval.
-		time.Sleep(time.Duration(rng.Int64N(int64(hub.Config().Interval))))
+		time.Sleep(time.Duration(rng.Int64N(int64(res.Interval))))
 		at := time.Now()
-		if _, err := writer.DB().ExecContext(ctx, `UPDATE op_chat SET title = ? WHERE chat_id = (SELECT MIN(chat_id) FROM op_chat WHERE staff_id = ? AND status = 'Service')`,
+		// The chat's id through a derived table: MySQL updates no table
+		// its own subquery reads.
+		if _, err := writer.DB().ExecContext(ctx, `UPDATE op_chat SET title = ? WHERE chat_id = (SELECT id FROM (SELECT MIN(chat_id) AS id FROM op_chat WHERE staff_id = ? AND status = 'Service') first)`,
 			fmt.Sprintf("live %d", i), ds.OPs[op].StaffID); err != nil {
 			return nil, err
 		}
@@ -184,13 +239,15 @@ func runLive(ctx context.Context, o options, subs int, logf func(string, ...any)
 					lat = append(lat, time.Unix(0, a[1]).Sub(at))
 					got++
 				}
-			case <-time.After(time.Minute):
-				return nil, fmt.Errorf("change %d: %d of %d messages within a minute", i, got, want)
+			case <-time.After(ph.changeDeadline):
+				return nil, fmt.Errorf("change %d: %d of %d messages within %v", i, got, want, ph.changeDeadline)
 			}
 		}
 	}
 	res.Changes = changes
-	res.StatementsPerChange = float64(st.Statements()-s2-int64(float64(hub.Ticks()-t1)*res.StatementsPerTick)) / float64(changes)
+	ticks := float64(hub.Ticks() - t1)
+	res.StatementsPerChange = (float64(st.Statements()-s2) - ticks*res.StatementsPerTick) / float64(changes)
+	res.LoadAvg[1] = loadAvg()
 	slices.Sort(lat)
 	res.P50, res.P99, res.Max = lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1]
 	logf("live: change to message p50 %v, p99 %v, max %v", res.P50, res.P99, res.Max)
@@ -334,17 +391,22 @@ func liveConn(url, token string, n, op int, ready *sync.WaitGroup, arrived func(
 // markdown is the section of bench/RESULTS.md the figures make.
 func (r *liveResult) markdown() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "## Live subscriptions\n\n")
-	fmt.Fprintf(&b, "`go run ./bench -live %d`: %d subscriptions of the consoles' selection (`me { … chats { … user { … grade { … } } } }`) over %d OPs, %d WebSockets from one client process, on one replica in process over loopback; `-live-interval` %v.\n\n", r.Subs, r.Subs, r.OPs, r.Conns, r.Interval)
-	fmt.Fprintf(&b, "| | |\n| --- | ---: |\n")
-	fmt.Fprintf(&b, "| subscriptions opened, each with its first answer | %v |\n", r.SubscribeTook.Round(time.Millisecond))
-	fmt.Fprintf(&b, "| SQL statements per tick, nothing changing (%d ticks) | %.2f |\n", r.Ticks, r.StatementsPerTick)
-	fmt.Fprintf(&b, "| CPU per tick, nothing changing (the server's process) | %v |\n", r.CPUPerTick.Round(10*time.Microsecond))
-	fmt.Fprintf(&b, "| heap per subscription | %.1f KB |\n", float64(r.HeapPerSub)/1024)
-	fmt.Fprintf(&b, "| goroutines per subscription | %.2f |\n", r.GoroutinesPerSub)
-	fmt.Fprintf(&b, "| a change to its messages, %d changes: p50 | %v |\n", r.Changes, r.P50.Round(time.Millisecond))
-	fmt.Fprintf(&b, "| p99 | %v |\n", r.P99.Round(time.Millisecond))
-	fmt.Fprintf(&b, "| max | %v |\n", r.Max.Round(time.Millisecond))
-	fmt.Fprintf(&b, "| SQL statements per change, beyond the ticks' (one per subscriber of the OP re-running the selection) | %.1f |\n", r.StatementsPerChange)
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	w("## Live subscriptions over the %s\n\n", engineName(r.Opt))
+	w("`go run ./bench -live %d%s`: %d subscriptions of the consoles' selection (`me { … chats { … user { … grade { … } } } }`) over %d OPs, %d WebSockets from one client process, on one replica in process over loopback; `-live-interval` %v. ",
+		r.Subs, flagsLine(r.Opt), r.Subs, r.OPs, r.Conns, r.Interval)
+	w("Each change retitles a chat in service of a random subscribed OP, at a random point between ticks, and waits for the message of each of its subscribers.\n\n")
+	runHeader(&b, r.Opt.Short, r.Started, r.CPU)
+	w("| load average | %s before, %s after (a shared machine: other work shows here and in the numbers) |\n\n", r.LoadAvg[0], r.LoadAvg[1])
+	w("| | |\n| --- | ---: |\n")
+	w("| subscriptions opened, each with its first answer | %v |\n", r.SubscribeTook.Round(time.Millisecond))
+	w("| SQL statements per tick, nothing changing (%d ticks) | %.2f |\n", r.Ticks, r.StatementsPerTick)
+	w("| CPU per tick, nothing changing (the server's process) | %v |\n", r.CPUPerTick.Round(10*time.Microsecond))
+	w("| heap per subscription | %.1f KB |\n", float64(r.HeapPerSub)/1024)
+	w("| goroutines per subscription | %.2f |\n", r.GoroutinesPerSub)
+	w("| a change to its messages, %d changes: p50 | %v |\n", r.Changes, r.P50.Round(time.Millisecond))
+	w("| p99 | %v |\n", r.P99.Round(time.Millisecond))
+	w("| max | %v |\n", r.Max.Round(time.Millisecond))
+	w("| SQL statements per change, beyond the ticks' (the selection's run, which the OP's %d subscribers share) | %.1f |\n", max(r.Subs/max(r.OPs, 1), 1), r.StatementsPerChange)
 	return b.String()
 }

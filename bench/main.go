@@ -5,6 +5,7 @@
 //	go run ./bench -out bench/RESULTS.md     # the full run, about three minutes
 //	go run ./bench -short                    # tiny data, ~1 s of load: checks that it works
 //	go run ./bench -observability            # what metrics, access logs and tracing cost, on against off
+//	go run ./bench -live 10000               # live subscriptions on one replica (-mysql DSN: over MariaDB)
 //
 // It generates a legacy database from a seed (cached by seed and sizes),
 // builds and starts the real server binary on a loopback port with the
@@ -107,7 +108,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.BenchT, "benchtime", "1s", "how long each in-process allocation benchmark runs (testing's -benchtime)")
 	fs.IntVar(&o.Sample, "sample", 100, "OPs whose requests count SQL statements in-process")
 	fs.StringVar(&o.CacheDir, "cache", filepath.Join(os.TempDir(), "opfacade-bench"), "`folder` caching generated databases by seed and sizes")
-	fs.IntVar(&o.Live, "live", 0, "measure this many live `subscriptions` on one replica instead (a Markdown section for bench/RESULTS.md)")
+	fs.IntVar(&o.Live, "live", 0, "measure this many live `subscriptions` on one replica instead, over the SQLite file or -mysql (a Markdown section for bench/RESULTS.md); with -short, for a few seconds")
 	fs.StringVar(&o.Facade, "facade", "", "the server `binary` to measure (default: go build the module)")
 	fs.StringVar(&o.MySQL, "mysql", "", "a mysql:// `DSN` of an empty database (as -db takes it): generate the data there and measure both servers over MariaDB/MySQL instead of SQLite; its tables are replaced")
 	fs.BoolVar(&o.Observability, "observability", false, "measure only what the metrics, the access log and tracing cost: the facade in this process with them on against off, in alternating rounds of -duration, -rounds and -clients")
@@ -186,14 +187,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
-	if o.Live > 0 {
-		lr, err := runLive(ctx, o, o.Live, logf)
-		if err != nil {
-			return err
-		}
-		_, err = io.WriteString(stdout, lr.markdown())
-		return err
-	}
 	report, err := measureReport(ctx, o, logf)
 	if err != nil {
 		return err
@@ -211,6 +204,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // measureReport runs the measurements o asks for and writes their report.
 func measureReport(ctx context.Context, o options, logf func(string, ...any)) (string, error) {
+	if o.Live > 0 {
+		res, err := runLive(ctx, o, o.Live, logf)
+		if err != nil {
+			return "", err
+		}
+		return res.markdown(), nil
+	}
 	if o.Observability {
 		res, err := measureObservability(ctx, o, logf)
 		if err != nil {

@@ -25,10 +25,10 @@ const maxOperationName = 64
 // none: its span would be the operation's, less the caller's check, and
 // a span costs the request more than anything else tracing does. The
 // fields below that read the store give themselves their spans
-// (Staff.chats, see package resolvers), wherever they are run from. Use it before the extension
-// that checks the caller, so that the token's statement is in the
-// operation's span, and before any that answers root fields itself, so
-// that the root field's span holds that answer too.
+// (Staff.chats, see package resolvers), wherever they are run from. Use
+// it before the extension that checks the caller, so that the token's
+// statement is in the operation's span, and before any that answers root
+// fields itself, so that a root field's span holds that answer too.
 //
 // It does not intercept every field, as a field span per field would
 // cost an allocation or more for each of the hundreds of fields of a

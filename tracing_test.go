@@ -66,7 +66,7 @@ func TestCommandTracing(t *testing.T) {
 			got = append(got, sp.span.Name)
 		}
 		slices.Sort(got)
-		want := []string{"POST /query", "Query.me", "query Me", "staff by token"}
+		want := []string{"POST /query", "Staff.chats", "chats by staff", "query Me", "staff by token"}
 		if !slices.Equal(got, want) {
 			t.Errorf("spans %q, want %q", got, want)
 		}
@@ -105,10 +105,10 @@ func TestCommandTracing(t *testing.T) {
 	})
 }
 
-// sendTraced sends the query Me as a client in the trace of traceparent.
+// sendTraced sends the query Me (the caller and its chats) as a client in the trace of traceparent.
 func sendTraced(t *testing.T, base, traceparent string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, base+"/query", strings.NewReader(`{"query":"query Me { me { id } }"}`))
+	req, _ := http.NewRequest(http.MethodPost, base+"/query", strings.NewReader(`{"query":"query Me { me { id chats { id } } }"}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+apptest.TokenLi)
 	req.Header.Set("traceparent", traceparent)

@@ -71,7 +71,6 @@ func NewHandler(b Backend, cfg Config) (http.Handler, *live.Hub) {
 		ClientLimit:  rl.legacyClients,
 		Prepare:      prepare,
 		Log:          log,
-		Tracer:       tracing.Tracer(cfg.Tracing, "opfacade/legacy"),
 	}
 	openAPI := func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

@@ -47,10 +47,9 @@ func TestTracing(t *testing.T) {
 POST /query
   query MyChats
     staff by token
-    Query.me
-      Staff.chats
-        chats by staff
-        grades by user ids`)
+    Staff.chats
+      chats by staff
+      grades by user ids`)
 			wantStatements(t, spans, e.Name, srv.Store.Statements()-before)
 			op := spanNamed(t, spans, "query MyChats")
 			wantAttr(t, op, "graphql.operation.name", "MyChats")
@@ -74,12 +73,42 @@ POST /query
 POST /query
   query Page
     staff by token
-    Query.me
-      Staff.chatsConnection
-        chats by staff
-        grades by user ids
-        count chats by staff`)
+    Staff.chatsConnection
+      chats by staff
+      grades by user ids
+      count chats by staff`)
 			wantStatements(t, spans, e.Name, srv.Store.Statements()-before)
+		})
+
+		t.Run("several root fields", func(t *testing.T) {
+			// Each root field has its span when there are several; the
+			// resolvers below that read the store are inside theirs.
+			tc := newTraceContext(9)
+			before := srv.Store.Statements()
+			res, raw := srv.Do(t, graphQLRequest(t, srv, apptest.TokenLi, `query Both { a: me { id } b: me { chats { id } } }`, tc))
+			if res.StatusCode != http.StatusOK || bytes.Contains(raw, []byte(`"errors"`)) {
+				t.Fatalf("HTTP %d: %s", res.StatusCode, raw)
+			}
+			spans := traceOf(t, exp, tc, "POST /query")
+			wantStatements(t, spans, e.Name, srv.Store.Statements()-before)
+			var fields []tracetest.SpanStub
+			for _, s := range spans {
+				if s.Name == "Query.me" {
+					fields = append(fields, s)
+				}
+			}
+			op := spanNamed(t, spans, "query Both")
+			if len(fields) != 2 {
+				t.Fatalf("%d spans Query.me, want 2: %v", len(fields), names(spans))
+			}
+			for _, f := range fields {
+				if f.Parent.SpanID() != op.SpanContext.SpanID() {
+					t.Errorf("Query.me: parent %v, want the operation's span", f.Parent.SpanID())
+				}
+			}
+			if chats := spanNamed(t, spans, "Staff.chats"); chats.Parent.SpanID() != fields[0].SpanContext.SpanID() && chats.Parent.SpanID() != fields[1].SpanContext.SpanID() {
+				t.Errorf("Staff.chats: parent %v, want a span Query.me", chats.Parent.SpanID())
+			}
 		})
 
 		t.Run("websocket", func(t *testing.T) {
@@ -132,14 +161,26 @@ POST /query
 			spans := traceOf(t, exp, tc, "POST /op/v2/receives")
 			wantTree(t, spans, `
 POST /op/v2/receives
-  legacy receives
-    client by id
-    staff by token
-    Query.staff
-    Staff.chats
-      chats by staff
-      grades by user ids`)
+  client by id
+  staff by token
+  Staff.chats
+    chats by staff
+    grades by user ids`)
 			wantStatements(t, spans, e.Name, srv.Store.Statements()-before)
+
+			// A refusal fails the request's span, with the envelope's code
+			// and why.
+			tc = newTraceContext(10)
+			req, _ = http.NewRequest(http.MethodPost, srv.URL+"/op/v2/receives", strings.NewReader(apptest.Signed(apptest.TokenExpired).Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("traceparent", tc.header())
+			if out, raw := srv.LegacyDo(t, req); out.Code != 401 {
+				t.Fatalf("code %d, want 401: %s", out.Code, raw)
+			}
+			s := spanNamed(t, traceOf(t, exp, tc, "POST /op/v2/receives"), "POST /op/v2/receives")
+			if s.Status.Code != codes.Error || !strings.HasPrefix(s.Status.Description, "401 token refused") {
+				t.Errorf("POST /op/v2/receives of an expired token: status %v %q, want error 401 token refused…", s.Status.Code, s.Status.Description)
+			}
 		})
 
 		t.Run("failures", func(t *testing.T) {

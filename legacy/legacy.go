@@ -20,8 +20,6 @@ import (
 	"opfacade/httpguard"
 	"opfacade/model"
 	"opfacade/ratelimit"
-
-	"go.opentelemetry.io/otel/trace"
 )
 
 // Store is what the caller checks read.
@@ -62,10 +60,6 @@ type Config struct {
 	// it is.
 	Prepare func(context.Context) context.Context
 	Log     *slog.Logger
-	// Tracer gives a request's work, and the Query.staff resolver it
-	// calls, a span (see tracing); the chats' resolver gives itself its
-	// own. Nil for none.
-	Tracer trace.Tracer
 }
 
 // Handler serves POST /op/v2/receives behind its guards (see guarded).
@@ -103,11 +97,9 @@ func (cfg Config) withDefaults() Config {
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	r, span := h.startSpan(r)
-	defer span.End()
 	data, e := h.serve(r)
 	if e != nil {
-		failSpan(span, *e)
+		failSpan(r, *e)
 		h.refuse(w, r, *e)
 		return
 	}

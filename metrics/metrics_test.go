@@ -272,8 +272,7 @@ func registryWithPool(t *testing.T) *prometheus.Registry {
 		r.End(accesslog.Request{Operation: "MyChats", Outcome: httpguard.Outcome{Num: 503, Limit: httpguard.LimitTimeout}, Duration: time.Millisecond})
 	}
 	st := NewStatements(reg)
-	_, end := st.Statement(context.Background(), "chats by staff")
-	end(nil)
+	st.StatementEnds(st.StatementStarts(context.Background(), "chats by staff"), "chats by staff", time.Millisecond, nil)
 	st.Batch("users by ids", 20)
 	return reg
 }

@@ -80,14 +80,14 @@ func NewStatements(reg prometheus.Registerer) *Statements {
 
 type statementKey struct{ name, outcome string }
 
-// Statement times the statement name and counts it by its outcome as it
-// ends.
-func (s *Statements) Statement(ctx context.Context, name string) (context.Context, func(error)) {
-	start := time.Now()
-	return ctx, func(err error) {
-		s.durations.get(name).Observe(time.Since(start).Seconds())
-		s.counts.get(statementKey{name, outcome(err)}).Inc()
-	}
+// StatementStarts has nothing to note: the store times the statement.
+func (s *Statements) StatementStarts(ctx context.Context, _ string) context.Context { return ctx }
+
+// StatementEnds observes how long the statement name took and counts it
+// by its outcome.
+func (s *Statements) StatementEnds(_ context.Context, name string, took time.Duration, err error) {
+	s.durations.get(name).Observe(took.Seconds())
+	s.counts.get(statementKey{name, outcome(err)}).Inc()
 }
 
 // Batch observes a batched lookup of keys.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -19,8 +20,8 @@ func TestStatementOutcomes(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	s := NewStatements(reg)
 	run := func(name string, err error) {
-		_, end := s.Statement(context.Background(), name)
-		end(err)
+		ctx := s.StatementStarts(context.Background(), name)
+		s.StatementEnds(ctx, name, time.Millisecond, err)
 	}
 	fault := func(f store.Fault) error {
 		return domain.Wrap(domain.EUNAVAILABLE, fmt.Errorf("chats by staff: %w", &store.FaultError{Fault: f, Err: errors.New("driver")}), "the database is unavailable")

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -38,7 +39,7 @@ func (f *faults) counts() map[string]int {
 	return maps.Clone(f.started)
 }
 
-func (f *faults) Statement(ctx context.Context, name string) (context.Context, func(error)) {
+func (f *faults) StatementStarts(ctx context.Context, name string) context.Context {
 	f.mu.Lock()
 	f.started[name]++
 	fail, panics := name == f.fail, f.panics
@@ -49,10 +50,12 @@ func (f *faults) Statement(ctx context.Context, name string) (context.Context, f
 	case fail:
 		cut, cancel := context.WithCancel(ctx)
 		cancel()
-		return cut, func(error) {}
+		return cut
 	}
-	return ctx, func(error) {}
+	return ctx
 }
+
+func (f *faults) StatementEnds(context.Context, string, time.Duration, error) {}
 
 // TestFallbackRunsNoStatementTwice fails, in turn, each statement the
 // operations below run, with an error and with a panic, on a server with

@@ -1,43 +1,40 @@
 package store
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
-// Observer watches the statements a store runs, for metrics and traces:
-// Statement is called as each starts, with the statement's name (a fixed
-// text such as "chats by staff", never its SQL or arguments), and the
-// function it returns as it ends, with its outcome (nil, or the
-// classified error). The context it returns carries the statement's run,
-// so a tracer may start a span in it.
+// Observer watches the statements a store runs, for metrics and traces.
+// StatementStarts is called as each starts, with the statement's name (a
+// fixed text such as "chats by staff", never its SQL or arguments), and
+// returns the context the statement runs in, so that a tracer may start
+// a span in it. StatementEnds is called as it ends, with that context,
+// how long it took (a wait for a connection and reading its rows
+// included) and its outcome (nil, or the classified error). Neither
+// hands back anything to call later: what watches every statement must
+// not cost an allocation for each.
 type Observer interface {
-	Statement(ctx context.Context, name string) (context.Context, func(error))
+	StatementStarts(ctx context.Context, name string) context.Context
+	StatementEnds(ctx context.Context, name string, took time.Duration, err error)
 }
 
 // Observers is an Observer that tells each of its elements, in order.
 type Observers []Observer
 
-// Statement starts the statement for each observer in turn, each in the
-// context the one before returned, and ends it for them in reverse order.
-func (os Observers) Statement(ctx context.Context, name string) (context.Context, func(error)) {
-	switch len(os) {
-	case 0:
-		return ctx, func(error) {}
-	case 1:
-		return os[0].Statement(ctx, name)
+// StatementStarts starts the statement for each observer in turn, each in
+// the context the one before returned.
+func (os Observers) StatementStarts(ctx context.Context, name string) context.Context {
+	for _, o := range os {
+		ctx = o.StatementStarts(ctx, name)
 	}
-	ends := make([]func(error), len(os))
-	for i, o := range os {
-		ctx, ends[i] = o.Statement(ctx, name)
-	}
-	return ctx, func(err error) {
-		for i := len(ends) - 1; i >= 0; i-- {
-			ends[i](err)
-		}
-	}
+	return ctx
 }
 
-func (s *Store) observe(ctx context.Context, name string) (context.Context, func(error)) {
-	if s.observer == nil {
-		return ctx, func(error) {}
+// StatementEnds ends the statement for each observer in reverse order,
+// each with the context the last one's start returned.
+func (os Observers) StatementEnds(ctx context.Context, name string, took time.Duration, err error) {
+	for i := len(os) - 1; i >= 0; i-- {
+		os[i].StatementEnds(ctx, name, took, err)
 	}
-	return s.observer.Statement(ctx, name)
 }

@@ -121,7 +121,9 @@ func (h *handle) close() error {
 // answered.
 func (s *Store) read(ctx context.Context, what, query string, args []any, scan func(*sqlx.Rows) error) error {
 	start := time.Now()
-	ctx, done := s.observe(ctx, what)
+	if s.observer != nil {
+		ctx = s.observer.StatementStarts(ctx, what)
+	}
 	err := s.use(ctx, func(h *handle) error {
 		s.count(ctx)
 		rows, err := h.query(ctx, query, args)
@@ -134,8 +136,11 @@ func (s *Store) read(ctx context.Context, what, query string, args []any, scan f
 		}
 		return rows.Err()
 	})
+	took := time.Since(start)
 	err = s.outcome(ctx, start, err, what)
-	done(err)
+	if s.observer != nil {
+		s.observer.StatementEnds(ctx, what, took, err)
+	}
 	return err
 }
 

@@ -71,8 +71,8 @@ func batchingFromEnv(getenv func(string) string) (Batching, error) {
 // exp in batches: when MaxBatch of them wait, or Delay after the last
 // send. It does what the SDK's batch span processor does, but wakes its
 // sender once a batch rather than once a span: the SDK's hands each span
-// over a channel, and waking a goroutine for each of the seven or so
-// spans of a request costs more CPU than the spans themselves. Spans
+// over a channel, and waking a goroutine for each of the six or so spans
+// of a request costs more CPU than the spans themselves. Spans
 // beyond MaxQueue are dropped, as the SDK's are; log says when that
 // starts and when it stops.
 func Batch(exp sdktrace.SpanExporter, b Batching, log *slog.Logger) sdktrace.SpanProcessor {

@@ -18,14 +18,17 @@ import (
 const maxOperationName = 64
 
 // GraphQL is a gqlgen extension that gives each operation a span, named
-// by its type and name ("query MyChats"), and each of its root fields
-// but introspection's a span inside it, named Type.field ("Query.me"),
-// that holds the field's whole answer: the fields below it that read the
-// store give themselves their spans (Staff.chats, see package
-// resolvers), wherever they are run from. Use it before the extension
-// that checks the caller, so that the token's statement is in the
-// operation's span, and before any that answers root fields itself, so
-// that the root field's span holds that answer too.
+// by its type and name ("query MyChats"), and, in an operation of
+// several root fields, each of them but introspection's a span inside
+// it, named Type.field ("Query.me"), that holds the field's whole
+// answer. An operation of one root field, as the consoles' are, gives it
+// none: its span would be the operation's, less the caller's check, and
+// a span costs the request more than anything else tracing does. The
+// fields below that read the store give themselves their spans
+// (Staff.chats, see package resolvers), wherever they are run from. Use
+// it before the extension that checks the caller, so that the token's
+// statement is in the operation's span, and before any that answers root
+// fields itself, so that a root field's span holds that answer too.
 //
 // It does not intercept every field, as a field span per field would
 // cost an allocation or more for each of the hundreds of fields of a
@@ -117,11 +120,11 @@ func errorCode(errs gqlerror.List) string {
 }
 
 // InterceptRootField gives a root field, but introspection's, a span
-// around its whole answer, failed when the answer has an error: the
-// field's own or one of a field below it.
+// around its whole answer when the operation has others, failed when the
+// answer has an error: the field's own or one of a field below it.
 func (o operations) InterceptRootField(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
 	rfc := graphql.GetRootFieldContext(ctx)
-	if rfc == nil || strings.HasPrefix(rfc.Field.Name, "__") || !Recording(ctx) {
+	if rfc == nil || strings.HasPrefix(rfc.Field.Name, "__") || !Recording(ctx) || !severalRootFields(graphql.GetOperationContext(ctx)) {
 		return next(ctx)
 	}
 	ctx, span := o.tracer.Start(ctx, rootObject(ctx)+"."+rfc.Field.Name)
@@ -131,6 +134,23 @@ func (o operations) InterceptRootField(ctx context.Context, next graphql.RootRes
 		span.SetStatus(codes.Error, errorCode(errs))
 	}
 	return res
+}
+
+// severalRootFields reports whether oc's operation may answer more than
+// one root field, introspection's aside. A fragment at the root may hold
+// any number: it counts as several.
+func severalRootFields(oc *graphql.OperationContext) bool {
+	n := 0
+	for _, sel := range oc.Operation.SelectionSet {
+		f, ok := sel.(*ast.Field)
+		switch {
+		case !ok:
+			return true
+		case !strings.HasPrefix(f.Name, "__"):
+			n++
+		}
+	}
+	return n > 1
 }
 
 // rootObject is the type whose root field ctx is in: Query, Mutation or

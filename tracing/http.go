@@ -5,10 +5,12 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -55,7 +57,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.next.ServeHTTP(w, r)
 		return
 	}
-	ctx := s.propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+	ctx := s.propagator.Extract(r.Context(), headerCarrier(r.Header))
 	ctx, span := s.tracer.Start(ctx, spanName(r), s.start...)
 	defer span.End()
 	r = r.WithContext(ctx)
@@ -69,16 +71,36 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Pattern != "" {
 		span.SetName(spanName(r))
 	}
-	span.SetAttributes(serverAttributes(r, sw.status())...)
-	if sw.status() >= http.StatusInternalServerError {
+	attrs := attributesPool.Get().(*[]attribute.KeyValue)
+	*attrs = serverAttributes((*attrs)[:0], r, sw.status())
+	span.SetAttributes(*attrs...) // the span copies them
+	clear(*attrs)                 // nothing of the request stays in the pool
+	attributesPool.Put(attrs)
+	if sw.status() >= http.StatusInternalServerError && !failed(span) {
 		span.SetStatus(codes.Error, "")
 	}
 }
 
-// serverAttributes describe the request r answered with status, as the
-// HTTP server span's conventions list them.
-func serverAttributes(r *http.Request, status int) []attribute.KeyValue {
-	attrs := make([]attribute.KeyValue, 0, 14)
+// failed reports whether span was marked failed already, by the work
+// inside it (the legacy path says why there): an error status set again
+// would lose that description.
+func failed(span trace.Span) bool {
+	s, ok := span.(interface{ Status() sdktrace.Status })
+	return ok && s.Status().Code == codes.Error
+}
+
+// attributesPool holds the slices the spans' attributes are put
+// together in, reused since a span copies what it is given: a request's
+// dozen attributes would otherwise cost a slice of about a kilobyte.
+var attributesPool = sync.Pool{New: func() any {
+	attrs := make([]attribute.KeyValue, 0, 16)
+	return &attrs
+}}
+
+// serverAttributes appends to attrs the attributes that describe the
+// request r answered with status, as the HTTP server span's conventions
+// list them.
+func serverAttributes(attrs []attribute.KeyValue, r *http.Request, status int) []attribute.KeyValue {
 	method := knownMethod(r.Method)
 	if method == "HTTP" {
 		attrs = append(attrs, semconv.HTTPRequestMethodOther, semconv.HTTPRequestMethodOriginal(r.Method))
@@ -128,6 +150,9 @@ func route(pattern string) string {
 
 // hostPort splits "host:port"; the port is 0 when there is none.
 func hostPort(hp string) (string, int) {
+	if !strings.Contains(hp, ":") { // a host alone: SplitHostPort's error would cost an allocation
+		return hp, 0
+	}
 	host, port, err := net.SplitHostPort(hp)
 	if err != nil {
 		return hp, 0
@@ -203,4 +228,36 @@ func knownMethod(m string) string {
 		return m
 	}
 	return "HTTP"
+}
+
+// headerCarrier is propagation.HeaderCarrier that finds the propagators'
+// headers under their canonical keys as they are: http.Header.Get would
+// make "Traceparent" of "traceparent" anew, an allocation a header a
+// request.
+type headerCarrier http.Header
+
+func (h headerCarrier) Get(key string) string {
+	if v := h[canonicalKey(key)]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+func (h headerCarrier) Values(key string) []string { return h[canonicalKey(key)] }
+
+func (h headerCarrier) Set(key, value string) { http.Header(h).Set(key, value) }
+
+func (h headerCarrier) Keys() []string { return propagation.HeaderCarrier(h).Keys() }
+
+// canonicalKey is key as net/http keeps it.
+func canonicalKey(key string) string {
+	switch key {
+	case "traceparent":
+		return "Traceparent"
+	case "tracestate":
+		return "Tracestate"
+	case "baggage":
+		return "Baggage"
+	}
+	return http.CanonicalHeaderKey(key)
 }

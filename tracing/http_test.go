@@ -57,9 +57,10 @@ func TestHandlerSpanNames(t *testing.T) {
 // TestHandlerSpan: a request's span is a server span in the caller's
 // trace (W3C traceparent; its baggage reaches the handler too), with the
 // HTTP server attributes of the semantic conventions; a 5xx answer is an
-// error, and a method net/http takes but HTTP does not define is
-// _OTHER. A request whose caller did not sample its trace still carries
-// that trace to the handler, and gets no span.
+// error, keeping why when the work inside said it, and a method net/http
+// takes but HTTP does not define is _OTHER. A request whose caller did
+// not sample its trace still carries that trace to the handler, and gets
+// no span.
 func TestHandlerSpan(t *testing.T) {
 	var baggage string
 	var traceID trace.TraceID
@@ -67,7 +68,9 @@ func TestHandlerSpan(t *testing.T) {
 	mux.HandleFunc("/query", func(w http.ResponseWriter, r *http.Request) {
 		baggage = otelbaggage.FromContext(r.Context()).Member("console").Value()
 		traceID = trace.SpanContextFromContext(r.Context()).TraceID()
-		if r.Header.Get("X-Fail") != "" {
+		if why := r.Header.Get("X-Fail"); why != "" {
+			// The work says why it failed: the 503 does not make that "".
+			tracing.Fail(trace.SpanFromContext(r.Context()), why)
 			http.Error(w, "down", http.StatusServiceUnavailable)
 			return
 		}
@@ -89,7 +92,7 @@ func TestHandlerSpan(t *testing.T) {
 	const client = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
 	serve(http.MethodGet, client, "X-Forwarded-For", "203.0.113.9, 10.0.0.1")
-	serve("BREW", client, "X-Fail", "yes")
+	serve("BREW", client, "X-Fail", "503 busy")
 	serve(http.MethodGet, "00-4bf92f3577b34da6a3ce929d0e0e4799-00f067aa0ba902b7-00")
 	if baggage != "ops" || traceID.String() != "4bf92f3577b34da6a3ce929d0e0e4799" {
 		t.Errorf("the handler saw baggage %q and trace %s, want the caller's", baggage, traceID)
@@ -112,14 +115,15 @@ func TestHandlerSpan(t *testing.T) {
 	for i, want := range []struct {
 		name   string
 		status codes.Code
+		why    string
 		attrs  []attribute.KeyValue
 	}{
-		{"GET /query", codes.Unset, append([]attribute.KeyValue{
+		{"GET /query", codes.Unset, "", append([]attribute.KeyValue{
 			attribute.String("http.request.method", "GET"),
 			attribute.Int("http.response.status_code", 200),
 			attribute.String("client.address", "203.0.113.9"),
 		}, common...)},
-		{"HTTP /query", codes.Error, append([]attribute.KeyValue{
+		{"HTTP /query", codes.Error, "503 busy", append([]attribute.KeyValue{
 			attribute.String("http.request.method", "_OTHER"),
 			attribute.String("http.request.method_original", "BREW"),
 			attribute.Int("http.response.status_code", 503),
@@ -128,8 +132,8 @@ func TestHandlerSpan(t *testing.T) {
 		}, common...)},
 	} {
 		s := spans[i]
-		if s.Name != want.name || s.SpanKind != trace.SpanKindServer || s.Status.Code != want.status {
-			t.Errorf("span %s, kind %v, status %v; want %s, server, %v", s.Name, s.SpanKind, s.Status.Code, want.name, want.status)
+		if s.Name != want.name || s.SpanKind != trace.SpanKindServer || s.Status.Code != want.status || s.Status.Description != want.why {
+			t.Errorf("span %s, kind %v, status %v %q; want %s, server, %v %q", s.Name, s.SpanKind, s.Status.Code, s.Status.Description, want.name, want.status, want.why)
 		}
 		if s.Parent.TraceID().String() != "4bf92f3577b34da6a3ce929d0e0e4736" || s.Parent.SpanID().String() != "00f067aa0ba902b7" || !s.Parent.IsRemote() {
 			t.Errorf("span %s: parent %v, want the caller's span", s.Name, s.Parent)

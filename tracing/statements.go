@@ -2,6 +2,7 @@ package tracing
 
 import (
 	"context"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
@@ -21,26 +22,31 @@ func Statements(tp trace.TracerProvider, engine string) store.Observer {
 	}
 	return statements{
 		tracer: tp.Tracer("opfacade/store"),
-		// made once, not per statement: the span copies the attribute
-		start: []trace.SpanStartOption{
-			trace.WithSpanKind(trace.SpanKindClient),
-			trace.WithAttributes(attribute.String("db.system", engine)),
-		},
+		start:  []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient)}, // made once, not per statement
+		attrs:  []attribute.KeyValue{attribute.String("db.system", engine)},
 	}
 }
 
 type statements struct {
 	tracer trace.Tracer
 	start  []trace.SpanStartOption
+	// set once the span is started, not given as a start option, which
+	// the SDK would copy twice: into the start's options, then the span
+	attrs []attribute.KeyValue
 }
 
-func (s statements) Statement(ctx context.Context, name string) (context.Context, func(error)) {
+// StatementStarts starts the statement's span in ctx, when ctx is traced.
+func (s statements) StatementStarts(ctx context.Context, name string) context.Context {
 	if !Recording(ctx) {
-		return ctx, noStatement
+		return ctx
 	}
 	ctx, span := s.tracer.Start(ctx, name, s.start...)
-	return ctx, func(err error) { End(span, err) }
+	span.SetAttributes(s.attrs...)
+	return ctx
 }
 
-// noStatement ends a statement that has no span.
-func noStatement(error) {}
+// StatementEnds ends the span StatementStarts put in ctx. When it put
+// none, ctx's span records nothing, and ending it does nothing.
+func (s statements) StatementEnds(ctx context.Context, _ string, _ time.Duration, err error) {
+	End(trace.SpanFromContext(ctx), err)
+}

@@ -1,7 +1,8 @@
 // Package tracing follows a request through a replica with OpenTelemetry:
-// a span for the HTTP request (Handler), its GraphQL operation and the
-// resolvers that read the store (GraphQL), the legacy adapter's work
-// (Start, in package legacy), and each SQL statement (Statements). Spans
+// a span for the HTTP request (Handler), its GraphQL operation and, when
+// it has several, its root fields (GraphQL), the resolvers that read the
+// store (Start, in package resolvers), and each SQL statement
+// (Statements). Spans
 // go to an OTLP/HTTP endpoint (a collector, Jaeger, Tempo), as the
 // standard OTEL_ variables configure it (FromEnv); tracing is off unless
 // they name an endpoint or an exporter.

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"sync"
 	"testing"
+	"time"
 
 	"opfacade/app"
 	"opfacade/app/apptest"
@@ -19,14 +20,16 @@ type selections struct {
 	n  int
 }
 
-func (c *selections) Statement(ctx context.Context, name string) (context.Context, func(error)) {
+func (c *selections) StatementStarts(ctx context.Context, name string) context.Context {
 	if name != "fingerprints" {
 		c.mu.Lock()
 		c.n++
 		c.mu.Unlock()
 	}
-	return ctx, func(error) {}
+	return ctx
 }
+
+func (c *selections) StatementEnds(context.Context, string, time.Duration, error) {}
 
 func (c *selections) count() int {
 	c.mu.Lock()

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sync"
 
@@ -65,10 +66,16 @@ func socketFrom(ctx context.Context) *socket {
 	return s
 }
 
+// accepted notes the connection of an accepted handshake. When the
+// server began to shut down between the handshake's answer and now,
+// goAway found no connection to close: it is closed here.
 func (s *socket) accepted(c *wsConn) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.conn = c
+	s.mu.Unlock()
+	if errors.Is(context.Cause(c.ctx), live.ErrClosed) {
+		_ = c.WriteClose(int(websocket.StatusGoingAway), goingAway())
+	}
 }
 
 // goAway ends the connection's context and closes it with 1001; one

@@ -53,6 +53,9 @@ type config struct {
 	LogFormat string
 	// LogLevel is the least level logged.
 	LogLevel slog.Level
+	// LogFlush is the longest a log line waits to be written with
+	// others (see logbuf); 0 writes each line at once.
+	LogFlush time.Duration
 }
 
 // usageError is a command line or environment refused before anything
@@ -240,7 +243,7 @@ func serverFlags(c *config, zone *string) *flag.FlagSet {
 	*zone = app.PlatformZone
 	c.Addr, c.DB, c.DefaultIcon, c.ServicePhone = ":8080", "opfacade.db", app.DefaultIcon, app.ServicePhone
 	c.CheckSign, c.Introspection, c.Compiled, c.Limits, c.ShutdownGrace = true, true, true, lim, 15*time.Second
-	c.LegacyServe, c.Drain = migrate.ServeReceives, 5*time.Second
+	c.LegacyServe, c.Drain, c.LogFlush = migrate.ServeReceives, 5*time.Second, 100*time.Millisecond
 	c.RateLimit = app.DefaultRateLimit
 	c.Live = live.Defaults
 	def := func(v flag.Value, name, usage string) { fs.Var(v, name, usage+" (env "+envName(name)+")") }
@@ -277,6 +280,7 @@ func serverFlags(c *config, zone *string) *flag.FlagSet {
 	def(upstreamValue{&c.LegacyUpstream}, "legacy-upstream", "the old v2 service's `URL`, http[s]://host[:port]: requests under /op/v2/ the facade does not serve pass through to it; none by default")
 	def(text(&c.LegacyServe, checkServe), "legacy-serve", "who answers /op/v2/receives: receives (the facade) or upstream (the old service, -legacy-upstream)")
 	def(text(&c.LogFormat, checkLogFormat), "log-format", "how log lines are written, the `format`: json or text (default: text when stderr is a terminal, json otherwise)")
+	def(duration(&c.LogFlush, false), "log-flush", "the longest (a `duration`) a log line waits to be written together with others, as a buffered access log does: a write per line costs each request a system call; 0 writes each line at once")
 	def(levelValue{&c.LogLevel}, "log-level", "the least `level` logged: debug, info, warn or error")
 	def(duration(&c.Live.Interval, true), "live-interval", "how often (a `duration`) each replica looks for changes its live subscriptions show: one statement per tick for all subscribed OPs")
 	def(number(&c.Live.MaxPerToken, 1), "live-max-per-token", "most live `subscriptions` of one bearer token on a replica (over it: TOO_MANY_SUBSCRIPTIONS_FOR_TOKEN)")

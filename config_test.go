@@ -115,6 +115,7 @@ func TestConfigFromEnvironment(t *testing.T) {
 		{"FACADE_LIVE_SEND_TIMEOUT", "live-send-timeout", "3s", "4s", "-1s", func(c *config, v string) { c.Live.SendTimeout = duration(v) }},
 		{"FACADE_LOG_FORMAT", "log-format", "text", "json", "yaml", func(c *config, v string) { c.LogFormat = v }},
 		{"FACADE_LOG_LEVEL", "log-level", "debug", "warn", "verbose", func(c *config, v string) { c.LogLevel = levels[v] }},
+		{"FACADE_LOG_FLUSH", "log-flush", "1s", "0s", "soon", func(c *config, v string) { c.LogFlush = duration(v) }},
 	}
 
 	// Every variable the flags' help names is in the table.
@@ -462,7 +463,7 @@ func TestLogHandler(t *testing.T) {
 		{"text", slog.LevelDebug, `level=DEBUG msg=d`},
 	} {
 		var buf strings.Builder
-		log := slog.New(logHandler(&buf, tt.format, tt.level))
+		log := slog.New(logHandler(&buf, false, tt.format, tt.level))
 		log.Debug("d")
 		log.Info("i")
 		log.Warn("w")
@@ -478,7 +479,7 @@ func TestLogHandler(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	slog.New(logHandler(f, "", slog.LevelInfo)).Info("to a file")
+	slog.New(logHandler(f, isTerminal(f), "", slog.LevelInfo)).Info("to a file")
 	if b, _ := os.ReadFile(f.Name()); !strings.HasPrefix(string(b), `{"time":`) {
 		t.Errorf("a file, no terminal, gets %q; want JSON", b)
 	}

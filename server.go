@@ -27,6 +27,7 @@ import (
 
 	"opfacade/api"
 	"opfacade/app"
+	"opfacade/logbuf"
 	"opfacade/metrics"
 	"opfacade/store"
 	"opfacade/tracing"
@@ -84,7 +85,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, environ
 	if err != nil {
 		return usageError{err}
 	}
-	log := slog.New(logHandler(stderr, cfg.LogFormat, cfg.LogLevel))
+	lines := logbuf.New(stderr, cfg.LogFlush)
+	defer lines.Close() // last: whatever else stops may still log
+	log := slog.New(logHandler(lines, isTerminal(stderr), cfg.LogFormat, cfg.LogLevel))
 	cfg.Log = log
 	log.Info("opfacade starting", "version", metrics.Version(), "go", runtime.Version())
 	reg := metrics.NewRegistry()
@@ -131,6 +134,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, environ
 		}
 		servers = append(servers, listening{"admin", newAdminServer(adminHandler(reg, a.Handler, log), log), aln})
 	}
+	lines.Flush() // what starting logged comes before the banner
 	printBanner(stdout, ln.Addr().(*net.TCPAddr), cfg, demo)
 	if len(servers) > 1 {
 		printAdmin(stdout, servers[1].ln.Addr().(*net.TCPAddr))
@@ -139,12 +143,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, environ
 }
 
 // logHandler writes log lines to w, in format (json or text; "" picks
-// text when w is a terminal, json otherwise: a person reads a terminal,
-// a log collector the rest), from level up.
-func logHandler(w io.Writer, format string, level slog.Level) slog.Handler {
+// text when they end on a terminal, json otherwise: a person reads a
+// terminal, a log collector the rest), from level up.
+func logHandler(w io.Writer, terminal bool, format string, level slog.Level) slog.Handler {
 	if format == "" {
 		format = "json"
-		if f, ok := w.(*os.File); ok && isTerminal(f) {
+		if terminal {
 			format = "text"
 		}
 	}
@@ -155,8 +159,12 @@ func logHandler(w io.Writer, format string, level slog.Level) slog.Handler {
 	return slog.NewJSONHandler(w, opts)
 }
 
-// isTerminal reports whether f is a terminal (a character device).
-func isTerminal(f *os.File) bool {
+// isTerminal reports whether w is a terminal (a character device).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

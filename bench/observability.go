@@ -23,6 +23,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"opfacade/app"
+	"opfacade/logbuf"
 	"opfacade/metrics"
 	"opfacade/tracing"
 )
@@ -40,6 +41,10 @@ import (
 // observabilityTarget is the most throughput the three may cost.
 const observabilityTarget = 0.05
 
+// serverLogFlush is how long the server's log lines wait to be written
+// together, by default (-log-flush).
+const serverLogFlush = 100 * time.Millisecond
+
 // observed is one of the in-process servers of the comparison.
 type observed struct {
 	name  string
@@ -50,6 +55,7 @@ type observed struct {
 	tp    *sdktrace.TracerProvider
 	spans *countingExporter
 	lines *countingWriter
+	buf   *logbuf.Writer // the server's buffering of its log lines
 }
 
 // countingExporter is a span exporter that sends nothing: tracing's whole
@@ -72,9 +78,7 @@ type countingWriter struct {
 }
 
 func (w *countingWriter) Write(p []byte) (int, error) {
-	if bytes.Contains(p, []byte(`"msg":"access"`)) { // slog writes a line at a time
-		w.lines.Add(1)
-	}
+	w.lines.Add(int64(bytes.Count(p, []byte(`"msg":"access"`))))
 	return w.f.Write(p)
 }
 
@@ -91,8 +95,9 @@ func startObserved(ctx context.Context, ds *dataset, dir, name string, metricsAn
 			return nil, err
 		}
 		o.lines = &countingWriter{f: f}
+		o.buf = logbuf.New(o.lines, serverLogFlush)
 		o.reg = metrics.NewRegistry()
-		cfg.Log = slog.New(slog.NewJSONHandler(o.lines, nil))
+		cfg.Log = slog.New(slog.NewJSONHandler(o.buf, nil))
 		cfg.Metrics = o.reg
 	}
 	if traced {
@@ -129,6 +134,7 @@ func (o *observed) close() {
 		_ = o.tp.Shutdown(context.Background())
 	}
 	if o.lines != nil {
+		_ = o.buf.Close()
 		_ = o.lines.f.Close()
 	}
 	_ = o.app.Close()
@@ -250,6 +256,7 @@ func measureObservability(ctx context.Context, o options, logf func(string, ...a
 	if err != nil {
 		return nil, err
 	}
+	on.buf.Flush()
 	res.Lines, res.Spans, res.Counted = on.lines.lines.Load(), on.spans.spans.Load(), int64(counted)
 	if res.Lines == 0 || res.Spans == 0 || res.Counted == 0 {
 		return nil, errors.New("the on side logged, traced or counted nothing: the comparison measured nothing")

@@ -341,7 +341,7 @@ func serve(ctx context.Context, servers []listening, stop stopping, log *slog.Lo
 	case <-ctx.Done():
 		failed = drain(stop, errc, log)
 	}
-	log.Info("shutting down: the listeners are closed, requests in flight may finish", "grace", stop.grace)
+	log.Info("shutting down: the listeners are closed, requests in flight may finish", "grace", stop.grace.String())
 	err := errors.Join(failed, shutdown(servers, stop))
 	log.Info("shut down")
 	return err
@@ -359,7 +359,7 @@ func drain(stop stopping, errc <-chan error, log *slog.Logger) error {
 	}
 	again, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
-	log.Info("draining: /readyz answers 503 so load balancers stop sending; requests are served meanwhile; stop again to cut it short", "drain", stop.drain)
+	log.Info("draining: /readyz answers 503 so load balancers stop sending; requests are served meanwhile; stop again to cut it short", "drain", stop.drain.String())
 	timer := time.NewTimer(stop.drain)
 	defer timer.Stop()
 	select {

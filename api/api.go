@@ -51,8 +51,8 @@ type Options struct {
 	// Streams keeps the WebSockets, so that a shutdown closes them (the
 	// live hub); nil keeps none.
 	Streams Streams
-	// Tracing gives each operation, and each field that reads the store,
-	// a span (see tracing.GraphQL); nil for none.
+	// Tracing gives each operation a span, and each of its root fields
+	// when it has several (see tracing.GraphQL); nil for none.
 	Tracing trace.TracerProvider
 }
 

@@ -81,7 +81,7 @@ func logSlow(log *slog.Logger, timeout time.Duration) transport.WebsocketErrorFu
 	return func(ctx context.Context, err error) {
 		var we transport.WebsocketError
 		if errors.As(err, &we) && !we.IsReadError && errors.Is(err, context.DeadlineExceeded) {
-			log.WarnContext(ctx, slowClient, "transport", "websocket", "send_timeout", timeout)
+			log.WarnContext(ctx, slowClient, "transport", "websocket", "send_timeout", timeout.String())
 		}
 	}
 }
@@ -192,7 +192,7 @@ func serveStream(cfg live.Config, next http.Handler) http.Handler {
 		accesslog.Stream(ctx, accesslog.SSE)
 		sw := &streamWriter{ResponseWriter: w, rc: rc, timeout: cfg.SendTimeout, fail: func(err error) {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
-				cfg.Log.WarnContext(ctx, slowClient, "transport", "sse", "send_timeout", cfg.SendTimeout)
+				cfg.Log.WarnContext(ctx, slowClient, "transport", "sse", "send_timeout", cfg.SendTimeout.String())
 			}
 			cancel(errSlow)
 		}}

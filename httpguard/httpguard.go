@@ -181,7 +181,7 @@ func Deadline(timeout time.Duration, log *slog.Logger, answer Answer, next http.
 				if r.Context().Err() == context.DeadlineExceeded {
 					// Debug: a database that hangs makes every request pass
 					// its deadline, and the store logs that outage once.
-					log.Debug("request deadline passed; answered without waiting for the handler", "method", r.Method, "path", r.URL.Path, "timeout", timeout)
+					log.Debug("request deadline passed; answered without waiting for the handler", "method", r.Method, "path", r.URL.Path, "timeout", timeout.String())
 					w = limited{w, LimitTimeout}
 				}
 				answer(w, r)

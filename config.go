@@ -19,6 +19,7 @@ import (
 	"opfacade/api"
 	"opfacade/app"
 	"opfacade/live"
+	"opfacade/logbuf"
 	"opfacade/migrate"
 	"opfacade/store"
 )
@@ -243,7 +244,7 @@ func serverFlags(c *config, zone *string) *flag.FlagSet {
 	*zone = app.PlatformZone
 	c.Addr, c.DB, c.DefaultIcon, c.ServicePhone = ":8080", "opfacade.db", app.DefaultIcon, app.ServicePhone
 	c.CheckSign, c.Introspection, c.Compiled, c.Limits, c.ShutdownGrace = true, true, true, lim, 15*time.Second
-	c.LegacyServe, c.Drain, c.LogFlush = migrate.ServeReceives, 5*time.Second, 100*time.Millisecond
+	c.LegacyServe, c.Drain, c.LogFlush = migrate.ServeReceives, 5*time.Second, logbuf.DefaultInterval
 	c.RateLimit = app.DefaultRateLimit
 	c.Live = live.Defaults
 	def := func(v flag.Value, name, usage string) { fs.Var(v, name, usage+" (env "+envName(name)+")") }

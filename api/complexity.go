@@ -46,14 +46,15 @@ func (c *complexityLimit) Validate(schema graphql.ExecutableSchema) error {
 }
 
 func (c *complexityLimit) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	op := oc.Doc.Operations.ForName(oc.OperationName)
+	op := oc.Operation
+	kept := op != nil && len(op.VariableDefinitions) == 0
 	n, ok := 0, false
-	if op != nil && len(op.VariableDefinitions) == 0 {
+	if kept {
 		n, ok = c.known.Get(op)
 	}
 	if !ok {
 		n = complexity.Calculate(ctx, c.es, op, oc.Variables)
-		if op != nil && len(op.VariableDefinitions) == 0 {
+		if kept {
 			c.known.Add(op, n)
 		}
 	}

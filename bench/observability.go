@@ -41,10 +41,6 @@ import (
 // observabilityTarget is the most throughput the three may cost.
 const observabilityTarget = 0.05
 
-// serverLogFlush is how long the server's log lines wait to be written
-// together, by default (-log-flush).
-const serverLogFlush = 100 * time.Millisecond
-
 // observed is one of the in-process servers of the comparison.
 type observed struct {
 	name  string
@@ -95,7 +91,7 @@ func startObserved(ctx context.Context, ds *dataset, dir, name string, metricsAn
 			return nil, err
 		}
 		o.lines = &countingWriter{f: f}
-		o.buf = logbuf.New(o.lines, serverLogFlush)
+		o.buf = logbuf.New(o.lines, logbuf.DefaultInterval) // as the server buffers its log
 		o.reg = metrics.NewRegistry()
 		cfg.Log = slog.New(slog.NewJSONHandler(o.buf, nil))
 		cfg.Metrics = o.reg

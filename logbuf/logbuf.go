@@ -13,6 +13,11 @@ import (
 	"time"
 )
 
+// DefaultInterval is how long a line waits at most, unless told
+// otherwise (the server's -log-flush): too short to notice when reading
+// a log as it grows.
+const DefaultInterval = 100 * time.Millisecond
+
 // size is the most bytes kept before they are written out.
 const size = 64 << 10
 

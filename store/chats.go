@@ -52,7 +52,7 @@ func (s *Store) ChatsByStaff(ctx context.Context, staffID string, f domain.ChatF
 	if sc == nil {
 		sc = new(chatRows)
 	}
-	defer s.release(sc)
+	defer s.putChatRows(sc)
 	err = s.read(ctx, "chats by staff", query, args, func(rows *sqlx.Rows) error {
 		// Scanned by hand: this is the hot path, and sqlx's reflection
 		// costs more per row than the row itself.
@@ -93,9 +93,9 @@ type chatRows struct {
 // long is rare, and its rows are not worth holding.
 const maxScratchRows = 1024
 
-// release empties the scratch, so that it holds no row's strings, and
+// putChatRows empties the scratch, so that it holds no row's strings, and
 // returns it to the pool unless it grew past maxScratchRows.
-func (s *Store) release(sc *chatRows) {
+func (s *Store) putChatRows(sc *chatRows) {
 	if cap(sc.chats) > maxScratchRows {
 		return
 	}

@@ -177,7 +177,11 @@ func TestDeadlineAfterTheTokenCheck(t *testing.T) {
 				res, raw := srv.Do(t, req)
 				tt.check(res, raw)
 				// The deadline may answer before the work ends: wait for
-				// its goroutine to end before reading the log.
+				// the goroutine doing it, the connection's, to end before
+				// reading the log. It ends with the work when the
+				// deadline's answer closed the connection, and when the
+				// client closes it otherwise.
+				srv.Client().CloseIdleConnections()
 				waitGoroutineEnds(<-workers)
 				if logs := srv.Logs.String(); strings.Contains(logs, "panic") {
 					t.Fatalf("the log shows a panic:\n%s", logs)

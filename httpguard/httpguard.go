@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -32,14 +33,10 @@ func Recover(log *slog.Logger, answer Answer, next http.Handler) http.Handler {
 			if p == nil {
 				return
 			}
-			stack := debug.Stack()
-			if lp, ok := p.(*latePanic); ok {
-				p, stack = lp.value, lp.stack
-			}
 			if p == http.ErrAbortHandler {
 				panic(p)
 			}
-			log.ErrorContext(r.Context(), "panic in HTTP handler", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(p), "stack", string(stack))
+			log.ErrorContext(r.Context(), "panic in HTTP handler", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			if tw.wrote {
 				panic(http.ErrAbortHandler)
 			}
@@ -120,13 +117,18 @@ func (*readBody) Close() error { return nil }
 // Deadline runs next under a context that ends after timeout, so every
 // database call it makes is cancelled then. Some waits do not watch the
 // context (a SQLite busy wait, a connection being opened): the client
-// must not wait for them. next therefore runs in its own goroutine,
-// writing into a buffer; when the deadline passes first, answer replies
-// in its place and next's output is discarded when it ends. Such late
+// must not wait for them. next therefore writes into a buffer, and when
+// the deadline passes first, answer replies in its place at once, from
+// the context's timer, while next goes on; next's output is discarded
+// when it ends. That answer closes the connection (Connection: close,
+// with a Content-Length, so that the client has it whole at once): the
+// connection is not free for another request until next ends. Such late
 // work holds at most the database connections the pool allows.
 //
-// A panic in next is re-raised in the serving goroutine, with next's
-// stack, for Recover to handle; a panic after the deadline answered is
+// next runs in the serving goroutine, not in one of its own: handing
+// each request to another goroutine and waiting for it costs two
+// wake-ups a request, more than the rest of this guard. A panic in next
+// reaches Recover as it is; a panic after the deadline answered is
 // logged.
 //
 // The outcome of a request whose deadline passed before next ended names
@@ -140,62 +142,84 @@ func Deadline(timeout time.Duration, log *slog.Logger, answer Answer, next http.
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
 		r = r.WithContext(ctx)
-		bw := &bufferedWriter{header: http.Header{}, body: buffer(&bodies)}
-		done := make(chan struct{})
-		var panicked *latePanic
-		var abandoned sync.Mutex // held by whichever side settles the outcome
-		var settled bool
-		go func() {
-			defer close(done)
-			growStack(0)
-			defer func() {
-				p := recover()
-				abandoned.Lock()
-				late := settled
-				settled = true
-				abandoned.Unlock()
-				if late {
-					recycle(&bodies, bw.body) // the deadline's answer was sent instead
-				}
-				if p == nil {
-					return
-				}
-				lp := &latePanic{value: p, stack: debug.Stack()}
-				if late {
-					log.Error("panic in HTTP handler after its deadline answered", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(p), "stack", string(lp.stack))
-					return
-				}
-				panicked = lp
-			}()
-			next.ServeHTTP(bw, r)
-			bw.late = ctx.Err() == context.DeadlineExceeded
-		}()
-		select {
-		case <-done:
-		case <-ctx.Done():
-			abandoned.Lock()
-			won := !settled
-			settled = true
-			abandoned.Unlock()
-			if won {
-				if r.Context().Err() == context.DeadlineExceeded {
-					// Debug: a database that hangs makes every request pass
-					// its deadline, and the store logs that outage once.
-					log.Debug("request deadline passed; answered without waiting for the handler", "method", r.Method, "path", r.URL.Path, "timeout", timeout.String())
-					w = limited{w, LimitTimeout}
-				}
-				answer(w, r)
-				return
+		run := &deadlineRun{answered: make(chan struct{})}
+		run.stop = context.AfterFunc(ctx, func() {
+			if run.settle() {
+				defer close(run.answered)
+				answerLate(w, r, log, timeout, answer, &bodies)
 			}
-			// next ended (or panicked) as the deadline passed: use its outcome.
-			<-done
+		})
+		bw := &bufferedWriter{header: http.Header{}, body: buffer(&bodies)}
+		defer func() {
+			if !run.lost() {
+				return // next's answer stands; its panic goes on to Recover
+			}
+			<-run.answered
+			recycle(&bodies, bw.body)
+			if p := recover(); p != nil && p != http.ErrAbortHandler {
+				log.Error("panic in HTTP handler after its deadline answered", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			}
+		}()
+		growStack(0)
+		next.ServeHTTP(bw, r)
+		if run.lost() {
+			return // the deferred call waits for the deadline's answer
 		}
-		if panicked != nil {
-			panic(panicked)
-		}
+		bw.late = ctx.Err() == context.DeadlineExceeded
 		bw.copyTo(w)
 		recycle(&bodies, bw.body)
 	})
+}
+
+// deadlineRun is the race between a request's handler and its deadline
+// to answer it: whichever settles it first answers.
+type deadlineRun struct {
+	stop     func() bool   // keeps the deadline's answer from starting
+	answered chan struct{} // closed once the deadline's answer is written
+
+	mu      sync.Mutex
+	settled bool
+
+	decided bool // the handler's side: whether lost says yet
+	late    bool
+}
+
+// settle reports whether the caller settles the race, and so answers.
+func (d *deadlineRun) settle() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	won := !d.settled
+	d.settled = true
+	return won
+}
+
+// lost reports, for the handler's side once it ended, whether the
+// deadline answered instead. Deciding it first stops the deadline's
+// answer when that has not started, the common case, with no lock.
+func (d *deadlineRun) lost() bool {
+	if !d.decided {
+		d.decided = true
+		d.late = !d.stop() && !d.settle()
+	}
+	return d.late
+}
+
+// answerLate writes answer's response to r, whose deadline passed or
+// whose client left, to w, whole, and closes the connection after it.
+func answerLate(w http.ResponseWriter, r *http.Request, log *slog.Logger, timeout time.Duration, answer Answer, bodies *sync.Pool) {
+	ab := &bufferedWriter{header: http.Header{}, body: buffer(bodies)}
+	defer recycle(bodies, ab.body)
+	if r.Context().Err() == context.DeadlineExceeded {
+		// Debug: a database that hangs makes every request pass its
+		// deadline, and the store logs that outage once.
+		log.Debug("request deadline passed; answered without waiting for the handler", "method", r.Method, "path", r.URL.Path, "timeout", timeout.String())
+		ab.late = true
+	}
+	answer(ab, r)
+	ab.header.Set("Content-Length", strconv.Itoa(ab.body.Len()))
+	ab.header.Set("Connection", "close")
+	ab.copyTo(w)
+	_ = http.NewResponseController(w).Flush()
 }
 
 // maxPooledAnswer bounds the buffers kept for the next answer: a longer
@@ -216,8 +240,9 @@ func recycle(p *sync.Pool, b *bytes.Buffer) {
 	}
 }
 
-// growStack grows a new goroutine's stack, while it is nearly empty and
-// cheap to copy, to what a request's handler needs (the GraphQL
+// growStack grows the serving goroutine's stack, while it holds only the
+// guards' few frames and is cheap to copy, to what a request's handler
+// needs (the GraphQL
 // executor's extensions, resolvers, database/sql and the SQLite driver
 // nest deep): grown frame by frame on the way down instead, the stack
 // would be copied several times per request, each frame's pointers
@@ -232,15 +257,6 @@ func growStack(i int) byte {
 
 // handlerStack is about what a request's handler uses of its stack.
 const handlerStack = 16 << 10
-
-// latePanic carries a panic, and the stack where it happened, from the
-// goroutine Deadline runs the handler in to the serving goroutine.
-type latePanic struct {
-	value any
-	stack []byte
-}
-
-func (p *latePanic) Error() string { return fmt.Sprint("panic: ", p.value) }
 
 // bufferedWriter holds a response until it is known to be wanted, and
 // its outcome with it (see SetOutcome).

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -94,7 +95,7 @@ func TestRecover(t *testing.T) {
 		}()
 		started.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
 	}()
-	// http.ErrAbortHandler passes, also from Deadline's goroutine.
+	// http.ErrAbortHandler passes, also through Deadline.
 	abort := Recover(discard, answerWith(500, "clean"), Deadline(time.Minute, discard, answerWith(503, "late"),
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic(http.ErrAbortHandler) })))
 	func() {
@@ -108,23 +109,47 @@ func TestRecover(t *testing.T) {
 }
 
 func TestDeadline(t *testing.T) {
-	release := make(chan struct{})
-	defer close(release)
-	stuck := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		<-release // ignores its context, as a SQLite busy wait does
-		_, _ = io.WriteString(w, "too late")
-	})
-	rec := httptest.NewRecorder()
-	Deadline(10*time.Millisecond, discard, answerWith(503, "busy"), stuck).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
-	if rec.Code != 503 || rec.Body.String() != "busy" {
-		t.Fatalf("%d %s", rec.Code, rec.Body)
+	// A handler that ignores its context, as a SQLite busy wait does: the
+	// client has the deadline's answer, whole and on time, while the
+	// handler still runs, and the connection is closed after it.
+	release, ended := make(chan struct{}), make(chan struct{})
+	var logs syncBuffer
+	srv := httptest.NewServer(Deadline(50*time.Millisecond, slog.New(slog.NewTextHandler(&logs, nil)), answerWith(503, "busy"),
+		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer close(ended)
+			<-release
+			_, _ = io.WriteString(w, "too late")
+			panic("after the deadline")
+		})))
+	defer srv.Close()
+	res, err := srv.Client().Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(res.Body) // ends with the Content-Length, not with the handler
+	_ = res.Body.Close()
+	select {
+	case <-ended:
+		t.Fatal("the handler ended before its deadline's answer was read")
+	default:
+	}
+	if err != nil || res.StatusCode != 503 || string(body) != "busy" || !res.Close || res.ContentLength != 4 {
+		t.Fatalf("%d %q %v; close %t, length %d", res.StatusCode, body, err, res.Close, res.ContentLength)
+	}
+	close(release)
+	<-ended
+	// The late panic is logged, not raised, once the handler ends.
+	for wait := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), "panic in HTTP handler after its deadline answered"); time.Sleep(time.Millisecond) {
+		if time.Now().After(wait) {
+			t.Fatalf("the late panic was not logged:\n%s", logs.String())
+		}
 	}
 
-	// A panic in the handler's goroutine reaches Recover in the serving one.
-	var logs strings.Builder
+	// A panic in the handler reaches Recover.
+	logs.Reset()
 	h := Recover(slog.New(slog.NewTextHandler(&logs, nil)), answerWith(500, "clean"),
 		Deadline(time.Minute, discard, answerWith(503, "busy"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic("deep") })))
-	rec = httptest.NewRecorder()
+	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	if rec.Code != 500 || rec.Body.String() != "clean" || !strings.Contains(logs.String(), "deep") || !strings.Contains(logs.String(), "httpguard_test.go") {
 		t.Fatalf("%d %s; log:\n%s", rec.Code, rec.Body, logs.String())
@@ -140,4 +165,29 @@ func TestDeadline(t *testing.T) {
 	if rec.Code != 418 || rec.Body.String() != "teapot" || rec.Header().Get("X-A") != "b" {
 		t.Fatalf("%d %s %v", rec.Code, rec.Body, rec.Header())
 	}
+}
+
+// syncBuffer is a log destination that a test reads while the server
+// writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func (s *syncBuffer) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.b.Reset()
 }

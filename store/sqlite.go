@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/jmoiron/sqlx"
@@ -28,14 +29,53 @@ var SQLitePragmas = []string{
 }
 
 // connector opens SQLite connections with our pragmas, without registering
-// a driver under a global name.
+// a driver under a global name. Every connection of a pool must read the
+// same file (see sqliteFile): a connection opened after another file was
+// moved to the path is refused.
 type connector struct {
 	dsn    string
 	driver *sqlite3.SQLiteDriver
+	file   *poolFile
 }
 
-func (c connector) Connect(context.Context) (driver.Conn, error) { return c.driver.Open(c.dsn) }
-func (c connector) Driver() driver.Driver                        { return c.driver }
+func (c connector) Connect(context.Context) (driver.Conn, error) {
+	conn, err := c.driver.Open(c.dsn)
+	if err != nil {
+		return nil, err
+	}
+	// Checked after opening: a file moved into place just before is seen.
+	id, err := identify(c.file.path)
+	if err == nil && !c.file.same(id) {
+		err = errReplaced
+	}
+	if err != nil {
+		_ = conn.Close()
+		return nil, errFileGone{err}
+	}
+	return conn, nil
+}
+
+func (c connector) Driver() driver.Driver { return c.driver }
+
+// poolFile is the file a pool's connections read: the first one's, or
+// the one the pool was opened for.
+type poolFile struct {
+	path string
+	mu   sync.Mutex
+	id   fileID
+	set  bool
+}
+
+// same reports whether id is the pool's file, which it becomes when the
+// pool has none yet.
+func (f *poolFile) same(id fileID) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.set {
+		f.id, f.set = id, true
+	}
+	return f.id == id
+}
 
 // SQLiteFile returns the file a -db value names, and false when the value
 // names a MySQL database instead.
@@ -101,14 +141,14 @@ func openSQLite(ctx context.Context, path string, opt Options) (*Store, error) {
 		return nil, err
 	}
 	file, _ := SQLiteFile(path)
-	s := newStore(openSQLiteDB(dsn), "sqlite", opt)
+	s := newStore(openSQLiteDB(dsn, &poolFile{path: file}), "sqlite", opt)
 	s.usePool(opt.pool(Pool{MaxOpen: max(4, 2*runtime.NumCPU())}))
 	if err := s.Ping(ctx); err != nil {
 		_ = s.Close()
 		return nil, err
 	}
 	// Known only now: opening may have created the file.
-	id, err := identify(file, true)
+	id, err := identify(file)
 	if err != nil {
 		_ = s.Close()
 		return nil, err
@@ -117,8 +157,9 @@ func openSQLite(ctx context.Context, path string, opt Options) (*Store, error) {
 	return s, nil
 }
 
-// openSQLiteDB returns a pool over dsn whose connections run our pragmas.
-func openSQLiteDB(dsn string) *sqlx.DB {
+// openSQLiteDB returns a pool over dsn whose connections run our pragmas
+// and read file.
+func openSQLiteDB(dsn string, file *poolFile) *sqlx.DB {
 	drv := &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
 		for _, p := range SQLitePragmas {
 			if _, err := c.Exec(p, nil); err != nil {
@@ -127,15 +168,16 @@ func openSQLiteDB(dsn string) *sqlx.DB {
 		}
 		return nil
 	}}
-	return sqlx.NewDb(sql.OpenDB(connector{dsn: dsn, driver: drv}), "sqlite3")
+	return sqlx.NewDb(sql.OpenDB(connector{dsn: dsn, driver: drv, file: file}), "sqlite3")
 }
 
 // sqliteFile is the file a SQLite store reads. Pooled connections keep
 // the file they opened: after the path is deleted, made unreadable or
 // replaced (a restored backup moved into place), they would go on reading
 // the old file, and new connections the new one, side by side. So before
-// each statement the store checks the path: a missing or unreadable file
-// is an outage; another file at the path replaces every connection.
+// a request's first statement (and each statement outside a request) the
+// store checks the path: a missing or unreadable file is an outage;
+// another file at the path replaces every connection.
 type sqliteFile struct {
 	path string
 	dsn  string
@@ -148,18 +190,14 @@ type fileID struct{ dev, ino uint64 }
 // identify returns the identity of the file at path, or an error when
 // there is none the server can read. Read permission is judged by the
 // mode as well as by access(2): a file chmod 000 is meant to be
-// unreadable, even to a server that runs as root. Without checkAccess,
-// access(2) is left out: the mode is read anyway.
-func identify(path string, checkAccess bool) (fileID, error) {
+// unreadable, even to a server that runs as root.
+func identify(path string) (fileID, error) {
 	var st syscall.Stat_t
 	if err := syscall.Stat(path, &st); err != nil {
 		return fileID{}, &os.PathError{Op: "stat", Path: path, Err: err}
 	}
 	if st.Mode&0o444 == 0 {
 		return fileID{}, &os.PathError{Op: "read", Path: path, Err: os.ErrPermission}
-	}
-	if !checkAccess {
-		return fileID{dev: uint64(st.Dev), ino: st.Ino}, nil
 	}
 	if err := syscall.Access(path, rOK); err != nil {
 		return fileID{}, &os.PathError{Op: "access", Path: path, Err: err}
@@ -191,7 +229,7 @@ func (s *Store) reopen(id fileID) {
 	if err := s.h.close(); err != nil {
 		s.outage.log.Warn("closing the replaced database file", "file", s.file.path, "err", err)
 	}
-	s.h = newHandle(openSQLiteDB(s.file.dsn), s.h.gen+1)
+	s.h = newHandle(openSQLiteDB(s.file.dsn, &poolFile{path: s.file.path, id: id, set: true}), s.h.gen+1)
 	s.usePool(s.pool)
 	s.file.id = id
 	s.outage.log.Warn("the database file was replaced; reading the new one", "file", s.file.path)

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,4 +73,48 @@ func TestSQLiteFile(t *testing.T) {
 			t.Errorf("SQLiteFile(%q) = %q, %v; want %q, %v", tt.in, file, ok, tt.file, tt.ok)
 		}
 	}
+}
+
+// TestPoolRefusesAReplacedFile moves another database to a pool's path:
+// the connection the pool holds goes on reading the old file, and a new
+// one, which would read the new file, is refused as the file's outage.
+func TestPoolRefusesAReplacedFile(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path, next := filepath.Join(dir, "served.db"), filepath.Join(dir, "next.db")
+	for _, f := range []string{path, next} {
+		db := openSQLiteDB(mustDSN(t, f), &poolFile{path: f})
+		if _, err := db.ExecContext(ctx, "CREATE TABLE which (name TEXT); INSERT INTO which VALUES (?)", filepath.Base(f)); err != nil {
+			t.Fatal(err)
+		}
+		_ = db.Close()
+	}
+	db := openSQLiteDB(mustDSN(t, path), &poolFile{path: path})
+	defer db.Close()
+	held, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	if err := os.Rename(next, path); err != nil {
+		t.Fatal(err)
+	}
+	var name string
+	if err := held.QueryRowContext(ctx, "SELECT name FROM which").Scan(&name); err != nil || name != "served.db" {
+		t.Fatalf("the held connection read %q, %v; want the old file's served.db", name, err)
+	}
+	_, err = db.Conn(ctx) // the held one is busy: the pool opens another
+	var gone errFileGone
+	if !errors.As(err, &gone) || !errors.Is(err, errReplaced) {
+		t.Fatalf("a new connection after the move: %v; want the file reported replaced", err)
+	}
+}
+
+func mustDSN(t *testing.T, path string) string {
+	t.Helper()
+	dsn, err := SQLiteDSN(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dsn
 }

@@ -179,14 +179,17 @@ func CountStatements(ctx context.Context, n *atomic.Int64) context.Context {
 }
 
 // use runs fn on the store's current handle. A SQLite store first checks
-// that its file is still the one it opened (see sqliteFile), and that a
-// pinned request's earlier statements read the same one (see Pin). Its
-// later statements only look for a replaced file: whether the file may
-// be read was checked at the first (a system call saved per statement).
+// that its file is still the one it opened (see sqliteFile), once per
+// pinned request (see Pin): its later statements run on the handle its
+// first ran on, or fail when that was replaced meanwhile. A file moved
+// into place during the request is thus read from the next request on;
+// the handle's pooled connections go on reading the old one until then,
+// and a connection opened in between is refused (see connector), so
+// that no request reads from both.
 func (s *Store) use(ctx context.Context, fn func(h *handle) error) error {
 	p, _ := ctx.Value(pinKey{}).(*pin)
-	if s.file != nil {
-		id, err := identify(s.file.path, p == nil || p.gen.Load() == 0)
+	if s.file != nil && (p == nil || p.gen.Load() == 0) {
+		id, err := identify(s.file.path)
 		if err != nil {
 			return errFileGone{err}
 		}

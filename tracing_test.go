@@ -102,6 +102,8 @@ func TestCommandTracing(t *testing.T) {
 		res.want(t, 2, `OTEL_TRACES_EXPORTER="zipkin": want otlp, or none for no traces`)
 		res = runCommand(t, bin, t.TempDir(), append(noTracing, "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317", "OTEL_EXPORTER_OTLP_PROTOCOL=grpc"), "-db", db)
 		res.want(t, 2, `OTEL_EXPORTER_OTLP_PROTOCOL="grpc"`)
+		res = runCommand(t, bin, t.TempDir(), append(noTracing, "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318", "OTEL_TRACES_SAMPLER=jaeger_remote"), "-db", db)
+		res.want(t, 2, `OTEL_TRACES_SAMPLER="jaeger_remote"`)
 	})
 }
 

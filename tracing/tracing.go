@@ -46,6 +46,8 @@ type Config struct {
 	Endpoint string
 	// Batching is how they are sent.
 	Batching Batching
+	// Sampler decides which spans are recorded and sent.
+	Sampler sdktrace.Sampler
 }
 
 // On reports whether spans are sent anywhere.
@@ -55,12 +57,13 @@ func (c Config) On() bool { return c.Endpoint != "" }
 // standard variables: on when OTEL_TRACES_EXPORTER is otlp, or when
 // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT is
 // set; off when none is, when the exporter is none, or when
-// OTEL_SDK_DISABLED is true. The rest (headers, timeout, compression,
-// certificates, the sampler, batching, resource attributes) the SDK and
-// the exporter read from the process's environment as the specification
-// says, which is getenv's in the binary; the batching (OTEL_BSP_) the
-// facade reads itself (see Batch). A value the facade cannot serve is an
-// error naming the variable.
+// OTEL_SDK_DISABLED is true. Once on, it reads the sampler
+// (OTEL_TRACES_SAMPLER and _ARG, see samplerFromEnv) and the batching
+// (OTEL_BSP_, see Batch) too. The rest (headers, timeout, compression,
+// certificates; resource attributes) the exporter and the resource read
+// from the process's environment as the specification says, which is
+// getenv's in the binary. A value the facade cannot serve is an error
+// naming the variable.
 func FromEnv(getenv func(string) string) (Config, error) {
 	if strings.EqualFold(strings.TrimSpace(getenv("OTEL_SDK_DISABLED")), "true") {
 		return Config{}, nil
@@ -87,7 +90,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
-	return Config{Endpoint: endpoint, Batching: batching}, nil
+	sampler, err := samplerFromEnv(getenv)
+	if err != nil {
+		return Config{}, err
+	}
+	return Config{Endpoint: endpoint, Batching: batching, Sampler: sampler}, nil
 }
 
 // checkProtocol refuses OTLP over gRPC: the facade sends OTLP over HTTP
@@ -164,9 +171,10 @@ func New(ctx context.Context, c Config, version string, log *slog.Logger) (*Trac
 	tp := sdktrace.NewTracerProvider(
 		sdktrace.WithSpanProcessor(Batch(&reporting{SpanExporter: exp, log: log}, c.Batching, log)),
 		sdktrace.WithResource(res),
+		sdktrace.WithSampler(c.Sampler),
 	)
 	service, _ := res.Set().Value(semconv.ServiceNameKey)
-	log.Info("tracing on: spans go over OTLP/HTTP", "endpoint", c.Endpoint, "service", service.AsString())
+	log.Info("tracing on: spans go over OTLP/HTTP", "endpoint", c.Endpoint, "service", service.AsString(), "sampler", c.Sampler.Description())
 	return &Tracing{Provider: tp, sdk: tp, log: log}, nil
 }
 

@@ -67,6 +67,164 @@ func batchingFromEnv(getenv func(string) string) (Batching, error) {
 	return b, nil
 }
 
+// sender hands the records of the spans that end to a Client, converted
+// to OTLP, in batches: when MaxBatch of them wait, or Delay after the
+// last send. It wakes its goroutine once a batch rather than once a
+// span: waking a goroutine for each of the six or so spans of a request
+// costs more CPU than the spans themselves. Spans beyond MaxQueue are
+// dropped; the log says when that starts and when it stops.
+type sender struct {
+	client Client
+	cfg    Batching
+	log    *slog.Logger
+
+	mu      sync.Mutex
+	queue   []*record
+	dropped int // spans dropped since the last send
+
+	send     sync.Mutex // held by the one sending
+	otlp     *otlpSpans // under send
+	spare    []*record  // the queue to be, under send
+	dropping int        // spans dropped since drops started, under send
+	failed   int        // spans of the batches not sent since sends started failing, under send
+
+	ready   chan struct{} // a batch waits
+	stop    chan struct{}
+	done    chan struct{}
+	stopped atomic.Bool
+}
+
+func newSender(client Client, b Batching, otlp *otlpSpans, log *slog.Logger) *sender {
+	b = b.withDefaults()
+	s := &sender{
+		client: client,
+		cfg:    b,
+		log:    log,
+		otlp:   otlp,
+		queue:  make([]*record, 0, b.MaxQueue),
+		spare:  make([]*record, 0, b.MaxQueue),
+		ready:  make(chan struct{}, 1),
+		stop:   make(chan struct{}),
+		done:   make(chan struct{}),
+	}
+	go s.run()
+	return s
+}
+
+// add queues the record of a span that ended, or drops it when the
+// queue is full or the sender stopped.
+func (s *sender) add(r *record) {
+	s.mu.Lock()
+	if s.stopped.Load() || len(s.queue) == s.cfg.MaxQueue {
+		if !s.stopped.Load() { // after shutdown, nothing is told any more
+			s.dropped++
+		}
+		s.mu.Unlock()
+		r.release()
+		return
+	}
+	s.queue = append(s.queue, r)
+	full := len(s.queue) == s.cfg.MaxBatch
+	s.mu.Unlock()
+	if full {
+		select {
+		case s.ready <- struct{}{}:
+		default: // the sender has been told already
+		}
+	}
+}
+
+// run sends what waits, every Delay or as soon as a batch is full, until
+// shutdown.
+func (s *sender) run() {
+	defer close(s.done)
+	t := time.NewTimer(s.cfg.Delay)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		case <-s.ready:
+		}
+		s.flush(context.Background())
+		t.Reset(s.cfg.Delay)
+	}
+}
+
+// flush sends every span waiting, in batches of MaxBatch, each within
+// Timeout and ctx. The spans of a batch that was not sent are not sent
+// again (see reportSend).
+func (s *sender) flush(ctx context.Context) {
+	s.send.Lock()
+	defer s.send.Unlock()
+	s.mu.Lock()
+	recs, dropped := s.queue, s.dropped
+	s.queue, s.spare, s.dropped = s.spare, nil, 0
+	s.mu.Unlock()
+	s.reportDrops(dropped)
+	for batch := range slices.Chunk(recs, s.cfg.MaxBatch) {
+		s.upload(ctx, batch)
+	}
+	clear(recs)
+	s.spare = recs[:0]
+}
+
+// upload converts batch to OTLP, puts its records back in the pool and
+// sends it.
+func (s *sender) upload(ctx context.Context, batch []*record) {
+	spans := s.otlp.convert(batch)
+	for _, r := range batch {
+		r.release()
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	err := s.client.UploadTraces(ctx, spans)
+	cancel()
+	s.otlp.reset()
+	s.reportSend(err, len(batch))
+}
+
+// reportDrops logs a line when spans start being dropped, and one when
+// none was since the last send, with how many were: a line a spell of
+// drops, not a line a send.
+func (s *sender) reportDrops(dropped int) {
+	switch {
+	case dropped > 0:
+		if s.dropping == 0 {
+			s.log.Warn("tracing: spans dropped: they end faster than they are sent; see OTEL_BSP_MAX_QUEUE_SIZE", "queue", s.cfg.MaxQueue)
+		}
+		s.dropping += dropped
+	case s.dropping > 0:
+		s.log.Info("tracing: spans no longer dropped", "dropped", s.dropping)
+		s.dropping = 0
+	}
+}
+
+// forceFlush sends every span waiting now.
+func (s *sender) forceFlush(ctx context.Context) error {
+	s.flush(ctx)
+	return ctx.Err()
+}
+
+// shutdown stops the sender and sends what waits. Spans that end after
+// it are dropped.
+func (s *sender) shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	already := s.stopped.Swap(true)
+	s.mu.Unlock()
+	if already {
+		return nil
+	}
+	close(s.stop)
+	select {
+	case <-s.done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	s.flush(ctx)
+	return ctx.Err()
+}
+
 // Batch is a span processor that hands the spans that end, sampled, to
 // exp in batches: when MaxBatch of them wait, or Delay after the last
 // send. It does what the SDK's batch span processor does, but wakes its

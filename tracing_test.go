@@ -52,6 +52,7 @@ func TestCommandTracing(t *testing.T) {
 
 		version := strings.Fields(runCommand(t, bin, t.TempDir(), nil, "-version").stdout)[1]
 		spans := col.spans()
+		wantTreeOf(t, spans, parentID)
 		var got []string
 		for _, sp := range spans {
 			if fmt.Sprintf("%x", sp.span.TraceId) != traceID {
@@ -102,7 +103,36 @@ func TestCommandTracing(t *testing.T) {
 		res.want(t, 2, `OTEL_TRACES_EXPORTER="zipkin": want otlp, or none for no traces`)
 		res = runCommand(t, bin, t.TempDir(), append(noTracing, "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317", "OTEL_EXPORTER_OTLP_PROTOCOL=grpc"), "-db", db)
 		res.want(t, 2, `OTEL_EXPORTER_OTLP_PROTOCOL="grpc"`)
+		res = runCommand(t, bin, t.TempDir(), append(noTracing, "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318", "OTEL_TRACES_SAMPLER=jaeger_remote"), "-db", db)
+		res.want(t, 2, `OTEL_TRACES_SAMPLER="jaeger_remote"`)
 	})
+}
+
+// wantTreeOf checks that spans make one tree under the client's span
+// parentID, the request's span a server span at its root, and that the
+// statements' spans are client spans with their database.
+func wantTreeOf(t *testing.T, spans []receivedSpan, parentID string) {
+	t.Helper()
+	ids := map[string]bool{parentID: true}
+	for _, sp := range spans {
+		ids[fmt.Sprintf("%x", sp.span.SpanId)] = true
+	}
+	for _, sp := range spans {
+		s := sp.span
+		if !ids[fmt.Sprintf("%x", s.ParentSpanId)] {
+			t.Errorf("span %s: parent %x, none of the trace's", s.Name, s.ParentSpanId)
+		}
+		switch s.Name {
+		case "POST /query":
+			if s.Kind != tracepb.Span_SPAN_KIND_SERVER {
+				t.Errorf("POST /query: kind %v, want server", s.Kind)
+			}
+		case "staff by token", "chats by staff":
+			if s.Kind != tracepb.Span_SPAN_KIND_CLIENT || stringAttr(s.Attributes, "db.system") != "sqlite" {
+				t.Errorf("%s: kind %v, db.system %q; want client, sqlite", s.Name, s.Kind, stringAttr(s.Attributes, "db.system"))
+			}
+		}
+	}
 }
 
 // sendTraced sends the query Me (the caller and its chats) as a client in the trace of traceparent.

@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
 	"opfacade/app"
 	"opfacade/logbuf"
@@ -48,23 +48,26 @@ type observed struct {
 	http  *http.Server
 	app   *app.App
 	reg   *prometheus.Registry // nil when off
-	tp    *sdktrace.TracerProvider
-	spans *countingExporter
+	tp    *tracing.Recorder
+	spans *countingClient
 	lines *countingWriter
 	buf   *logbuf.Writer // the server's buffering of its log lines
 }
 
-// countingExporter is a span exporter that sends nothing: tracing's whole
-// cost in the server (spans made, attributes set, batches handed over),
-// without a collector's.
-type countingExporter struct{ spans atomic.Int64 }
+// countingClient is an OTLP client that counts the spans it is given and
+// sends nothing: tracing's whole cost in the server (spans recorded,
+// attributes set, batches converted to OTLP), without the encoding and
+// the collector's.
+type countingClient struct{ spans atomic.Int64 }
 
-func (e *countingExporter) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlySpan) error {
-	e.spans.Add(int64(len(spans)))
+func (c *countingClient) UploadTraces(_ context.Context, spans []*tracepb.ResourceSpans) error {
+	for _, rs := range spans {
+		for _, ss := range rs.ScopeSpans {
+			c.spans.Add(int64(len(ss.Spans)))
+		}
+	}
 	return nil
 }
-
-func (e *countingExporter) Shutdown(context.Context) error { return nil }
 
 // countingWriter writes the log to a file, as a log collector would
 // read it from the process's stderr, and counts the access lines.
@@ -97,10 +100,10 @@ func startObserved(ctx context.Context, ds *dataset, dir, name string, metricsAn
 		cfg.Metrics = o.reg
 	}
 	if traced {
-		o.spans = &countingExporter{}
-		// The facade's batching (tracing.Batch, as tracing.New sets it up),
-		// at its defaults.
-		o.tp = sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracing.Batch(o.spans, tracing.Batching{}, slog.New(slog.DiscardHandler))))
+		o.spans = &countingClient{}
+		// The facade's recorder, as tracing.New sets it up, at its
+		// defaults: every request sampled.
+		o.tp = tracing.NewRecorder(o.spans, tracing.Options{Log: slog.New(slog.DiscardHandler)})
 		cfg.Tracing = o.tp
 	}
 	a, err := app.Open(ctx, cfg)
@@ -408,7 +411,7 @@ func (res *observabilityResults) markdown() string {
 	w("# What the operators' view of a request costs\n\n")
 	w("Written by `go run ./bench -observability%s`. The same build serves the same SQLite file twice in one process: ", flagsLine(o))
 	w("**on**, with the Prometheus metrics (`metrics.NewRegistry`, as the server registers them), the access log (JSON lines written to a file) ")
-	w("and tracing (an OpenTelemetry SDK provider sampling every request, its spans batched as the server batches them, `tracing.Batch`, and handed to an exporter that sends nothing); ")
+	w("and tracing (the facade's span recorder, `tracing.Recorder`, sampling every request, its spans batched as the server batches them, converted to OTLP in the background and handed to a client that sends nothing); ")
 	w("and **off**, with none of them. Closed-loop clients on loopback, in this same process, load each in turn, round by round, ")
 	w("the side that goes first alternating; each ratio is the median of the per-round ratios on ÷ off, and the cost is one minus it. ")
 	w("Target: at most %.0f%% of throughput.\n\n", 100*observabilityTarget)

@@ -10,8 +10,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 // Batching is how spans are sent: in batches, as the standard OTEL_BSP_
@@ -67,42 +65,26 @@ func batchingFromEnv(getenv func(string) string) (Batching, error) {
 	return b, nil
 }
 
-// Batch is a span processor that hands the spans that end, sampled, to
-// exp in batches: when MaxBatch of them wait, or Delay after the last
-// send. It does what the SDK's batch span processor does, but wakes its
-// sender once a batch rather than once a span: the SDK's hands each span
-// over a channel, and waking a goroutine for each of the six or so spans
-// of a request costs more CPU than the spans themselves. Spans
-// beyond MaxQueue are dropped, as the SDK's are; log says when that
-// starts and when it stops.
-func Batch(exp sdktrace.SpanExporter, b Batching, log *slog.Logger) sdktrace.SpanProcessor {
-	b = b.withDefaults()
-	p := &batcher{
-		exp:   exp,
-		cfg:   b,
-		log:   log,
-		queue: make([]sdktrace.ReadOnlySpan, 0, b.MaxQueue),
-		spare: make([]sdktrace.ReadOnlySpan, 0, b.MaxQueue),
-		ready: make(chan struct{}, 1),
-		stop:  make(chan struct{}),
-		done:  make(chan struct{}),
-	}
-	go p.run()
-	return p
-}
-
-type batcher struct {
-	exp sdktrace.SpanExporter
-	cfg Batching
-	log *slog.Logger
+// sender hands the records of the spans that end to a Client, converted
+// to OTLP, in batches: when MaxBatch of them wait, or Delay after the
+// last send. It wakes its goroutine once a batch rather than once a
+// span: waking a goroutine for each of the six or so spans of a request
+// costs more CPU than the spans themselves. Spans beyond MaxQueue are
+// dropped; the log says when that starts and when it stops.
+type sender struct {
+	client Client
+	cfg    Batching
+	log    *slog.Logger
 
 	mu      sync.Mutex
-	queue   []sdktrace.ReadOnlySpan
+	queue   []*record
 	dropped int // spans dropped since the last send
 
-	send     sync.Mutex              // held by the one sending
-	spare    []sdktrace.ReadOnlySpan // the queue to be, under send
-	dropping int                     // spans dropped since drops started, under send
+	send     sync.Mutex // held by the one sending
+	otlp     *otlpSpans // under send
+	spare    []*record  // the queue to be, under send
+	dropping int        // spans dropped since drops started, under send
+	failed   int        // spans of the batches not sent since sends started failing, under send
 
 	ready   chan struct{} // a batch waits
 	stop    chan struct{}
@@ -110,101 +92,133 @@ type batcher struct {
 	stopped atomic.Bool
 }
 
-func (p *batcher) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
+func newSender(client Client, b Batching, otlp *otlpSpans, log *slog.Logger) *sender {
+	b = b.withDefaults()
+	s := &sender{
+		client: client,
+		cfg:    b,
+		log:    log,
+		otlp:   otlp,
+		queue:  make([]*record, 0, b.MaxQueue),
+		spare:  make([]*record, 0, b.MaxQueue),
+		ready:  make(chan struct{}, 1),
+		stop:   make(chan struct{}),
+		done:   make(chan struct{}),
+	}
+	go s.run()
+	return s
+}
 
-func (p *batcher) OnEnd(s sdktrace.ReadOnlySpan) {
-	if p.stopped.Load() || !s.SpanContext().IsSampled() {
+// add queues the record of a span that ended, or drops it when the
+// queue is full or the sender stopped.
+func (s *sender) add(r *record) {
+	s.mu.Lock()
+	if s.stopped.Load() || len(s.queue) == s.cfg.MaxQueue {
+		if !s.stopped.Load() { // after shutdown, nothing is told any more
+			s.dropped++
+		}
+		s.mu.Unlock()
+		r.release()
 		return
 	}
-	p.mu.Lock()
-	if len(p.queue) == p.cfg.MaxQueue {
-		p.dropped++
-		p.mu.Unlock()
-		return
-	}
-	p.queue = append(p.queue, s)
-	full := len(p.queue) == p.cfg.MaxBatch
-	p.mu.Unlock()
+	s.queue = append(s.queue, r)
+	full := len(s.queue) == s.cfg.MaxBatch
+	s.mu.Unlock()
 	if full {
 		select {
-		case p.ready <- struct{}{}:
+		case s.ready <- struct{}{}:
 		default: // the sender has been told already
 		}
 	}
 }
 
 // run sends what waits, every Delay or as soon as a batch is full, until
-// Shutdown.
-func (p *batcher) run() {
-	defer close(p.done)
-	t := time.NewTimer(p.cfg.Delay)
+// shutdown.
+func (s *sender) run() {
+	defer close(s.done)
+	t := time.NewTimer(s.cfg.Delay)
 	defer t.Stop()
 	for {
 		select {
-		case <-p.stop:
+		case <-s.stop:
 			return
 		case <-t.C:
-		case <-p.ready:
+		case <-s.ready:
 		}
-		p.flush(context.Background())
-		t.Reset(p.cfg.Delay)
+		s.flush(context.Background())
+		t.Reset(s.cfg.Delay)
 	}
 }
 
 // flush sends every span waiting, in batches of MaxBatch, each within
-// Timeout and ctx. The exporter reports its own failures (see
-// reporting); the spans of a failed batch are not sent again.
-func (p *batcher) flush(ctx context.Context) {
-	p.send.Lock()
-	defer p.send.Unlock()
-	p.mu.Lock()
-	spans, dropped := p.queue, p.dropped
-	p.queue, p.spare, p.dropped = p.spare, nil, 0
-	p.mu.Unlock()
-	p.reportDrops(dropped)
-	for batch := range slices.Chunk(spans, p.cfg.MaxBatch) {
-		bctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
-		_ = p.exp.ExportSpans(bctx, batch)
-		cancel()
+// Timeout and ctx. The spans of a batch that was not sent are not sent
+// again (see reportSend).
+func (s *sender) flush(ctx context.Context) {
+	s.send.Lock()
+	defer s.send.Unlock()
+	s.mu.Lock()
+	recs, dropped := s.queue, s.dropped
+	s.queue, s.spare, s.dropped = s.spare, nil, 0
+	s.mu.Unlock()
+	s.reportDrops(dropped)
+	for batch := range slices.Chunk(recs, s.cfg.MaxBatch) {
+		s.upload(ctx, batch)
 	}
-	clear(spans) // the spans' memory is the collector's to take back
-	p.spare = spans[:0]
+	clear(recs)
+	s.spare = recs[:0]
+}
+
+// upload converts batch to OTLP, puts its records back in the pool and
+// sends it.
+func (s *sender) upload(ctx context.Context, batch []*record) {
+	spans := s.otlp.convert(batch)
+	for _, r := range batch {
+		r.release()
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	err := s.client.UploadTraces(ctx, spans)
+	cancel()
+	s.otlp.reset()
+	s.reportSend(err, len(batch))
 }
 
 // reportDrops logs a line when spans start being dropped, and one when
 // none was since the last send, with how many were: a line a spell of
 // drops, not a line a send.
-func (p *batcher) reportDrops(dropped int) {
+func (s *sender) reportDrops(dropped int) {
 	switch {
 	case dropped > 0:
-		if p.dropping == 0 {
-			p.log.Warn("tracing: spans dropped: they end faster than they are sent; see OTEL_BSP_MAX_QUEUE_SIZE", "queue", p.cfg.MaxQueue)
+		if s.dropping == 0 {
+			s.log.Warn("tracing: spans dropped: they end faster than they are sent; see OTEL_BSP_MAX_QUEUE_SIZE", "queue", s.cfg.MaxQueue)
 		}
-		p.dropping += dropped
-	case p.dropping > 0:
-		p.log.Info("tracing: spans no longer dropped", "dropped", p.dropping)
-		p.dropping = 0
+		s.dropping += dropped
+	case s.dropping > 0:
+		s.log.Info("tracing: spans no longer dropped", "dropped", s.dropping)
+		s.dropping = 0
 	}
 }
 
-// ForceFlush sends every span waiting now.
-func (p *batcher) ForceFlush(ctx context.Context) error {
-	p.flush(ctx)
+// forceFlush sends every span waiting now.
+func (s *sender) forceFlush(ctx context.Context) error {
+	s.flush(ctx)
 	return ctx.Err()
 }
 
-// Shutdown stops the sender, sends what waits and shuts the exporter
-// down. Spans that end after it are dropped.
-func (p *batcher) Shutdown(ctx context.Context) error {
-	if p.stopped.Swap(true) {
+// shutdown stops the sender and sends what waits. Spans that end after
+// it are dropped.
+func (s *sender) shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	already := s.stopped.Swap(true)
+	s.mu.Unlock()
+	if already {
 		return nil
 	}
-	close(p.stop)
+	close(s.stop)
 	select {
-	case <-p.done:
+	case <-s.done:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	p.flush(ctx)
-	return p.exp.Shutdown(ctx)
+	s.flush(ctx)
+	return ctx.Err()
 }

@@ -9,21 +9,20 @@ import (
 	"testing"
 	"time"
 
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
 	"opfacade/tracing"
 )
 
-// TestBatch: ended spans go to the exporter in batches of at most
+// TestBatch: ended spans go to the client in batches of at most
 // MaxBatch, as soon as a batch is full; the rest on a flush or at
 // shutdown, after which none is taken. Spans the sampler left out are
 // not sent.
 func TestBatch(t *testing.T) {
-	exp := newBatchExporter()
+	client := newBatchClient()
 	var log bytes.Buffer
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracing.Batch(exp,
-		tracing.Batching{Delay: time.Hour, MaxBatch: 4}, slog.New(slog.NewTextHandler(&log, nil)))))
+	tp := tracing.NewRecorder(client, tracing.Options{Batching: tracing.Batching{Delay: time.Hour, MaxBatch: 4}, Log: slog.New(slog.NewTextHandler(&log, nil))})
 	tr := tp.Tracer("test")
 	end := func(ctx context.Context, n int) {
 		for range n {
@@ -34,19 +33,16 @@ func TestBatch(t *testing.T) {
 
 	for range 2 {
 		end(context.Background(), 4)
-		if n := exp.wait(t); n != 4 {
+		if n := client.wait(t); n != 4 {
 			t.Errorf("a batch of %d spans, want 4", n)
 		}
 	}
 	end(context.Background(), 1)
-	sampledOut := trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{
-		TraceID: trace.TraceID{1}, SpanID: trace.SpanID{1},
-	}))
-	end(sampledOut, 3)
+	end(notSampled(), 3)
 	if err := tp.ForceFlush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if n := exp.wait(t); n != 1 {
+	if n := client.wait(t); n != 1 {
 		t.Errorf("flushed %d spans, want the one left", n)
 	}
 	end(context.Background(), 2)
@@ -54,11 +50,11 @@ func TestBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	end(context.Background(), 1)
-	if n := exp.wait(t); n != 2 {
+	if n := client.wait(t); n != 2 {
 		t.Errorf("%d spans sent at shutdown, want 2", n)
 	}
-	if exp.sent() != 11 || !exp.shut {
-		t.Errorf("%d spans sent, exporter shut down: %v; want 11, true", exp.sent(), exp.shut)
+	if client.sent() != 11 {
+		t.Errorf("%d spans sent, want 11", client.sent())
 	}
 	if log.Len() > 0 {
 		t.Errorf("log:\n%s", log.String())
@@ -68,12 +64,12 @@ func TestBatch(t *testing.T) {
 // TestBatchDelay: a span is sent Delay after the last send, however few
 // wait.
 func TestBatchDelay(t *testing.T) {
-	exp := newBatchExporter()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracing.Batch(exp, tracing.Batching{Delay: time.Millisecond}, slog.New(slog.DiscardHandler))))
+	client := newBatchClient()
+	tp := tracing.NewRecorder(client, tracing.Options{Batching: tracing.Batching{Delay: time.Millisecond}})
 	defer func() { _ = tp.Shutdown(context.Background()) }()
 	_, s := tp.Tracer("test").Start(context.Background(), "work")
 	s.End()
-	if n := exp.wait(t); n != 1 {
+	if n := client.wait(t); n != 1 {
 		t.Errorf("sent %d spans, want 1", n)
 	}
 }
@@ -81,11 +77,10 @@ func TestBatchDelay(t *testing.T) {
 // TestBatchDrops: spans that end while MaxQueue wait are dropped; the log
 // says so when it starts, and how many were when it stops.
 func TestBatchDrops(t *testing.T) {
-	exp := newBatchExporter()
-	exp.hold = make(chan struct{})
+	client := newBatchClient()
+	client.hold = make(chan struct{})
 	var log bytes.Buffer
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracing.Batch(exp,
-		tracing.Batching{Delay: time.Hour, MaxQueue: 4}, slog.New(slog.NewTextHandler(&log, nil)))))
+	tp := tracing.NewRecorder(client, tracing.Options{Batching: tracing.Batching{Delay: time.Hour, MaxQueue: 4}, Log: slog.New(slog.NewTextHandler(&log, nil))})
 	defer func() { _ = tp.Shutdown(context.Background()) }()
 	end := func(n int) {
 		for range n {
@@ -95,10 +90,10 @@ func TestBatchDrops(t *testing.T) {
 	}
 
 	end(4) // a full batch: the sender takes it and is held sending it
-	<-exp.sending
+	<-client.sending
 	end(7) // 4 wait, 3 are dropped
-	close(exp.hold)
-	if n := exp.wait(t); n != 4 {
+	close(client.hold)
+	if n := client.wait(t); n != 4 {
 		t.Fatalf("first batch of %d spans, want 4", n)
 	}
 	if err := tp.ForceFlush(context.Background()); err != nil {
@@ -108,7 +103,7 @@ func TestBatchDrops(t *testing.T) {
 	if err := tp.ForceFlush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := []int{exp.wait(t), exp.wait(t)}; got[0] != 4 || got[1] != 1 {
+	if got := []int{client.wait(t), client.wait(t)}; got[0] != 4 || got[1] != 1 {
 		t.Errorf("then batches of %v spans, want 4 and 1", got)
 	}
 	var msgs []string
@@ -122,51 +117,62 @@ func TestBatchDrops(t *testing.T) {
 	}
 }
 
-// batchExporter tells each batch it is given, by its size.
-type batchExporter struct {
+// notSampled is the context of a caller's span whose trace is not
+// sampled.
+func notSampled() context.Context {
+	return trace.ContextWithRemoteSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: trace.TraceID{1}, SpanID: trace.SpanID{1}, // flags 0: not sampled
+	}))
+}
+
+// batchClient tells each batch it is given, by its number of spans.
+type batchClient struct {
 	batches chan int
 	sending chan struct{} // told as a send starts
 	hold    chan struct{} // when not nil, sends wait for it to close
 
 	mu    sync.Mutex
 	total int
-	shut  bool
 }
 
-func newBatchExporter() *batchExporter {
-	return &batchExporter{batches: make(chan int, 100), sending: make(chan struct{}, 100)}
+func newBatchClient() *batchClient {
+	return &batchClient{batches: make(chan int, 100), sending: make(chan struct{}, 100)}
 }
 
-func (e *batchExporter) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlySpan) error {
-	e.sending <- struct{}{}
-	if e.hold != nil {
-		<-e.hold
+func (c *batchClient) UploadTraces(_ context.Context, spans []*tracepb.ResourceSpans) error {
+	c.sending <- struct{}{}
+	if c.hold != nil {
+		<-c.hold
 	}
-	e.mu.Lock()
-	e.total += len(spans)
-	e.mu.Unlock()
-	e.batches <- len(spans)
+	n := countSpans(spans)
+	c.mu.Lock()
+	c.total += n
+	c.mu.Unlock()
+	c.batches <- n
 	return nil
 }
 
-func (e *batchExporter) Shutdown(context.Context) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.shut = true
-	return nil
+func countSpans(spans []*tracepb.ResourceSpans) int {
+	n := 0
+	for _, rs := range spans {
+		for _, ss := range rs.ScopeSpans {
+			n += len(ss.Spans)
+		}
+	}
+	return n
 }
 
-func (e *batchExporter) sent() int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.total
+func (c *batchClient) sent() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.total
 }
 
-// wait is the size of the next batch sent.
-func (e *batchExporter) wait(t *testing.T) int {
+// wait is the number of spans of the next batch sent.
+func (c *batchClient) wait(t *testing.T) int {
 	t.Helper()
 	select {
-	case n := <-e.batches:
+	case n := <-c.batches:
 		return n
 	case <-time.After(10 * time.Second):
 		t.Fatal("no batch sent")

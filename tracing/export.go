@@ -2,38 +2,33 @@ package tracing
 
 import (
 	"context"
-	"log/slog"
-	"sync"
 
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 )
 
-// reporting is an exporter that logs its failures where the facade logs,
-// a line when exports start failing and one when they succeed again,
-// never a line per batch. The error is not passed on: it is told here,
-// and an SDK processor would hand it to the SDK's global error handler,
-// which writes plain lines to stderr in the middle of the JSON log.
-type reporting struct {
-	sdktrace.SpanExporter
-	log *slog.Logger
-
-	mu      sync.Mutex
-	dropped int // spans of the failed batches since the last success
+// Client sends spans, converted to OTLP, to a collector: in the server,
+// otlptracehttp's client (an otlptrace.Client), which reads the
+// OTEL_EXPORTER_OTLP_ variables itself; in tests and the benchmark, one
+// that keeps or counts them. UploadTraces must not keep spans, or
+// anything in them, once it returns: the sender reuses the messages for
+// its next batch (otlptracehttp's writes them out first).
+type Client interface {
+	UploadTraces(ctx context.Context, spans []*tracepb.ResourceSpans) error
 }
 
-func (r *reporting) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
-	err := r.SpanExporter.ExportSpans(ctx, spans)
-	r.mu.Lock()
-	defer r.mu.Unlock()
+// reportSend logs a line when sends start failing and one when they
+// succeed again, with how many spans were lost: a line a spell of
+// failures, never a line a batch. The client's own error handling
+// (otlptracehttp's retries) has run by then.
+func (s *sender) reportSend(err error, spans int) {
 	switch {
-	case err != nil && r.dropped == 0:
-		r.log.Warn("tracing: spans not sent; the collector does not take them", "err", err)
-		r.dropped += len(spans)
+	case err != nil && s.failed == 0:
+		s.log.Warn("tracing: spans not sent; the collector does not take them", "err", err)
+		s.failed += spans
 	case err != nil:
-		r.dropped += len(spans)
-	case r.dropped > 0:
-		r.log.Info("tracing: spans sent again", "dropped", r.dropped)
-		r.dropped = 0
+		s.failed += spans
+	case s.failed > 0:
+		s.log.Info("tracing: spans sent again", "dropped", s.failed)
+		s.failed = 0
 	}
-	return nil
 }

@@ -1,4 +1,4 @@
-package tracing
+package tracing_test
 
 import (
 	"bytes"
@@ -9,15 +9,16 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"opfacade/tracing"
 )
 
-// TestReportingExporter: a collector that refuses spans is logged once
-// when it starts, and once when it takes them again, with how many were
-// lost; the batcher is told nothing went wrong.
-func TestReportingExporter(t *testing.T) {
+// TestReportSend: a collector that refuses spans is logged once when it
+// starts, and once when it takes them again, with how many were lost.
+func TestReportSend(t *testing.T) {
 	var refuse atomic.Bool
 	col := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if refuse.Load() {
@@ -27,26 +28,28 @@ func TestReportingExporter(t *testing.T) {
 		w.Header().Set("Content-Type", "application/x-protobuf")
 	}))
 	defer col.Close()
-	exp, err := otlptracehttp.New(context.Background(), otlptracehttp.WithEndpointURL(col.URL+"/v1/traces"))
-	if err != nil {
+	client := otlptracehttp.NewClient(otlptracehttp.WithEndpointURL(col.URL + "/v1/traces"))
+	if err := client.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	r := &reporting{SpanExporter: exp, log: slog.New(slog.NewTextHandler(&buf, nil))}
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(r))
+	tp := tracing.NewRecorder(client, tracing.Options{Batching: tracing.Batching{Delay: time.Hour}, Log: slog.New(slog.NewTextHandler(&buf, nil))})
 	defer func() { _ = tp.Shutdown(context.Background()) }()
-	span := func() {
+	send := func() {
 		_, s := tp.Tracer("test").Start(context.Background(), "work")
 		s.End()
+		if err := tp.ForceFlush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 	}
 
-	span()
+	send()
 	refuse.Store(true)
-	span()
-	span()
+	send()
+	send()
 	refuse.Store(false)
-	span()
-	span()
+	send()
+	send()
 	var got []string
 	for l := range strings.Lines(buf.String()) {
 		_, msg, _ := strings.Cut(l, "msg=")

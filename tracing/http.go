@@ -83,7 +83,8 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // failed reports whether span was marked failed already, by the work
 // inside it (the legacy path says why there): an error status set again
-// would lose that description.
+// would lose that description. The Recorder's spans tell their status as
+// the SDK's do.
 func failed(span trace.Span) bool {
 	s, ok := span.(interface{ Status() sdktrace.Status })
 	return ok && s.Status().Code == codes.Error

@@ -13,9 +13,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	otelbaggage "go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/codes"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
 	"opfacade/tracing"
 )
@@ -31,8 +30,8 @@ func TestHandlerSpanNames(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/query", func(http.ResponseWriter, *http.Request) {})
 	mux.Handle("/", inner)
-	exp := tracetest.NewInMemoryExporter()
-	h := tracing.Handler(sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp)), mux)
+	tp, client := newRecorder(t, tracing.Options{})
+	h := tracing.Handler(tp, mux)
 
 	for _, r := range []struct{ method, path string }{
 		{"POST", "/query"},
@@ -45,7 +44,7 @@ func TestHandlerSpanNames(t *testing.T) {
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(r.method, r.path, nil))
 	}
 	var got []string
-	for _, s := range exp.GetSpans() {
+	for _, s := range sent(t, tp, client) {
 		got = append(got, s.Name)
 	}
 	want := []string{"POST /query", "GET /{$}", "GET", "HTTP /query"}
@@ -76,8 +75,8 @@ func TestHandlerSpan(t *testing.T) {
 		}
 		_, _ = w.Write([]byte("{}"))
 	})
-	exp := tracetest.NewInMemoryExporter()
-	h := tracing.Handler(sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp)), mux)
+	tp, client := newRecorder(t, tracing.Options{})
+	h := tracing.Handler(tp, mux)
 	serve := func(method, traceparent string, header ...string) {
 		r := httptest.NewRequest(method, "http://facade.example:8080/query?query=%7Bme%7Bid%7D%7D", nil)
 		r.RemoteAddr = "10.0.0.7:51000"
@@ -89,15 +88,15 @@ func TestHandlerSpan(t *testing.T) {
 		}
 		h.ServeHTTP(httptest.NewRecorder(), r)
 	}
-	const client = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	const caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
-	serve(http.MethodGet, client, "X-Forwarded-For", "203.0.113.9, 10.0.0.1")
-	serve("BREW", client, "X-Fail", "503 busy")
+	serve(http.MethodGet, caller, "X-Forwarded-For", "203.0.113.9, 10.0.0.1")
+	serve("BREW", caller, "X-Fail", "503 busy")
 	serve(http.MethodGet, "00-4bf92f3577b34da6a3ce929d0e0e4799-00f067aa0ba902b7-00")
 	if baggage != "ops" || traceID.String() != "4bf92f3577b34da6a3ce929d0e0e4799" {
 		t.Errorf("the handler saw baggage %q and trace %s, want the caller's", baggage, traceID)
 	}
-	spans := exp.GetSpans()
+	spans := sent(t, tp, client)
 	if len(spans) != 2 {
 		t.Fatalf("%d spans, want 2: none for the trace not sampled", len(spans))
 	}
@@ -132,11 +131,14 @@ func TestHandlerSpan(t *testing.T) {
 		}, common...)},
 	} {
 		s := spans[i]
-		if s.Name != want.name || s.SpanKind != trace.SpanKindServer || s.Status.Code != want.status || s.Status.Description != want.why {
-			t.Errorf("span %s, kind %v, status %v %q; want %s, server, %v %q", s.Name, s.SpanKind, s.Status.Code, s.Status.Description, want.name, want.status, want.why)
+		if s.Name != want.name || s.Kind != trace.SpanKindServer || s.Status != want.status || s.Description != want.why {
+			t.Errorf("span %s, kind %v, status %v %q; want %s, server, %v %q", s.Name, s.Kind, s.Status, s.Description, want.name, want.status, want.why)
 		}
-		if s.Parent.TraceID().String() != "4bf92f3577b34da6a3ce929d0e0e4736" || s.Parent.SpanID().String() != "00f067aa0ba902b7" || !s.Parent.IsRemote() {
-			t.Errorf("span %s: parent %v, want the caller's span", s.Name, s.Parent)
+		if s.TraceID.String() != "4bf92f3577b34da6a3ce929d0e0e4736" || s.Parent.String() != "00f067aa0ba902b7" || !s.RemoteParent {
+			t.Errorf("span %s: trace %v, parent %v (remote %v), want the caller's span", s.Name, s.TraceID, s.Parent, s.RemoteParent)
+		}
+		if s.Proto.Kind != tracepb.Span_SPAN_KIND_SERVER {
+			t.Errorf("span %s: OTLP kind %v, want server", s.Name, s.Proto.Kind)
 		}
 		byKey := func(a, b attribute.KeyValue) bool { return a.Key < b.Key }
 		if diff := cmp.Diff(want.attrs, s.Attributes, cmpopts.SortSlices(byKey), cmp.Comparer(func(a, b attribute.Value) bool { return a == b })); diff != "" {
@@ -163,7 +165,9 @@ func BenchmarkHandler(b *testing.B) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"data":{}}`))
 	})
-	on := tracing.Handler(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(discard{})), mux)
+	tp := tracing.NewRecorder(discard{}, tracing.Options{})
+	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	on := tracing.Handler(tp, mux)
 	for _, tc := range []struct {
 		name, traceparent string
 		h                 http.Handler
@@ -187,10 +191,7 @@ func BenchmarkHandler(b *testing.B) {
 	}
 }
 
-// discard is a span processor that drops every span it is given.
+// discard is a client that sends nothing.
 type discard struct{}
 
-func (discard) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
-func (discard) OnEnd(sdktrace.ReadOnlySpan)                     {}
-func (discard) Shutdown(context.Context) error                  { return nil }
-func (discard) ForceFlush(context.Context) error                { return nil }
+func (discard) UploadTraces(context.Context, []*tracepb.ResourceSpans) error { return nil }

@@ -7,11 +7,10 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/codes"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
 	"opfacade/tracing"
+	"opfacade/tracing/tracingtest"
 )
 
 // TestStart: a span is started only inside a span that records; outside
@@ -19,8 +18,7 @@ import (
 // was and nothing is allocated. The statements' spans follow the same
 // rule.
 func TestStart(t *testing.T) {
-	exp := tracetest.NewInMemoryExporter()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	tp, client := newRecorder(t, tracing.Options{})
 	tr := tp.Tracer("test")
 	stmts := tracing.Statements(tp, "sqlite")
 	sampled, root := tr.Start(context.Background(), "request")
@@ -66,11 +64,30 @@ func TestStart(t *testing.T) {
 	}
 	root.End()
 
-	spans := exp.GetSpans()
+	spans := sent(t, tp, client)
 	if len(spans) != 3 { // Staff.chats, the statement, and the request
 		t.Fatalf("%d spans, want 3", len(spans))
 	}
-	if s := spans[0]; s.Name != "Staff.chats" || s.Status.Code != codes.Error || s.Status.Description != "no table" || s.Parent.SpanID() != root.SpanContext().SpanID() {
-		t.Errorf("span %s: status %v %q, parent %v", s.Name, s.Status.Code, s.Status.Description, s.Parent.SpanID())
+	if s := spans[0]; s.Name != "Staff.chats" || s.Status != codes.Error || s.Description != "no table" || s.Parent != root.SpanContext().SpanID() {
+		t.Errorf("span %s: status %v %q, parent %v", s.Name, s.Status, s.Description, s.Parent)
 	}
+}
+
+// newRecorder is a Recorder that keeps the spans it sends in client,
+// shut down when the test ends.
+func newRecorder(t testing.TB, o tracing.Options) (*tracing.Recorder, *tracingtest.Client) {
+	t.Helper()
+	client := &tracingtest.Client{}
+	rec := tracing.NewRecorder(client, o)
+	t.Cleanup(func() { _ = rec.Shutdown(context.Background()) })
+	return rec, client
+}
+
+// sent sends the spans that have ended and returns every span sent.
+func sent(t testing.TB, rec *tracing.Recorder, client *tracingtest.Client) []tracingtest.Span {
+	t.Helper()
+	if err := rec.ForceFlush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return client.Spans()
 }

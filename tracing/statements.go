@@ -31,7 +31,8 @@ type statements struct {
 	tracer trace.Tracer
 	start  []trace.SpanStartOption
 	// set once the span is started, not given as a start option, which
-	// the SDK would copy twice: into the start's options, then the span
+	// would be copied twice: into the start's options, made anew for each
+	// span, then the span
 	attrs []attribute.KeyValue
 }
 

@@ -2,10 +2,12 @@
 // a span for the HTTP request (Handler), its GraphQL operation and, when
 // it has several, its root fields (GraphQL), the resolvers that read the
 // store (Start, in package resolvers), and each SQL statement
-// (Statements). Spans
-// go to an OTLP/HTTP endpoint (a collector, Jaeger, Tempo), as the
+// (Statements). The spans are the facade's own (Recorder): cheap to
+// record on the request's path, converted to OTLP in the background and
+// sent in batches over OTLP/HTTP to a collector (Jaeger, Tempo), as the
 // standard OTEL_ variables configure it (FromEnv); tracing is off unless
-// they name an endpoint or an exporter.
+// they name an endpoint or an exporter. OTEL_TRACES_SAMPLER chooses which
+// requests are traced, with the SDK's samplers.
 //
 // Off, nothing is wrapped or started: the app passes a nil provider and
 // each instrumentation steps aside.
@@ -20,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/resource"
@@ -46,6 +49,8 @@ type Config struct {
 	Endpoint string
 	// Batching is how they are sent.
 	Batching Batching
+	// Sampler decides which spans are recorded and sent.
+	Sampler sdktrace.Sampler
 }
 
 // On reports whether spans are sent anywhere.
@@ -55,12 +60,13 @@ func (c Config) On() bool { return c.Endpoint != "" }
 // standard variables: on when OTEL_TRACES_EXPORTER is otlp, or when
 // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT is
 // set; off when none is, when the exporter is none, or when
-// OTEL_SDK_DISABLED is true. The rest (headers, timeout, compression,
-// certificates, the sampler, batching, resource attributes) the SDK and
-// the exporter read from the process's environment as the specification
-// says, which is getenv's in the binary; the batching (OTEL_BSP_) the
-// facade reads itself (see Batch). A value the facade cannot serve is an
-// error naming the variable.
+// OTEL_SDK_DISABLED is true. Once on, it reads the sampler
+// (OTEL_TRACES_SAMPLER and _ARG, see samplerFromEnv) and the batching
+// (OTEL_BSP_, see Batching) too. The rest (headers, timeout, compression,
+// certificates; resource attributes) the OTLP client and the resource
+// read from the process's environment as the specification says, which
+// is getenv's in the binary. A value the facade cannot serve is an error
+// naming the variable.
 func FromEnv(getenv func(string) string) (Config, error) {
 	if strings.EqualFold(strings.TrimSpace(getenv("OTEL_SDK_DISABLED")), "true") {
 		return Config{}, nil
@@ -87,7 +93,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
-	return Config{Endpoint: endpoint, Batching: batching}, nil
+	sampler, err := samplerFromEnv(getenv)
+	if err != nil {
+		return Config{}, err
+	}
+	return Config{Endpoint: endpoint, Batching: batching, Sampler: sampler}, nil
 }
 
 // checkProtocol refuses OTLP over gRPC: the facade sends OTLP over HTTP
@@ -141,33 +151,31 @@ type Tracing struct {
 	// tracing is off.
 	Provider trace.TracerProvider
 
-	sdk *sdktrace.TracerProvider
-	log *slog.Logger
+	recorder *Recorder
+	client   otlptrace.Client
+	log      *slog.Logger
 }
 
 // New starts tracing as c says, for the facade at version, and logs
-// where spans go or that tracing is off. Failed exports are logged to log
-// (see reporting), not to the SDK's global error handler.
+// where spans go or that tracing is off. Failed sends are logged to log
+// (see reportSend).
 func New(ctx context.Context, c Config, version string, log *slog.Logger) (*Tracing, error) {
 	if !c.On() {
 		log.Info("tracing off: set OTEL_EXPORTER_OTLP_ENDPOINT (e.g. http://localhost:4318) to send spans")
 		return &Tracing{log: log}, nil
 	}
-	exp, err := otlptracehttp.New(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("tracing: %w", err)
-	}
 	res, err := newResource(ctx, version)
 	if err != nil {
 		return nil, fmt.Errorf("tracing: %w", err)
 	}
-	tp := sdktrace.NewTracerProvider(
-		sdktrace.WithSpanProcessor(Batch(&reporting{SpanExporter: exp, log: log}, c.Batching, log)),
-		sdktrace.WithResource(res),
-	)
+	client := otlptracehttp.NewClient()
+	if err := client.Start(ctx); err != nil {
+		return nil, fmt.Errorf("tracing: %w", err)
+	}
+	rec := NewRecorder(client, Options{Sampler: c.Sampler, Batching: c.Batching, Resource: res, Log: log})
 	service, _ := res.Set().Value(semconv.ServiceNameKey)
-	log.Info("tracing on: spans go over OTLP/HTTP", "endpoint", c.Endpoint, "service", service.AsString())
-	return &Tracing{Provider: tp, sdk: tp, log: log}, nil
+	log.Info("tracing on: spans go over OTLP/HTTP", "endpoint", c.Endpoint, "service", service.AsString(), "sampler", rec.sampler.Description())
+	return &Tracing{Provider: rec, recorder: rec, client: client, log: log}, nil
 }
 
 // newResource describes the facade's spans: the service's name and
@@ -189,14 +197,15 @@ func newResource(ctx context.Context, version string) (*resource.Resource, error
 // Close sends the spans not yet sent, within flushTimeout, and stops
 // tracing. What could not be sent is logged.
 func (t *Tracing) Close() {
-	if t.sdk == nil {
+	if t.recorder == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), flushTimeout)
 	defer cancel()
-	if err := t.sdk.Shutdown(ctx); err != nil {
+	if err := t.recorder.Shutdown(ctx); err != nil {
 		t.log.Warn("tracing: spans not sent at exit", "err", err)
 	}
+	_ = t.client.Stop(ctx) // it has nothing left to send
 }
 
 // Propagator reads and writes a trace's context in HTTP headers: W3C

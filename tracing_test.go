@@ -58,8 +58,8 @@ func TestCommandTracing(t *testing.T) {
 			if fmt.Sprintf("%x", sp.span.TraceId) != traceID {
 				t.Errorf("span %s in trace %x, want the client's %s", sp.span.Name, sp.span.TraceId, traceID)
 			}
-			if sp.service != "opfacade-test" || sp.version != version {
-				t.Errorf("span %s of service %q %q, want opfacade-test %q", sp.span.Name, sp.service, sp.version, version)
+			if sp.service != "opfacade-test" || sp.version != version || sp.sdk != "opfacade" {
+				t.Errorf("span %s of service %q %q recorded by %q, want opfacade-test %q recorded by opfacade", sp.span.Name, sp.service, sp.version, sp.sdk, version)
 			}
 			if sp.span.Name == "POST /query" && fmt.Sprintf("%x", sp.span.ParentSpanId) != parentID {
 				t.Errorf("POST /query: parent %x, want the client's span %s", sp.span.ParentSpanId, parentID)
@@ -163,11 +163,11 @@ type collector struct {
 	posts    int
 }
 
-// receivedSpan is a span with the service.name and service.version of
-// its resource.
+// receivedSpan is a span with the service.name, service.version and
+// telemetry.sdk.name of its resource.
 type receivedSpan struct {
-	service, version string
-	span             *tracepb.Span
+	service, version, sdk string
+	span                  *tracepb.Span
 }
 
 func newCollector(t *testing.T, addr string) *collector {
@@ -222,10 +222,10 @@ func (c *collector) serve(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	for _, rs := range req.ResourceSpans {
 		attrs := rs.GetResource().GetAttributes()
-		service, version := stringAttr(attrs, "service.name"), stringAttr(attrs, "service.version")
+		service, version, sdk := stringAttr(attrs, "service.name"), stringAttr(attrs, "service.version"), stringAttr(attrs, "telemetry.sdk.name")
 		for _, ss := range rs.ScopeSpans {
 			for _, sp := range ss.Spans {
-				c.received = append(c.received, receivedSpan{service, version, sp})
+				c.received = append(c.received, receivedSpan{service, version, sdk, sp})
 			}
 		}
 	}

@@ -179,13 +179,14 @@ func New(ctx context.Context, c Config, version string, log *slog.Logger) (*Trac
 }
 
 // newResource describes the facade's spans: the service's name and
-// version, the host (which replica), then what OTEL_SERVICE_NAME and
+// version, the host (which replica), what records them (the facade's own
+// recorder, not the OpenTelemetry SDK), then what OTEL_SERVICE_NAME and
 // OTEL_RESOURCE_ATTRIBUTES say, which win.
 func newResource(ctx context.Context, version string) (*resource.Resource, error) {
 	res, err := resource.New(ctx,
-		resource.WithTelemetrySDK(),
 		resource.WithHost(),
-		resource.WithAttributes(semconv.ServiceName(ServiceName), semconv.ServiceVersion(version)),
+		resource.WithAttributes(semconv.ServiceName(ServiceName), semconv.ServiceVersion(version),
+			semconv.TelemetrySDKName(ServiceName), semconv.TelemetrySDKLanguageGo, semconv.TelemetrySDKVersion(version)),
 		resource.WithFromEnv(),
 	)
 	if errors.Is(err, resource.ErrPartialResource) {

@@ -304,20 +304,6 @@ func (b *bufferedWriter) copyTo(w http.ResponseWriter) {
 	_, _ = w.Write(b.body.Bytes())
 }
 
-// limited is w for an answer that a limit gave: the outcome noted
-// through it names the limit.
-type limited struct {
-	http.ResponseWriter
-	limit string
-}
-
-func (l limited) SetOutcome(o Outcome) {
-	o.Limit = l.limit
-	SetOutcome(l.ResponseWriter, o)
-}
-
-func (l limited) Unwrap() http.ResponseWriter { return l.ResponseWriter }
-
 // Outcome is what a front door's answer says, in its clients' terms, for
 // the access log: GraphQL's extensions.code of the first error (Text; ""
 // on success), or the legacy envelope's code (Num); and Limit, the limit

@@ -150,9 +150,17 @@ func Deadline(timeout time.Duration, log *slog.Logger, answer Answer, next http.
 			}
 		})
 		bw := &bufferedWriter{header: http.Header{}, body: buffer(&bodies)}
+		ended := false // next returned, rather than panicked
 		defer func() {
-			if !run.lost() {
-				return // next's answer stands; its panic goes on to Recover
+			// Stopping the deadline's answer before it starts, the common
+			// case, takes no lock.
+			if run.stop() || run.settle() {
+				if ended {
+					bw.late = ctx.Err() == context.DeadlineExceeded
+					bw.copyTo(w)
+					recycle(&bodies, bw.body)
+				}
+				return // a panic goes on to Recover
 			}
 			<-run.answered
 			recycle(&bodies, bw.body)
@@ -162,12 +170,7 @@ func Deadline(timeout time.Duration, log *slog.Logger, answer Answer, next http.
 		}()
 		growStack(0)
 		next.ServeHTTP(bw, r)
-		if run.lost() {
-			return // the deferred call waits for the deadline's answer
-		}
-		bw.late = ctx.Err() == context.DeadlineExceeded
-		bw.copyTo(w)
-		recycle(&bodies, bw.body)
+		ended = true
 	})
 }
 
@@ -179,9 +182,6 @@ type deadlineRun struct {
 
 	mu      sync.Mutex
 	settled bool
-
-	decided bool // the handler's side: whether lost says yet
-	late    bool
 }
 
 // settle reports whether the caller settles the race, and so answers.
@@ -191,17 +191,6 @@ func (d *deadlineRun) settle() bool {
 	won := !d.settled
 	d.settled = true
 	return won
-}
-
-// lost reports, for the handler's side once it ended, whether the
-// deadline answered instead. Deciding it first stops the deadline's
-// answer when that has not started, the common case, with no lock.
-func (d *deadlineRun) lost() bool {
-	if !d.decided {
-		d.decided = true
-		d.late = !d.stop() && !d.settle()
-	}
-	return d.late
 }
 
 // answerLate writes answer's response to r, whose deadline passed or

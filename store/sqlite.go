@@ -66,6 +66,13 @@ type poolFile struct {
 	set  bool
 }
 
+// current is the pool's file, once a connection has opened it.
+func (f *poolFile) current() fileID {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.id
+}
+
 // same reports whether id is the pool's file, which it becomes when the
 // pool has none yet.
 func (f *poolFile) same(id fileID) bool {
@@ -141,19 +148,16 @@ func openSQLite(ctx context.Context, path string, opt Options) (*Store, error) {
 		return nil, err
 	}
 	file, _ := SQLiteFile(path)
-	s := newStore(openSQLiteDB(dsn, &poolFile{path: file}), "sqlite", opt)
+	pf := &poolFile{path: file}
+	s := newStore(openSQLiteDB(dsn, pf), "sqlite", opt)
 	s.usePool(opt.pool(Pool{MaxOpen: max(4, 2*runtime.NumCPU())}))
 	if err := s.Ping(ctx); err != nil {
 		_ = s.Close()
 		return nil, err
 	}
-	// Known only now: opening may have created the file.
-	id, err := identify(file)
-	if err != nil {
-		_ = s.Close()
-		return nil, err
-	}
-	s.file = &sqliteFile{path: file, dsn: dsn, id: id}
+	// Known only now, from the connection the ping opened: opening may
+	// have created the file.
+	s.file = &sqliteFile{path: file, dsn: dsn, id: pf.current()}
 	return s, nil
 }
 

@@ -49,25 +49,31 @@ type observed struct {
 	app   *app.App
 	reg   *prometheus.Registry // nil when off
 	tp    *tracing.Recorder
-	spans *countingClient
 	lines *countingWriter
 	buf   *logbuf.Writer // the server's buffering of its log lines
 }
 
-// countingClient is an OTLP client that counts the spans it is given and
-// sends nothing: tracing's whole cost in the server (spans recorded,
-// attributes set, batches converted to OTLP), without the encoding and
-// the collector's.
-type countingClient struct{ spans atomic.Int64 }
+// tracingSide is how a side traces its requests.
+type tracingSide int
 
-func (c *countingClient) UploadTraces(_ context.Context, spans []*tracepb.ResourceSpans) error {
-	for _, rs := range spans {
-		for _, ss := range rs.ScopeSpans {
-			c.spans.Add(int64(len(ss.Spans)))
-		}
-	}
-	return nil
-}
+const (
+	untraced tracingSide = iota
+	// noopExporter: the facade's recorder samples every request and
+	// batches the spans as the server does, then drops them, as the
+	// SDK's provider does with a no-op exporter.
+	noopExporter
+	// otlpConverted: the same, and the batches are converted to OTLP in
+	// the background and handed to an OTLP client that sends nothing:
+	// what the server pays for tracing, without the encoding on the wire
+	// and the collector's.
+	otlpConverted
+)
+
+// discardingClient is an OTLP client that takes the spans and sends
+// nothing.
+type discardingClient struct{}
+
+func (discardingClient) UploadTraces(context.Context, []*tracepb.ResourceSpans) error { return nil }
 
 // countingWriter writes the log to a file, as a log collector would
 // read it from the process's stderr, and counts the access lines.
@@ -82,9 +88,9 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 }
 
 // startObserved opens the facade over ds, with the metrics and the
-// access log when metricsAndLog is set and tracing when traced is, and
+// access log when metricsAndLog is set and tracing as traced says, and
 // serves it on a loopback port.
-func startObserved(ctx context.Context, ds *dataset, dir, name string, metricsAndLog, traced bool) (*observed, error) {
+func startObserved(ctx context.Context, ds *dataset, dir, name string, metricsAndLog bool, traced tracingSide) (*observed, error) {
 	cfg := facadeConfig()
 	cfg.DB = ds.Path
 	o := &observed{name: name}
@@ -99,11 +105,14 @@ func startObserved(ctx context.Context, ds *dataset, dir, name string, metricsAn
 		cfg.Log = slog.New(slog.NewJSONHandler(o.buf, nil))
 		cfg.Metrics = o.reg
 	}
-	if traced {
-		o.spans = &countingClient{}
+	if traced != untraced {
+		var client tracing.Client // nil: the no-op exporter
+		if traced == otlpConverted {
+			client = discardingClient{}
+		}
 		// The facade's recorder, as tracing.New sets it up, at its
 		// defaults: every request sampled.
-		o.tp = tracing.NewRecorder(o.spans, tracing.Options{Log: slog.New(slog.DiscardHandler)})
+		o.tp = tracing.NewRecorder(client, tracing.Options{Log: slog.New(slog.DiscardHandler)})
 		cfg.Tracing = o.tp
 	}
 	a, err := app.Open(ctx, cfg)
@@ -174,7 +183,7 @@ type observabilityResults struct {
 	InProcess   map[endpoint][][]perRequest
 	Allocations map[endpoint][]perRequest
 	Sides       []string
-	// What the on side did: access lines written, spans exported,
+	// What the on side did: access lines written, spans batched,
 	// requests counted in its metrics (warm-ups included), against the
 	// requests it served in the measured phases.
 	Lines, Spans, Counted, Served int64
@@ -193,26 +202,31 @@ func measureObservability(ctx context.Context, o options, logf func(string, ...a
 		return nil, err
 	}
 	defer os.RemoveAll(work)
-	on, err := startObserved(ctx, ds, work, "on", true, true)
+	on, err := startObserved(ctx, ds, work, "on", true, noopExporter)
 	if err != nil {
 		return nil, err
 	}
 	defer on.close()
-	off, err := startObserved(ctx, ds, work, "off", false, false)
+	off, err := startObserved(ctx, ds, work, "off", false, untraced)
 	if err != nil {
 		return nil, err
 	}
 	defer off.close()
-	untraced, err := startObserved(ctx, ds, work, "metrics and log", true, false)
+	unsent, err := startObserved(ctx, ds, work, "metrics and log", true, untraced)
 	if err != nil {
 		return nil, err
 	}
-	defer untraced.close()
-	again, err := startObserved(ctx, ds, work, "off again", false, false)
+	defer unsent.close()
+	again, err := startObserved(ctx, ds, work, "off again", false, untraced)
 	if err != nil {
 		return nil, err
 	}
 	defer again.close()
+	converted, err := startObserved(ctx, ds, work, "on, spans converted to OTLP", true, otlpConverted)
+	if err != nil {
+		return nil, err
+	}
+	defer converted.close()
 	logf("observability on %s, off %s, same build, in this process", on.srv.base, off.srv.base)
 
 	seed := uint64(o.Seed)
@@ -245,7 +259,7 @@ func measureObservability(ctx context.Context, o options, logf func(string, ...a
 			logf("%v, %d clients: on ÷ off throughput %s", ep, clients, fmtRatio(loadRatio(er, clients, loadResult.throughput)))
 		}
 	}
-	if err := res.measureInProcess(ds, []*observed{on, off, untraced, again}); err != nil {
+	if err := res.measureInProcess(ds, []*observed{on, off, unsent, again, converted}); err != nil {
 		return nil, err
 	}
 	if err := on.tp.ForceFlush(ctx); err != nil {
@@ -256,7 +270,7 @@ func measureObservability(ctx context.Context, o options, logf func(string, ...a
 		return nil, err
 	}
 	on.buf.Flush()
-	res.Lines, res.Spans, res.Counted = on.lines.lines.Load(), on.spans.spans.Load(), int64(counted)
+	res.Lines, res.Spans, res.Counted = on.lines.lines.Load(), on.tp.Sent(), int64(counted)
 	if res.Lines == 0 || res.Spans == 0 || res.Counted == 0 {
 		return nil, errors.New("the on side logged, traced or counted nothing: the comparison measured nothing")
 	}
@@ -411,7 +425,7 @@ func (res *observabilityResults) markdown() string {
 	w("# What the operators' view of a request costs\n\n")
 	w("Written by `go run ./bench -observability%s`. The same build serves the same SQLite file twice in one process: ", flagsLine(o))
 	w("**on**, with the Prometheus metrics (`metrics.NewRegistry`, as the server registers them), the access log (JSON lines written to a file) ")
-	w("and tracing (the facade's span recorder, `tracing.Recorder`, sampling every request, its spans batched as the server batches them, converted to OTLP in the background and handed to a client that sends nothing); ")
+	w("and tracing with a no-op exporter (the facade's span recorder, `tracing.Recorder`, sampling every request and batching its spans as the server does, then dropping each batch where an exporter would take it); ")
 	w("and **off**, with none of them. Closed-loop clients on loopback, in this same process, load each in turn, round by round, ")
 	w("the side that goes first alternating; each ratio is the median of the per-round ratios on ÷ off, and the cost is one minus it. ")
 	w("Target: at most %.0f%% of throughput.\n\n", 100*observabilityTarget)
@@ -419,7 +433,7 @@ func (res *observabilityResults) markdown() string {
 	w("| data | seed %d: %d OPs, %d users |\n", res.Dataset.Seed, res.Dataset.Sizes.Staff, res.Dataset.Sizes.Users)
 	w("| load | %v measured per phase and side in %d alternating rounds, after %v of warm-up each |\n", o.Duration, o.Rounds, o.Warmup)
 	w("| run | %v; load average %s before, %s after (a shared machine: other work shows here and in the numbers) |\n", res.Took.Round(time.Second), res.LoadAvg[0], res.LoadAvg[1])
-	w("| on side | %d requests measured; with the warm-ups, %d access lines written, %d requests counted in its metrics, %d spans exported |\n\n", res.Served, res.Lines, res.Counted, res.Spans)
+	w("| on side | %d requests measured; with the warm-ups, %d access lines written, %d requests counted in its metrics, %d spans batched |\n\n", res.Served, res.Lines, res.Counted, res.Spans)
 	w("| endpoint | clients | off req/s | on req/s | on ÷ off (median) | cost | target ≤ %.0f%% | off p50 | on p50 | per round |\n", 100*observabilityTarget)
 	w("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | --- |\n")
 	for _, er := range res.Endpoints {
@@ -443,7 +457,8 @@ func (res *observabilityResults) markdown() string {
 	w("Without the network and the clients, that time is the requests' own: other processes on a shared machine stretch the wall clock, not it, and taking turns request by request spreads whatever else the machine does over every side alike. ")
 	w("Allocations and bytes come from a run of each side alone. ")
 	w("At saturation throughput is the inverse of CPU per request, so its ratio is the throughput cost the load phases above try to see through the noise. ")
-	w("The side with the metrics and the log but no tracing tells the parts apart; a second off side, the same server again, shows the noise: ")
+	w("The side with the metrics and the log but no tracing tells the parts apart, and the last side is the on side with what exporting adds in the server: its batches converted to OTLP in the background and handed to an OTLP client that sends nothing (the encoding on the wire and the collector's work are left out). ")
+	w("A second off side, the same server again, shows the noise: ")
 	w("how far two servers that are the same differ here, which a cost must stand above. Medians over the rounds; the cost is the throughput lost, 1 − off ÷ side.\n\n")
 	w("| endpoint | side | CPU | ÷ off (median) | cost | target ≤ %.0f%% | wall | allocations | bytes |\n", 100*observabilityTarget)
 	w("| --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |\n")
@@ -451,14 +466,17 @@ func (res *observabilityResults) markdown() string {
 	wall := func(p perRequest) float64 { return float64(p.Wall) }
 	for _, er := range res.Endpoints {
 		rounds := res.InProcess[er.Endpoint]
-		for _, side := range []int{1, 3, 2, 0} { // off, off again, then each part added
+		for _, side := range []int{1, 3, 2, 0, 4} { // off, off again, then each part added
 			ratio, cost, target := "", "", ""
 			if side != 1 {
 				r := inProcessRatio(rounds, side, cpu)
 				ratio, cost, target = fmtRatio(r), fmtNum(100*(1-1/r), 1)+"%", meets(1-1/r <= observabilityTarget, r)
 			}
-			if side == 3 {
+			switch side {
+			case 3:
 				target = "(noise)"
+			case 4:
+				target = "(beyond the target's no-op exporter)"
 			}
 			alone := res.Allocations[er.Endpoint][side]
 			w("| %v | %s | %s | %s | %s | %s | %s | %.0f | %.0f |\n", er.Endpoint, res.Sides[side],

@@ -25,7 +25,8 @@ func TestObservabilityComparison(t *testing.T) {
 	}
 	report := res.markdown()
 	for _, want := range []string{"| GraphQL me{chats{user{grade}}} | 1 |", "| GraphQL me{chats{user{grade}}} | 4 |", "| legacy POST /op/v2/receives | 1 |", "| legacy POST /op/v2/receives | 4 |",
-		"| GraphQL me{chats{user{grade}}} | off again |", "| legacy POST /op/v2/receives | on |"} {
+		"| GraphQL me{chats{user{grade}}} | off again |", "| legacy POST /op/v2/receives | on |",
+		"| legacy POST /op/v2/receives | on, spans converted to OTLP |"} {
 		if !strings.Contains(report, want) {
 			t.Errorf("the report lacks the row %s:\n%s", want, report)
 		}
@@ -39,9 +40,10 @@ func BenchmarkObservability(b *testing.B) {
 	ds := benchDataset(b)
 	doors := map[endpoint]string{graphQL: "graphql", legacyV2: "legacy"}
 	for _, s := range []struct {
-		name                   string
-		metricsAndLog, tracing bool
-	}{{"off", false, false}, {"metrics_and_log", true, false}, {"on", true, true}} {
+		name          string
+		metricsAndLog bool
+		tracing       tracingSide
+	}{{"off", false, untraced}, {"metrics_and_log", true, untraced}, {"on", true, noopExporter}, {"on_otlp", true, otlpConverted}} {
 		o, err := startObserved(context.Background(), ds, b.TempDir(), s.name, s.metricsAndLog, s.tracing)
 		if err != nil {
 			b.Fatal(err)

@@ -53,8 +53,36 @@ func TestBatch(t *testing.T) {
 	if n := client.wait(t); n != 2 {
 		t.Errorf("%d spans sent at shutdown, want 2", n)
 	}
-	if client.sent() != 11 {
-		t.Errorf("%d spans sent, want 11", client.sent())
+	if client.sent() != 11 || tp.Sent() != 11 {
+		t.Errorf("%d spans sent, the recorder says %d: want 11", client.sent(), tp.Sent())
+	}
+	if log.Len() > 0 {
+		t.Errorf("log:\n%s", log.String())
+	}
+}
+
+// TestBatchNoClient: with no client, spans are recorded and batched as
+// with one, and dropped where a client would take them (as a no-op
+// exporter drops them): counted by Sent, the sampler's choice kept, no
+// line logged.
+func TestBatchNoClient(t *testing.T) {
+	var log bytes.Buffer
+	tp := tracing.NewRecorder(nil, tracing.Options{Batching: tracing.Batching{Delay: time.Hour, MaxBatch: 4}, Log: slog.New(slog.NewTextHandler(&log, nil))})
+	tr := tp.Tracer("test")
+	for _, ctx := range []context.Context{context.Background(), notSampled()} {
+		for range 6 {
+			_, s := tr.Start(ctx, "work")
+			if s.IsRecording() != (ctx == context.Background()) {
+				t.Fatalf("span recording %v, want it for the sampled trace alone", s.IsRecording())
+			}
+			s.End()
+		}
+	}
+	if err := tp.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if tp.Sent() != 6 {
+		t.Errorf("%d spans ended at the sender, want the 6 sampled", tp.Sent())
 	}
 	if log.Len() > 0 {
 		t.Errorf("log:\n%s", log.String())

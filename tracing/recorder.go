@@ -52,7 +52,10 @@ type Options struct {
 }
 
 // NewRecorder starts a Recorder that sends its spans to client, and the
-// sender that does so; Shutdown stops it.
+// sender that does so; Shutdown stops it. With a nil client the spans are
+// recorded, batched and dropped, as the SDK's provider does with a no-op
+// exporter: what tracing costs the requests, without what sending them
+// costs.
 func NewRecorder(client Client, o Options) *Recorder {
 	if o.Sampler == nil {
 		o.Sampler = defaultSampler()
@@ -84,6 +87,10 @@ func (p *Recorder) Tracer(name string, opts ...trace.TracerOption) trace.Tracer 
 	}
 	return t
 }
+
+// Sent is how many spans the recorder has handed to its client (or, with
+// none, dropped once batched).
+func (p *Recorder) Sent() int64 { return p.sender.sent.Load() }
 
 // ForceFlush sends every span that has ended, now.
 func (p *Recorder) ForceFlush(ctx context.Context) error { return p.sender.forceFlush(ctx) }

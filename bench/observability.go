@@ -20,12 +20,12 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
 	"opfacade/app"
 	"opfacade/logbuf"
 	"opfacade/metrics"
 	"opfacade/tracing"
+	"opfacade/tracing/tracingtest"
 )
 
 // The observability comparison (-observability): what the operators'
@@ -69,12 +69,6 @@ const (
 	otlpConverted
 )
 
-// discardingClient is an OTLP client that takes the spans and sends
-// nothing.
-type discardingClient struct{}
-
-func (discardingClient) UploadTraces(context.Context, []*tracepb.ResourceSpans) error { return nil }
-
 // countingWriter writes the log to a file, as a log collector would
 // read it from the process's stderr, and counts the access lines.
 type countingWriter struct {
@@ -108,7 +102,7 @@ func startObserved(ctx context.Context, ds *dataset, dir, name string, metricsAn
 	if traced != untraced {
 		var client tracing.Client // nil: the no-op exporter
 		if traced == otlpConverted {
-			client = discardingClient{}
+			client = tracingtest.Discard{}
 		}
 		// The facade's recorder, as tracing.New sets it up, at its
 		// defaults: every request sampled.

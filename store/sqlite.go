@@ -58,12 +58,12 @@ func (c connector) Connect(context.Context) (driver.Conn, error) {
 func (c connector) Driver() driver.Driver { return c.driver }
 
 // poolFile is the file a pool's connections read: the first one's, or
-// the one the pool was opened for.
+// the one the pool was opened for. Its zero id is none yet: no file has
+// device and inode 0.
 type poolFile struct {
 	path string
 	mu   sync.Mutex
 	id   fileID
-	set  bool
 }
 
 // current is the pool's file, once a connection has opened it.
@@ -78,8 +78,8 @@ func (f *poolFile) current() fileID {
 func (f *poolFile) same(id fileID) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if !f.set {
-		f.id, f.set = id, true
+	if f.id == (fileID{}) {
+		f.id = id
 	}
 	return f.id == id
 }
@@ -233,7 +233,7 @@ func (s *Store) reopen(id fileID) {
 	if err := s.h.close(); err != nil {
 		s.outage.log.Warn("closing the replaced database file", "file", s.file.path, "err", err)
 	}
-	s.h = newHandle(openSQLiteDB(s.file.dsn, &poolFile{path: s.file.path, id: id, set: true}), s.h.gen+1)
+	s.h = newHandle(openSQLiteDB(s.file.dsn, &poolFile{path: s.file.path, id: id}), s.h.gen+1)
 	s.usePool(s.pool)
 	s.file.id = id
 	s.outage.log.Warn("the database file was replaced; reading the new one", "file", s.file.path)

@@ -115,8 +115,9 @@ func newSender(client Client, b Batching, otlp *otlpSpans, log *slog.Logger) *se
 // queue is full or the sender stopped.
 func (s *sender) add(r *record) {
 	s.mu.Lock()
-	if s.stopped.Load() || len(s.queue) == s.cfg.MaxQueue {
-		if !s.stopped.Load() { // after shutdown, nothing is told any more
+	stopped := s.stopped.Load()
+	if stopped || len(s.queue) == s.cfg.MaxQueue {
+		if !stopped { // after shutdown, nothing is told any more
 			s.dropped++
 		}
 		s.mu.Unlock()
@@ -176,20 +177,23 @@ func (s *sender) flush(ctx context.Context) {
 func (s *sender) upload(ctx context.Context, batch []*record) {
 	s.sent.Add(int64(len(batch)))
 	if s.client == nil {
-		for _, r := range batch {
-			r.release()
-		}
+		release(batch)
 		return
 	}
 	spans := s.otlp.convert(batch)
-	for _, r := range batch {
-		r.release()
-	}
+	release(batch)
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	err := s.client.UploadTraces(ctx, spans)
 	cancel()
 	s.otlp.reset()
 	s.reportSend(err, len(batch))
+}
+
+// release puts the records of batch back in the pool.
+func release(batch []*record) {
+	for _, r := range batch {
+		r.release()
+	}
 }
 
 // reportDrops logs a line when spans start being dropped, and one when

@@ -17,6 +17,7 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
 	"opfacade/tracing"
+	"opfacade/tracing/tracingtest"
 )
 
 // TestHandlerSpanNames: a request's span is named by its method and the
@@ -165,7 +166,7 @@ func BenchmarkHandler(b *testing.B) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"data":{}}`))
 	})
-	tp := tracing.NewRecorder(discard{}, tracing.Options{})
+	tp := tracing.NewRecorder(tracingtest.Discard{}, tracing.Options{})
 	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 	on := tracing.Handler(tp, mux)
 	for _, tc := range []struct {
@@ -190,8 +191,3 @@ func BenchmarkHandler(b *testing.B) {
 		})
 	}
 }
-
-// discard is a client that sends nothing.
-type discard struct{}
-
-func (discard) UploadTraces(context.Context, []*tracepb.ResourceSpans) error { return nil }

@@ -20,6 +20,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"opfacade/tracing"
+	"opfacade/tracing/tracingtest"
 )
 
 // TestRecorderSpans: what spans record reaches the client as OTLP, in
@@ -273,7 +274,7 @@ func TestRecorderAllocations(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector makes sync.Pool drop records at random")
 	}
-	tp := tracing.NewRecorder(discard{}, tracing.Options{Batching: tracing.Batching{Delay: time.Hour}})
+	tp := tracing.NewRecorder(tracingtest.Discard{}, tracing.Options{Batching: tracing.Batching{Delay: time.Hour}})
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 	tr := tp.Tracer("test")
 	ctx, root := tr.Start(context.Background(), "request")

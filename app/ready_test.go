@@ -148,6 +148,7 @@ func TestReadinessFollowsTheDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	want(http.StatusOK, "ok", "the file gone, no request since") // the answer stands
+	waitFileCheck()
 	wantUnavailable(t, srv, "the file gone")
 	want(http.StatusServiceUnavailable, "database unreachable: the database file is missing", "the file gone, a request failed")
 	want(http.StatusServiceUnavailable, "database unreachable", "the file gone, asked again")

@@ -23,7 +23,14 @@ import (
 // The tests of this file hold the facade to the SQLite file it was started
 // on, whatever an operator does to it while it serves: with connections
 // pooled for good (the default), a file that is replaced, deleted, made
-// unreadable or corrupted must be noticed at the next request.
+// unreadable or corrupted must be noticed at the first request once the
+// store's file check is due (store.FileCheckInterval), and a file put back
+// at the next request.
+
+// waitFileCheck waits until the store's next request checks its file: a
+// check is due FileCheckInterval after the last, which came before what
+// the caller did to the file.
+func waitFileCheck() { time.Sleep(store.FileCheckInterval) }
 
 // titlesQuery reads 小李's chat titles, which tell the fixture's files apart.
 const titlesQuery = `{ me { chats { title } } }`
@@ -45,8 +52,8 @@ func fileOf(t testing.TB, srv *apptest.Server) string {
 
 // TestSQLiteFileReplaced moves another database into the served file's
 // place, as restoring a backup does, while many clients hold pooled
-// connections to the old one: from the first request after the move,
-// every answer comes from the new file.
+// connections to the old one: from the first request once the file check
+// is due, every answer comes from the new file.
 func TestSQLiteFileReplaced(t *testing.T) {
 	path := apptest.NewSQLiteDB(t, apptest.FixtureScripts()...)
 	next := apptest.NewSQLiteDB(t, append(apptest.FixtureScripts(), `UPDATE op_chat SET title = 'from the new file'`)...)
@@ -71,6 +78,7 @@ func TestSQLiteFileReplaced(t *testing.T) {
 	if err := os.Rename(next, path); err != nil {
 		t.Fatal(err)
 	}
+	waitFileCheck()
 	counts := map[string]int{}
 	var mu sync.Mutex
 	for range 8 {
@@ -110,6 +118,7 @@ func TestSQLiteFileTakenAway(t *testing.T) {
 
 	outage := func(when string, mend func()) {
 		t.Helper()
+		waitFileCheck()
 		for range 20 {
 			wantUnavailable(t, srv, when)
 		}
@@ -183,6 +192,7 @@ func TestOutageSummed(t *testing.T) {
 	if err := os.Rename(path, path+".aside"); err != nil {
 		t.Fatal(err)
 	}
+	waitFileCheck()
 	// Each probe fails two statements (a token check on each front door).
 	const probes = 10
 	for range probes {
@@ -273,7 +283,8 @@ func (s *swappingStore) ChatsByStaff(ctx context.Context, staffID string, f doma
 
 // TestSQLiteFileReplacedMidRequest replaces the file between two
 // statements of one request: the request is answered from the old file
-// alone, not from both, and the next from the new file.
+// alone, not from both, and the next one the file check sees from the
+// new file.
 func TestSQLiteFileReplacedMidRequest(t *testing.T) {
 	path := apptest.NewSQLiteDB(t, apptest.FixtureScripts()...)
 	next := apptest.NewSQLiteDB(t, append(apptest.FixtureScripts(), `UPDATE op_chat SET title = 'from the new file'`)...)
@@ -284,6 +295,7 @@ func TestSQLiteFileReplacedMidRequest(t *testing.T) {
 	if len(res.Errors) != 0 || strings.Contains(string(raw), "from the new file") || !strings.Contains(string(raw), `"title"`) {
 		t.Fatalf("the request that saw the file replaced answered %s; want the old file's chats alone", raw)
 	}
+	waitFileCheck()
 	if f := fileOf(t, srv); f != "new" {
 		t.Errorf("the next request: %s, want the new file", f)
 	}

@@ -118,3 +118,33 @@ func mustDSN(t *testing.T, path string) string {
 	}
 	return dsn
 }
+
+// TestFileCheckDue checks when a serving store checks its file again: not
+// before FileCheckInterval has passed since the last check, and then at
+// once.
+func TestFileCheckDue(t *testing.T) {
+	f := newSQLiteFile("served.db", "", fileID{dev: 1, ino: 2})
+	t0 := f.opened
+	for _, c := range []struct {
+		checked []time.Duration // checks made, after opening
+		at      time.Duration
+		due     bool
+	}{
+		{nil, 0, false},
+		{nil, FileCheckInterval - 1, false},
+		{nil, FileCheckInterval, true},
+		{[]time.Duration{FileCheckInterval}, FileCheckInterval + 1, false},
+		{[]time.Duration{FileCheckInterval}, 2*FileCheckInterval - 1, false},
+		{[]time.Duration{FileCheckInterval}, 2 * FileCheckInterval, true},
+		{[]time.Duration{FileCheckInterval, 5 * FileCheckInterval}, 5*FileCheckInterval + FileCheckInterval/2, false},
+		{[]time.Duration{FileCheckInterval, 5 * FileCheckInterval}, 7 * FileCheckInterval, true},
+	} {
+		f.last.Store(0)
+		for _, d := range c.checked {
+			f.checked(t0.Add(d))
+		}
+		if got := f.due(t0.Add(c.at)); got != c.due {
+			t.Errorf("checked at %v, asked at %v: due %v, want %v", c.checked, c.at, got, c.due)
+		}
+	}
+}

@@ -179,16 +179,18 @@ func CountStatements(ctx context.Context, n *atomic.Int64) context.Context {
 }
 
 // use runs fn on the store's current handle. A SQLite store first checks
-// that its file is still the one it opened (see sqliteFile), once per
-// pinned request (see Pin): its later statements run on the handle its
-// first ran on, or fail when that was replaced meanwhile. A file moved
-// into place during the request is thus read from the next request on;
-// the handle's pooled connections go on reading the old one until then,
-// and a connection opened in between is refused (see connector), so
-// that no request reads from both.
+// that its file is still the one it opened (see sqliteFile): before a
+// pinned request's first statement (see Pin) when the last check is
+// FileCheckInterval old or statements are failing, and before every
+// statement outside a request. A request's later statements run on the
+// handle its first ran on, or fail: when the file is replaced, the
+// handle's pooled connections go on reading the old one until then, and
+// a connection opened in between is refused (see connector), so that no
+// request reads from both.
 func (s *Store) use(ctx context.Context, fn func(h *handle) error) error {
 	p, _ := ctx.Value(pinKey{}).(*pin)
-	if s.file != nil && (p == nil || p.gen.Load() == 0) {
+	if s.file != nil && (p == nil || p.gen.Load() == 0) && s.fileCheckDue(p == nil) {
+		now := time.Now()
 		id, err := identify(s.file.path)
 		if err != nil {
 			return errFileGone{err}
@@ -199,6 +201,7 @@ func (s *Store) use(ctx context.Context, fn func(h *handle) error) error {
 			s.reopen(id)
 			s.swap.RLock()
 		}
+		s.file.checked(now)
 	} else {
 		s.swap.RLock()
 	}
@@ -207,6 +210,13 @@ func (s *Store) use(ctx context.Context, fn func(h *handle) error) error {
 		return errFileGone{errReplaced}
 	}
 	return fn(s.h)
+}
+
+// fileCheckDue says whether a statement checks the SQLite file first:
+// always outside a request and during an outage, so that the file's
+// return ends it at once; otherwise once FileCheckInterval has passed.
+func (s *Store) fileCheckDue(outsideRequest bool) bool {
+	return outsideRequest || s.outage.isDown.Load() || s.file.due(time.Now())
 }
 
 type pinKey struct{}

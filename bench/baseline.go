@@ -202,9 +202,9 @@ func (b *baseline) chats(ctx context.Context, staffID string) ([]baseChat, map[s
 		return nil, nil, err
 	}
 	var chats []baseChat
+	var c baseChat // declared once: Scan's pointers move them to the heap
+	var icon sql.NullString
 	for rows.Next() {
-		var c baseChat
-		var icon sql.NullString
 		if err := rows.Scan(&c.ID, &c.UserID, &c.GroupID, &c.Title, &c.Status, &c.Address, &c.Message, &c.Created, &c.NickName, &icon); err != nil {
 			_ = rows.Close()
 			return nil, nil, err
@@ -264,9 +264,9 @@ func (b *baseline) grades(ctx context.Context, ids []string, out map[string]*bas
 		return err
 	}
 	defer rows.Close()
+	var user string // declared once: Scan's pointers move them to the heap
+	var kind, count int
 	for rows.Next() {
-		var user string
-		var kind, count int
 		if err := rows.Scan(&user, &kind, &count); err != nil {
 			return err
 		}

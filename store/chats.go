@@ -55,11 +55,13 @@ func (s *Store) ChatsByStaff(ctx context.Context, staffID string, f domain.ChatF
 	defer s.putChatRows(sc)
 	err = s.read(ctx, "chats by staff", query, args, func(rows *sqlx.Rows) error {
 		// Scanned by hand: this is the hot path, and sqlx's reflection
-		// costs more per row than the row itself.
+		// costs more per row than the row itself. The destinations are
+		// declared once, not per row, where Scan's pointers would move
+		// each row's to the heap; a row sets every one of them.
+		var c domain.Chat
+		var staff, nick, icon sql.NullString
+		var created string
 		for rows.Next() {
-			var c domain.Chat
-			var staff, nick, icon sql.NullString
-			var created string
 			if err := rows.Scan(&c.ID, &c.UserID, &staff, &c.GroupID, &c.Title, &c.Status, &c.Address, &c.LastMessage,
 				&created, &nick, &icon); err != nil {
 				return err

@@ -54,9 +54,9 @@ func (s *Store) GradesByUserIDs(ctx context.Context, ids []string) (map[string]d
 // are scanned by hand: a thousand users give three thousand rows.
 func (s *Store) readGrades(ctx context.Context, query string, args []any, out map[string]domain.Grade) error {
 	return s.read(ctx, "grades by user ids", query, args, func(rows *sqlx.Rows) error {
+		var user string // declared once: Scan's pointers move them to the heap
+		var kind, n int
 		for rows.Next() {
-			var user string
-			var kind, n int
 			if err := rows.Scan(&user, &kind, &n); err != nil {
 				return err
 			}

@@ -103,9 +103,9 @@ func (s *Store) readFingerprints(ctx context.Context, f domain.ChatFilter, ids [
 		return err
 	}
 	return s.read(ctx, "fingerprints", query, args, func(rows *sqlx.Rows) error {
+		var r staffRow // declared once: Scan's pointers move them to the heap
+		var digest sql.NullString
 		for rows.Next() {
-			var r staffRow
-			var digest sql.NullString
 			if err := rows.Scan(&r.StaffID, &r.StaffName, &r.Online, &r.Role, &digest); err != nil {
 				return err
 			}

@@ -33,21 +33,28 @@ func (s *Store) GradesByUserIDs(ctx context.Context, ids []string) (map[string]d
 		out[id] = domain.Grade{}
 	}
 	for _, chunk := range s.batch("grades by user ids", ids) {
-		marks, args := inList(chunk)
+		args := paddedArgs(chunk)
 		all := args
-		if s.engine == "sqlite" {
-			// SQLite numbers its parameters: the three arms share them,
-			// and each id is bound once rather than three times (a cgo
-			// call each).
-			marks = numberedMarks(len(args))
-		} else {
+		if s.engine != "sqlite" {
 			all = append(append(append(make([]any, 0, 3*len(args)), args...), args...), args...)
 		}
-		if err := s.readGrades(ctx, fmt.Sprintf(gradesByUserIDs, marks), all, out); err != nil {
+		if err := s.readGrades(ctx, s.gradesTexts.get(len(args), s.gradesText), all, out); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// gradesText is the grades statement over n ids, built once for each n
+// (a power of two; see inList). SQLite numbers its parameters: the three
+// arms share them, and each id is bound once rather than three times (a
+// cgo call each); other engines bind the ids once for each arm.
+func (s *Store) gradesText(n int) string {
+	in := marks(n)
+	if s.engine == "sqlite" {
+		in = numberedMarks(n)
+	}
+	return fmt.Sprintf(gradesByUserIDs, in)
 }
 
 // readGrades runs one chunk's statement and adds its counts to out. Rows

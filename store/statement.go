@@ -74,7 +74,8 @@ func (h *handle) prepared(ctx context.Context, query string) (*sqlx.Stmt, error)
 
 // textCache keeps statement texts built once per shape: a request's
 // statement is looked up rather than formatted. Shapes are few (see
-// chatsShape), so it needs no bound.
+// chatsShape; IN lists are padded to one of eleven powers of two), so it
+// needs no bound.
 type textCache[K comparable] struct {
 	mu sync.RWMutex
 	m  map[K]string

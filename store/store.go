@@ -98,8 +98,9 @@ type Store struct {
 	batches  BatchObserver // nil for none
 	seed     maphash.Seed  // of the fingerprints (see Fingerprints)
 
-	texts   textCache[chatsShape] // the chat lists' statements, by shape
-	scratch sync.Pool             // of *chatRows, for ChatsByStaff
+	texts       textCache[chatsShape] // the chat lists' statements, by shape
+	gradesTexts textCache[int]        // the grades statements, by their number of ids
+	scratch     sync.Pool             // of *chatRows, for ChatsByStaff
 }
 
 func newStore(db *sqlx.DB, engine string, opt Options) *Store {

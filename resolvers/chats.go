@@ -74,12 +74,16 @@ func (r *Resolver) listChats(ctx context.Context, s *model.Staff, f domain.ChatF
 		chats, users, more = chats[:n], users[:n], true
 	}
 	out = make([]model.Chat, len(chats))
+	// The users, and then their grades, live in one slice each: one
+	// allocation a list rather than one a user.
+	listed := make([]model.User, 0, len(users))
 	byID := make(map[string]*model.User, len(users))
 	ids := make([]string, 0, len(users))
 	for i, c := range chats {
 		u := byID[c.UserID]
 		if u == nil {
-			u = r.user(users[i])
+			listed = append(listed, r.user(users[i]))
+			u = &listed[len(listed)-1]
 			byID[u.ID] = u
 			ids = append(ids, u.ID)
 		}
@@ -92,9 +96,11 @@ func (r *Resolver) listChats(ctx context.Context, s *model.Staff, f domain.ChatF
 	if err != nil {
 		return nil, nil, false, err
 	}
+	counts := make([]domain.Grade, 0, len(grades))
 	for id, g := range grades {
 		if u := byID[id]; u != nil {
-			u.Grade = &g
+			counts = append(counts, g)
+			u.Grade = &counts[len(counts)-1]
 		}
 	}
 	return out, chats, more, nil

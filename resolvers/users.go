@@ -6,10 +6,10 @@ import (
 )
 
 // user is u as the schema shows them, without their grade.
-func (r *Resolver) user(u domain.User) *model.User {
+func (r *Resolver) user(u domain.User) model.User {
 	icon := u.IconURL
 	if icon == "" {
 		icon = r.DefaultIcon
 	}
-	return &model.User{ID: u.ID, NickName: u.NickName, Icon: icon}
+	return model.User{ID: u.ID, NickName: u.NickName, Icon: icon}
 }

@@ -73,7 +73,8 @@ func (s *Store) ChatsByStaff(ctx context.Context, staffID string, f domain.ChatF
 				return err
 			}
 			sc.chats = append(sc.chats, c)
-			sc.users = append(sc.users, userRow{UserID: c.UserID, NickName: nick, IconURL: icon}.user())
+			sc.users = append(sc.users, domain.User{ID: c.UserID, IconURL: icon.String})
+			sc.nicks = append(sc.nicks, nick)
 		}
 		return nil
 	})
@@ -82,13 +83,28 @@ func (s *Store) ChatsByStaff(ctx context.Context, staffID string, f domain.ChatF
 	}
 	// Copied out at their length: the lists grow in the scratch, which
 	// the next request reuses, rather than by doubling on each request.
-	return append([]domain.Chat{}, sc.chats...), slices.Clone(sc.users), nil
+	return append([]domain.Chat{}, sc.chats...), sc.copyUsers(), nil
 }
 
 // chatRows is a chat list's scratch: the rows as they are read.
 type chatRows struct {
 	chats []domain.Chat
-	users []domain.User
+	users []domain.User    // their NickName not yet set
+	nicks []sql.NullString // the users' nick_name
+}
+
+// copyUsers copies the users out of the scratch with their nicknames,
+// which live in one slice: one allocation a list rather than one a user.
+func (sc *chatRows) copyUsers() []domain.User {
+	users := slices.Clone(sc.users)
+	nicks := make([]string, len(users))
+	for i, n := range sc.nicks {
+		if n.Valid {
+			nicks[i] = n.String
+			users[i].NickName = &nicks[i]
+		}
+	}
+	return users
 }
 
 // maxScratchRows bounds the scratch kept for the next list: a list this
@@ -103,7 +119,8 @@ func (s *Store) putChatRows(sc *chatRows) {
 	}
 	clear(sc.chats)
 	clear(sc.users)
-	sc.chats, sc.users = sc.chats[:0], sc.users[:0]
+	clear(sc.nicks)
+	sc.chats, sc.users, sc.nicks = sc.chats[:0], sc.users[:0], sc.nicks[:0]
 	s.scratch.Put(sc)
 }
 

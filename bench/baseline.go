@@ -38,7 +38,9 @@ import (
 //     size;
 //   - DATETIMEs read as text and parsed with the one layout the platform
 //     writes, where the SQLite driver would try layouts one by one;
-//   - the answer appended to a pooled buffer as JSON, written once.
+//   - the answer appended to a pooled buffer as JSON, written once;
+//   - over SQLite, statements that database/sql does not watch (see
+//     statementContext), as the store's are not.
 const (
 	baseTokenSQL = `SELECT s.staff_id, s.staff_name, s.online, s.role, CAST(t.expire_time AS CHAR)
 FROM op_token t JOIN op_staff s ON s.staff_id = t.staff_id
@@ -146,6 +148,19 @@ func (b *baseline) bytewiseOrder(q string) string {
 }
 
 func (b *baseline) Close() error { return b.db.Close() }
+
+// statementContext is the context the baseline's statements run under.
+// database/sql starts a goroutine for every statement whose context can
+// end; the facade's SQLite store spares it, so over SQLite the baseline
+// runs its statements under a context that does not end (they run to
+// the end when the client leaves, which the store's would not). Over
+// MySQL both watch the request's context.
+func (b *baseline) statementContext(ctx context.Context) context.Context {
+	if b.mysql {
+		return ctx
+	}
+	return context.WithoutCancel(ctx)
+}
 
 func (b *baseline) routes() http.Handler {
 	mux := http.NewServeMux()
@@ -337,7 +352,7 @@ func (b *baseline) serveQuery(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "a bearer token is required", http.StatusUnauthorized)
 		return
 	}
-	ctx := r.Context()
+	ctx := b.statementContext(r.Context())
 	me, err := b.staff(ctx, token)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusUnauthorized)
@@ -428,7 +443,7 @@ func appendBaseGrade(o []byte, g *baseGrade, chats, orders, services string) []b
 
 // serveReceives answers the legacy v2 call for the caller's own chats.
 func (b *baseline) serveReceives(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
+	ctx := b.statementContext(r.Context())
 	if r.Method != http.MethodPost {
 		b.envelope(w, 405, "请求方式错误", nil)
 		return

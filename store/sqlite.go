@@ -54,6 +54,9 @@ func (c connector) Connect(context.Context) (driver.Conn, error) {
 		_ = conn.Close()
 		return nil, errFileGone{err}
 	}
+	if c, ok := conn.(*sqlite3.SQLiteConn); ok {
+		return sqliteConn{c}, nil // see detached
+	}
 	return conn, nil
 }
 

@@ -191,7 +191,7 @@ type sqliteFile struct {
 	dsn  string
 	id   fileID // the file the current handle reads; guarded by Store.swap
 
-	opened time.Time    // the origin of lastCheck, on the monotonic clock
+	opened time.Time    // the origin of last, on the monotonic clock
 	last   atomic.Int64 // when the path last held id, as nanoseconds since opened
 }
 

@@ -151,10 +151,12 @@ func (b *baseline) Close() error { return b.db.Close() }
 
 // statementContext is the context the baseline's statements run under.
 // database/sql starts a goroutine for every statement whose context can
-// end; the facade's SQLite store spares it, so over SQLite the baseline
-// runs its statements under a context that does not end (they run to
-// the end when the client leaves, which the store's would not). Over
-// MySQL both watch the request's context.
+// end, which the facade's store spares (see store/detach.go). Over SQLite
+// the baseline runs its statements under a context that does not end
+// (they run to the end when the client leaves, which the store's would
+// not). Over MySQL it hands them the request's context, as plain code
+// must for the driver to cut off a statement a hung server does not
+// answer, and database/sql watches it too.
 func (b *baseline) statementContext(ctx context.Context) context.Context {
 	if b.mysql {
 		return ctx

@@ -79,7 +79,7 @@ func openMySQL(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mysql: %w", err)
 	}
-	db := sqlx.NewDb(sql.OpenDB(conn), "mysql")
+	db := sqlx.NewDb(sql.OpenDB(mysqlConnector{conn}), "mysql") // see detached
 	// No ping: the server starts even while MySQL is down; readiness says
 	// so, and requests succeed as soon as it is back.
 	s := newStore(db, "mysql", opt)

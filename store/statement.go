@@ -127,7 +127,7 @@ func (s *Store) read(ctx context.Context, what, query string, args []any, scan f
 	}
 	err := s.use(ctx, func(h *handle) error {
 		s.count(ctx)
-		rows, err := h.query(s.statementContext(ctx), query, args)
+		rows, err := h.query(detach(ctx), query, args) // see detached
 		if err != nil {
 			return err
 		}
@@ -143,15 +143,6 @@ func (s *Store) read(ctx context.Context, what, query string, args []any, scan f
 		s.observer.StatementEnds(ctx, what, took, err)
 	}
 	return err
-}
-
-// statementContext is ctx as database/sql is to see it: detached on
-// SQLite, whose driver watches it alone (see detached).
-func (s *Store) statementContext(ctx context.Context) context.Context {
-	if s.engine == "sqlite" {
-		return detach(ctx)
-	}
-	return ctx
 }
 
 // outcome classifies err, the end of a statement started at start, and

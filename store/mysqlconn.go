@@ -99,6 +99,7 @@ type mysqlDriverStmt interface {
 	driver.Stmt
 	driver.StmtExecContext
 	driver.StmtQueryContext
+	//lint:ignore SA1019 the driver's statements implement it, and database/sql still asks for it
 	driver.ColumnConverter
 	driver.NamedValueChecker
 }

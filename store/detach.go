@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql/driver"
+	"fmt"
 	"time"
 )
 
@@ -14,8 +16,8 @@ import (
 // connection under it (its watcher, one a connection, not one a
 // statement). And the store closes every statement's rows itself. So
 // database/sql's watch guards nothing: Store.read hands database/sql the
-// statement's context detached, and the pool's connections (sqliteConn,
-// mysqlConn) hand the driver the context within.
+// statement's context detached, and the pool's connections (see
+// attachConn) hand the driver the context within.
 //
 // What database/sql no longer watches is a wait for a pool connection:
 // it lasts until a connection is free, which the statements holding them
@@ -45,4 +47,114 @@ func attached(ctx context.Context) (context.Context, error) {
 		ctx = d.ctx
 	}
 	return ctx, ctx.Err()
+}
+
+// driverConn is what database/sql asks of both drivers' connections.
+type driverConn interface {
+	driver.Conn
+	driver.ConnBeginTx
+	driver.ConnPrepareContext
+	driver.ExecerContext
+	driver.QueryerContext
+	driver.Pinger
+}
+
+// attachConn wraps a driver's connection so that it hands the driver the
+// context a detached one holds, keeping what the MySQL driver's
+// connections add (see mysqlConn). A connection without the methods the
+// store relies on is closed and refused: unwrapped, it would be handed
+// detached contexts and never cut a statement off.
+func attachConn(conn driver.Conn) (driver.Conn, error) {
+	switch c := conn.(type) {
+	case mysqlDriverConn:
+		return mysqlConn{attachingConn{c}, c}, nil
+	case driverConn:
+		return attachingConn{c}, nil
+	}
+	_ = conn.Close()
+	return nil, fmt.Errorf("the database driver's connection (%T) lacks the methods the store relies on", conn)
+}
+
+// attachingConn is a driver connection that gives the driver the context
+// a detached one holds. Every other method is the driver's.
+type attachingConn struct{ driverConn }
+
+func (c attachingConn) Prepare(query string) (driver.Stmt, error) {
+	return c.PrepareContext(context.Background(), query)
+}
+
+func (c attachingConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	ctx, err := attached(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st, err := c.driverConn.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return attachStmt(st)
+}
+
+func (c attachingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	ctx, err := attached(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.driverConn.QueryContext(ctx, query, args)
+}
+
+func (c attachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	ctx, err := attached(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.driverConn.ExecContext(ctx, query, args)
+}
+
+func (c attachingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	ctx, err := attached(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.driverConn.BeginTx(ctx, opts)
+}
+
+// driverStmt is what database/sql asks of both drivers' statements.
+type driverStmt interface {
+	driver.Stmt
+	driver.StmtExecContext
+	driver.StmtQueryContext
+}
+
+// attachStmt wraps a driver's statement as attachConn wraps a
+// connection.
+func attachStmt(st driver.Stmt) (driver.Stmt, error) {
+	switch s := st.(type) {
+	case mysqlDriverStmt:
+		return mysqlStmt{attachingStmt{s}, s}, nil
+	case driverStmt:
+		return attachingStmt{s}, nil
+	}
+	_ = st.Close()
+	return nil, fmt.Errorf("the database driver's statement (%T) lacks the methods the store relies on", st)
+}
+
+// attachingStmt is a driver statement that gives the driver the context
+// a detached one holds.
+type attachingStmt struct{ driverStmt }
+
+func (s attachingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	ctx, err := attached(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.driverStmt.QueryContext(ctx, args)
+}
+
+func (s attachingStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	ctx, err := attached(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.driverStmt.ExecContext(ctx, args)
 }

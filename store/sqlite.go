@@ -54,10 +54,7 @@ func (c connector) Connect(context.Context) (driver.Conn, error) {
 		_ = conn.Close()
 		return nil, errFileGone{err}
 	}
-	if c, ok := conn.(*sqlite3.SQLiteConn); ok {
-		return sqliteConn{c}, nil // see detached
-	}
-	return conn, nil
+	return attachConn(conn) // see detached
 }
 
 func (c connector) Driver() driver.Driver { return c.driver }

@@ -26,25 +26,51 @@ import (
 
 // detached is a context that never ends, holding one that may: what
 // database/sql sees of a statement's context.
-type detached struct{ ctx context.Context }
+type detached struct{ end ending }
 
 func detach(ctx context.Context) context.Context {
-	if ctx.Done() == nil {
+	done := ctx.Done()
+	if done == nil {
 		return ctx // nothing to watch
 	}
-	return &detached{ctx}
+	return &detached{ending{ctx, done}}
 }
 
 func (*detached) Deadline() (time.Time, bool) { return time.Time{}, false }
 func (*detached) Done() <-chan struct{}       { return nil }
 func (*detached) Err() error                  { return nil }
-func (d *detached) Value(key any) any         { return d.ctx.Value(key) }
+func (d *detached) Value(key any) any         { return d.end.ctx.Value(key) }
 
-// attached is the context ctx holds when detached, else ctx; with its
-// error when it has ended, for a statement that would start after it.
+// ending is what the driver sees of a detached statement's context: when
+// it ends and why. The SQLite driver asks Err before and after every row;
+// asked of a request's context, Err walks every layer the request, gqlgen
+// and the resolvers wrapped around it, a dozen or more, while ending
+// answers from the channel it read once. Values (context.AfterFunc looks
+// for the cancelable context beneath) come from the context itself.
+type ending struct {
+	ctx  context.Context
+	done <-chan struct{}
+}
+
+func (e *ending) Deadline() (time.Time, bool) { return e.ctx.Deadline() }
+func (e *ending) Done() <-chan struct{}       { return e.done }
+func (e *ending) Value(key any) any           { return e.ctx.Value(key) }
+
+func (e *ending) Err() error {
+	select {
+	case <-e.done:
+		return e.ctx.Err()
+	default:
+		return nil
+	}
+}
+
+// attached is the context the driver is given for ctx: what ctx holds
+// when detached, else ctx; with its error when it has ended, for a
+// statement that would start after it.
 func attached(ctx context.Context) (context.Context, error) {
 	if d, ok := ctx.(*detached); ok {
-		ctx = d.ctx
+		return &d.end, d.end.Err()
 	}
 	return ctx, ctx.Err()
 }

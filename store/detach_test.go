@@ -79,8 +79,15 @@ func TestStatementsStartNoGoroutine(t *testing.T) {
 		if err := s.read(context.Background(), "one", "SELECT 1", nil, drain); err != nil {
 			t.Fatal(err)
 		}
+		// Values over the cancelable context, as on a request's: the
+		// driver must still find the context beneath them to watch it
+		// without a goroutine of its own.
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
+		type layer int
+		for i := range 8 {
+			ctx = context.WithValue(ctx, layer(i), i)
+		}
 		for _, tc := range []struct {
 			name string
 			ctx  context.Context
@@ -106,4 +113,56 @@ func TestStatementsStartNoGoroutine(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestEndingAnswersAsItsContext checks that the driver's view of a
+// detached context (see ending) answers as the context itself: ended or
+// not, with its error, deadline and values.
+func TestEndingAnswersAsItsContext(t *testing.T) {
+	type key struct{}
+	live, stop := context.WithCancel(context.WithValue(context.Background(), key{}, "v"))
+	defer stop()
+	cancelled, cancel := context.WithCancel(live)
+	cancel()
+	expired, expire := context.WithDeadline(live, time.Now().Add(-time.Second))
+	defer expire()
+	lasting, last := context.WithTimeout(live, time.Hour)
+	defer last()
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+	}{
+		{"live", live},
+		{"cancelled", cancelled},
+		{"past its deadline", expired},
+		{"with a deadline ahead", lasting},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := attached(detach(tc.ctx))
+			if got == tc.ctx {
+				t.Fatal("attached returned the context itself, not the driver's view of it")
+			}
+			if err != tc.ctx.Err() || got.Err() != tc.ctx.Err() {
+				t.Errorf("Err: %v and %v, want %v", err, got.Err(), tc.ctx.Err())
+			}
+			if got.Done() != tc.ctx.Done() {
+				t.Error("Done is not the context's channel")
+			}
+			d1, ok1 := got.Deadline()
+			d2, ok2 := tc.ctx.Deadline()
+			if !d1.Equal(d2) || ok1 != ok2 {
+				t.Errorf("Deadline %v %v, want %v %v", d1, ok1, d2, ok2)
+			}
+			if got.Value(key{}) != "v" {
+				t.Errorf("Value %v, want the context's", got.Value(key{}))
+			}
+		})
+	}
+
+	later, end := context.WithCancel(live)
+	got, _ := attached(detach(later))
+	end()
+	if got.Err() != context.Canceled {
+		t.Errorf("after the context ended: Err %v, want context.Canceled", got.Err())
+	}
 }

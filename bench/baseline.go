@@ -21,6 +21,7 @@ import (
 	"github.com/mattn/go-sqlite3"
 
 	"opfacade/app"
+	"opfacade/datetime"
 	"opfacade/store"
 )
 
@@ -36,8 +37,10 @@ import (
 //   - the store's SQLite settings (its DSN: WAL, busy timeout; its
 //     pragmas: mmap, page cache) and its pool size; over MySQL, its pool
 //     size;
-//   - DATETIMEs read as text and parsed with the one layout the platform
-//     writes, where the SQLite driver would try layouts one by one;
+//   - DATETIMEs read as text and parsed in the one layout the platform
+//     writes (package datetime, as the store does), where the SQLite
+//     driver would try layouts one by one; on the legacy path, passed
+//     through as read;
 //   - the answer appended to a pooled buffer as JSON, written once;
 //   - over SQLite, statements that database/sql does not watch (see
 //     statementContext), as the store's are not.
@@ -327,7 +330,7 @@ func (b *baseline) gradesStmt(ctx context.Context, n int) (*sql.Stmt, error) {
 
 // wall reads a stored DATETIME as the platform's wall clock.
 func (b *baseline) wall(s string) (time.Time, error) {
-	return time.ParseInLocation(time.DateTime, s, b.zone)
+	return datetime.Parse(s, b.zone)
 }
 
 func (b *baseline) buffer() *[]byte {
@@ -570,7 +573,7 @@ func (b *baseline) envelope(w http.ResponseWriter, code int, message string, dat
 		o = data(o)
 	}
 	o = append(o, `,"page":null,"foot":{"operationTime":"`...)
-	o = time.Now().In(b.zone).AppendFormat(o, time.DateTime)
+	o = datetime.Append(o, time.Now().In(b.zone))
 	o = append(o, `","servicePhone":`...)
 	o = appendJSONString(o, b.servicePhone)
 	o = append(o, `,"host":`...)

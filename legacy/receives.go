@@ -4,8 +4,8 @@ import (
 	"context"
 	"net/http"
 	"strconv"
-	"time"
 
+	"opfacade/datetime"
 	"opfacade/httpguard"
 	"opfacade/model"
 )
@@ -51,7 +51,7 @@ func (h *Handler) write(w http.ResponseWriter, outcome apiError, data *receivesD
 	b = append(b, `,"data":`...)
 	b = appendData(b, data)
 	b = append(b, `,"page":null,"foot":{"operationTime":"`...) // page: always null for this call
-	b = h.cfg.Now().In(h.cfg.Zone).AppendFormat(b, time.DateTime)
+	b = datetime.Append(b, h.cfg.Now().In(h.cfg.Zone))
 	b = append(b, `","servicePhone":`...)
 	b = appendString(b, h.cfg.ServicePhone)
 	b = append(b, `,"host":`...)
@@ -116,7 +116,7 @@ func appendChat(b []byte, c *model.Chat) []byte {
 	b = append(b, `,"address":`...)
 	b = appendString(b, c.Address)
 	b = append(b, `,"createTime":"`...)
-	b = c.CreateTime.AppendFormat(b, time.DateTime) // yyyy-MM-dd HH:mm:ss in its own offset: the stored wall clock
+	b = datetime.Append(b, c.CreateTime) // yyyy-MM-dd HH:mm:ss in its own offset: the stored wall clock
 	b = append(b, `","userGradeChatCount":`...)
 	b = strconv.AppendInt(b, int64(c.User.Grade.ChatCount), 10)
 	b = append(b, `,"userGradeOrderCount":`...)

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs each fuzz target briefly, beyond its committed seed corpus (which
 # plain `go test` already runs): legacy parameter parsing, signing and
-# string encoding, the
-# DateTime scalar, the GraphQL endpoint over the fixture database, and the
+# string encoding, the DateTime scalar, the platform's DATETIME text read
+# and written, the GraphQL endpoint over the fixture database, and the
 # compiled plans against gqlgen's executor.
 #
 #   scripts/fuzz.sh            10s per target
@@ -57,6 +57,8 @@ targets=(
 	"./legacy FuzzSign 2000"
 	"./legacy FuzzAppendString 2000"
 	"./scalar FuzzDateTime 2000"
+	"./datetime FuzzParse 2000"
+	"./datetime FuzzAppend 2000"
 	"./api FuzzGraphQL 200"
 	"./plan FuzzCompiled 50"
 )

@@ -21,6 +21,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/mattn/go-sqlite3"
+
+	"opfacade/datetime"
 )
 
 // Options tune how the store opens and reads the database.
@@ -307,7 +309,7 @@ func (s *Store) localTime(t time.Time) time.Time {
 // "2006-01-02 15:04:05" (a fraction may follow); anything else is read with
 // the SQLite driver's layouts, as a DATETIME column would have been.
 func (s *Store) readDateTime(v string) (time.Time, error) {
-	if t, err := time.ParseInLocation(time.DateTime, v, s.zone); err == nil {
+	if t, err := datetime.Parse(v, s.zone); err == nil {
 		return t, nil
 	}
 	v = strings.TrimSuffix(v, "Z")

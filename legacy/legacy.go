@@ -14,6 +14,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"opfacade/domain"
@@ -64,7 +65,8 @@ type Config struct {
 
 // Handler serves POST /op/v2/receives behind its guards (see guarded).
 type Handler struct {
-	cfg Config
+	cfg     Config
+	answers sync.Pool // of *[]byte, the envelopes' buffers (see write)
 }
 
 // DefaultMaxBody is the contract's body limit, past which a request is

@@ -3,6 +3,7 @@ package legacy
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"opfacade/datetime"
@@ -43,7 +44,9 @@ func (h *Handler) receives(ctx context.Context, staffID string) (*receivesData, 
 // Member names, nulls and number formats are the contract's; legacy apps
 // read them byte by byte.
 func (h *Handler) write(w http.ResponseWriter, outcome apiError, data *receivesData) {
-	b := make([]byte, 0, envelopeSize(data))
+	buf := h.answerBuffer()
+	defer h.keepAnswerBuffer(buf)
+	b := slices.Grow((*buf)[:0], envelopeSize(data))
 	b = append(b, `{"code":`...)
 	b = strconv.AppendInt(b, int64(outcome.Code), 10)
 	b = append(b, `,"message":`...)
@@ -62,6 +65,29 @@ func (h *Handler) write(w http.ResponseWriter, outcome apiError, data *receivesD
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(b)
+	*buf = b
+}
+
+// maxKeptAnswer bounds the envelope buffers kept for the next call: an OP
+// with this many bytes of chats is rare, and their buffer not worth
+// holding.
+const maxKeptAnswer = 1 << 20
+
+// answerBuffer is a buffer for an envelope: one kept from an earlier
+// call, so that a call does not allocate and clear its envelope's dozen
+// kilobytes. Write copies what it is given (io.Writer's contract), so the
+// buffer is free again once written.
+func (h *Handler) answerBuffer() *[]byte {
+	if b, ok := h.answers.Get().(*[]byte); ok {
+		return b
+	}
+	return new([]byte)
+}
+
+func (h *Handler) keepAnswerBuffer(b *[]byte) {
+	if cap(*b) <= maxKeptAnswer {
+		h.answers.Put(b)
+	}
 }
 
 // envelopeSize is about the bytes of an envelope with data, so that it

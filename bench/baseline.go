@@ -35,8 +35,8 @@ import (
 //     not selected again; one prepared text per power of two of ids), and
 //     the legacy path's client;
 //   - the store's SQLite settings (its DSN: WAL, busy timeout; its
-//     pragmas: mmap, page cache) and its pool size; over MySQL, its pool
-//     size;
+//     pragmas: mmap, page cache; the C heap kept, store.RetainCHeap) and
+//     its pool size; over MySQL, its pool size;
 //   - DATETIMEs read as text and parsed in the one layout the platform
 //     writes (package datetime, as the store does), where the SQLite
 //     driver would try layouts one by one; on the legacy path, passed
@@ -120,6 +120,7 @@ func openBaseDB(db string) (*sql.DB, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
+	store.RetainCHeap()
 	drv := &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
 		for _, p := range store.SQLitePragmas {
 			if _, err := c.Exec(p, nil); err != nil {

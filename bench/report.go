@@ -333,7 +333,7 @@ func baseSettings(o options) string {
 	if o.MySQL != "" {
 		return fmt.Sprintf("the store's MySQL pool (%d connections)", baseMySQLPool)
 	}
-	return "the store's SQLite settings (DSN, mmap, page cache, pool)"
+	return "the store's SQLite settings (DSN, mmap, page cache, pool, the C heap kept rather than handed back to the kernel)"
 }
 
 // engineName is the database both servers read.

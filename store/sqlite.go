@@ -149,6 +149,7 @@ func openSQLite(ctx context.Context, path string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	RetainCHeap()
 	file, _ := SQLiteFile(path)
 	pf := &poolFile{path: file}
 	s := newStore(openSQLiteDB(dsn, pf), "sqlite", opt)

@@ -107,7 +107,7 @@ func (res *results) markdown() string {
 	w("DATETIMEs read as text with the one layout the platform writes; the JSON appended to a pooled buffer and written once; ")
 	w("over SQLite, statements run under a context that does not end, so that database/sql starts no goroutine to watch each (the facade's store spares that goroutine on both engines, while its drivers still cut off a statement whose request ended); over MySQL, the request's context, which the driver needs to cut off a statement a hung server does not answer. ")
 	w("Both servers are separate processes on loopback, driven by closed-loop clients with a random OP's token per request. ")
-	w("Load phases run in rounds, facade then baseline back to back; their ratios are the median of the per-round ratios, so that a burst of other work ")
+	w("Load phases run in rounds, the two servers back to back, each going first in every other round; their ratios are the median of the per-round ratios, so that a burst of other work ")
 	w("on a shared machine skews one round rather than the result, while the absolute numbers pool all rounds. ")
 	w("For throughput higher is better; for everything else lower is.\n\n")
 	runHeader(&b, o.Short, res.Started, res.CPU)

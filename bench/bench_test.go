@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -287,4 +288,27 @@ func benchConcurrent(b *testing.B, c *caller, h http.Handler, logins []login, cl
 			}
 		}
 	})
+}
+
+// TestFlagsLine checks the command line a report says it was written by:
+// the flags that shape the data and the load, as given, and no default.
+func TestFlagsLine(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, ""},
+		{[]string{"-out", "bench/RESULTS.md"}, " -out bench/RESULTS.md"},
+		{[]string{"-duration", "24s", "-rounds", "24", "-out", "r.md"}, " -duration 24s -rounds 24 -out r.md"},
+		{[]string{"-mysql", "mysql://root:secret@tcp(db:3306)/bench", "-clients", "1,4", "-warmup", "100ms"}, " -mysql mysql://root:xxxxx@tcp(db:3306)/bench -clients 1,4 -warmup 100ms"},
+		{[]string{"-short", "-benchtime", "200ms"}, " -short -benchtime 200ms"},
+	} {
+		o, err := parseOptions(tc.args, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := flagsLine(o); got != tc.want {
+			t.Errorf("%q: %q, want %q", tc.args, got, tc.want)
+		}
+	}
 }

@@ -77,6 +77,9 @@ type options struct {
 	// Observability measures only what the metrics, the access log and
 	// tracing cost (see observability.go).
 	Observability bool
+	// Load is the flags given that shape the load, as given: for the
+	// report's command line.
+	Load []string
 }
 
 // baselineEnv, set to a database file, makes this program (or its test
@@ -119,7 +122,13 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	fs.Visit(func(f *flag.Flag) {
+		set[f.Name] = true
+		switch f.Name {
+		case "clients", "duration", "warmup", "rounds", "growth", "growth-duration", "benchtime":
+			o.Load = append(o.Load, "-"+f.Name+" "+f.Value.String())
+		}
+	})
 	if o.Short {
 		ss := shortSizes()
 		short := map[string]func(){

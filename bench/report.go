@@ -318,6 +318,7 @@ func flagsLine(o options) string {
 	if o.MySQL != "" {
 		f = append(f, "-mysql "+store.Redact(o.MySQL))
 	}
+	f = append(f, o.Load...)
 	if o.Out != "" {
 		f = append(f, "-out "+o.Out)
 	}

@@ -225,7 +225,7 @@ func (res *results) markdown() string {
 	w("## Memory\n\nAnonymous resident memory (RssAnon, /proc/PID/status) of each server process after all of its load: ")
 	w("facade %s, baseline %s (%s). The database file is mapped and cached by the kernel; that is file memory, not counted here.\n\n",
 		mb(res.RSS.Facade), mb(res.RSS.Baseline), fmtRatio(res.RSS.ratio()))
-	w("## Rerun\n\n```sh\ngo run ./bench -out bench/RESULTS.md          # this report\ngo run ./bench -short                         # a quick check that it works\ngo test -run '^$' -bench . -benchmem ./bench   # allocations per request, in-process\n```\n\n")
+	w("## Rerun\n\n```sh\ngo run ./bench%s   # this report\ngo run ./bench -short   # a quick check that it works\ngo test -run '^$' -bench . -benchmem ./bench   # allocations per request, in-process\n```\n\n", flagsLine(o))
 	w("Generated databases are cached by seed and sizes in `%s`; the first run generates one (BenchSizes: a few seconds).\n", "$TMPDIR/opfacade-bench")
 	return b.String()
 }

@@ -141,20 +141,21 @@ func measure(ctx context.Context, o options, logf func(string, ...any)) (*result
 			var f, b loadResult
 			for r := range o.Rounds {
 				d := o.Duration / time.Duration(o.Rounds)
-				var fr, br loadResult
-				turns := []func(){
-					func() {
-						if er.Skipped == "" {
-							fr = drive(ctx, c, facade, ds.OPs, clients, o.Warmup, d, seed+uint64(r))
-						}
-					},
-					func() { br = drive(ctx, c, base, ds.OPs, clients, o.Warmup, d, seed+uint64(r)) },
+				driveFacade := func() loadResult {
+					if er.Skipped != "" {
+						return loadResult{}
+					}
+					return drive(ctx, c, facade, ds.OPs, clients, o.Warmup, d, seed+uint64(r))
 				}
-				if r%2 == 1 { // who goes first alternates: neither always meets what the other left behind
-					turns[0], turns[1] = turns[1], turns[0]
+				// Who goes first alternates: neither always meets what the
+				// other left behind.
+				var fr loadResult
+				if r%2 == 0 {
+					fr = driveFacade()
 				}
-				for _, turn := range turns {
-					turn()
+				br := drive(ctx, c, base, ds.OPs, clients, o.Warmup, d, seed+uint64(r))
+				if r%2 == 1 {
+					fr = driveFacade()
 				}
 				er.Rounds[clients] = append(er.Rounds[clients], [2]loadResult{fr, br})
 				f.add(fr)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"opfacade/datetime"
 	"opfacade/domain"
 )
 
@@ -182,7 +183,7 @@ func (s *Store) checkKey(k domain.ChatKey) error {
 		if s.engine == "mysql" {
 			// MySQL answers a DATETIME in this layout, and compares the
 			// key's text with the column as the DATETIME it reads as.
-			_, err = time.Parse(time.DateTime, k.CreateTime)
+			_, err = datetime.Parse(k.CreateTime, time.UTC)
 		} else {
 			_, err = s.readDateTime(k.CreateTime)
 		}

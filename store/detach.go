@@ -75,6 +75,18 @@ func attached(ctx context.Context) (context.Context, error) {
 	return ctx, ctx.Err()
 }
 
+// onAttached runs a driver call with the context attached gives for ctx,
+// unless that context has ended: every context-passing method of the
+// wrappers below.
+func onAttached[T any](ctx context.Context, call func(context.Context) (T, error)) (T, error) {
+	ctx, err := attached(ctx)
+	if err != nil {
+		var none T
+		return none, err
+	}
+	return call(ctx)
+}
+
 // driverConn is what database/sql asks of both drivers' connections.
 type driverConn interface {
 	driver.Conn
@@ -110,11 +122,7 @@ func (c attachingConn) Prepare(query string) (driver.Stmt, error) {
 }
 
 func (c attachingConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	ctx, err := attached(ctx)
-	if err != nil {
-		return nil, err
-	}
-	st, err := c.driverConn.PrepareContext(ctx, query)
+	st, err := onAttached(ctx, func(ctx context.Context) (driver.Stmt, error) { return c.driverConn.PrepareContext(ctx, query) })
 	if err != nil {
 		return nil, err
 	}
@@ -122,27 +130,15 @@ func (c attachingConn) PrepareContext(ctx context.Context, query string) (driver
 }
 
 func (c attachingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	ctx, err := attached(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return c.driverConn.QueryContext(ctx, query, args)
+	return onAttached(ctx, func(ctx context.Context) (driver.Rows, error) { return c.driverConn.QueryContext(ctx, query, args) })
 }
 
 func (c attachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	ctx, err := attached(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return c.driverConn.ExecContext(ctx, query, args)
+	return onAttached(ctx, func(ctx context.Context) (driver.Result, error) { return c.driverConn.ExecContext(ctx, query, args) })
 }
 
 func (c attachingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	ctx, err := attached(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return c.driverConn.BeginTx(ctx, opts)
+	return onAttached(ctx, func(ctx context.Context) (driver.Tx, error) { return c.driverConn.BeginTx(ctx, opts) })
 }
 
 // driverStmt is what database/sql asks of both drivers' statements.
@@ -170,17 +166,9 @@ func attachStmt(st driver.Stmt) (driver.Stmt, error) {
 type attachingStmt struct{ driverStmt }
 
 func (s attachingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	ctx, err := attached(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return s.driverStmt.QueryContext(ctx, args)
+	return onAttached(ctx, func(ctx context.Context) (driver.Rows, error) { return s.driverStmt.QueryContext(ctx, args) })
 }
 
 func (s attachingStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	ctx, err := attached(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return s.driverStmt.ExecContext(ctx, args)
+	return onAttached(ctx, func(ctx context.Context) (driver.Result, error) { return s.driverStmt.ExecContext(ctx, args) })
 }

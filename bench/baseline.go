@@ -35,7 +35,8 @@ import (
 //     not selected again; one prepared text per power of two of ids), and
 //     the legacy path's client;
 //   - the store's SQLite settings (its DSN: WAL, busy timeout; its
-//     pragmas: mmap, page cache; the C heap kept, store.RetainCHeap) and
+//     pragmas: mmap, page cache; the C heap kept, store.RetainCHeap; each
+//     statement's plan kept whatever is bound, store.KeepSQLitePlans) and
 //     its pool size; over MySQL, its pool size;
 //   - DATETIMEs read as text and parsed in the one layout the platform
 //     writes (package datetime, as the store does), where the SQLite
@@ -121,6 +122,9 @@ func openBaseDB(db string) (*sql.DB, bool, error) {
 		return nil, false, err
 	}
 	store.RetainCHeap()
+	if err := store.KeepSQLitePlans(); err != nil {
+		return nil, false, err
+	}
 	drv := &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
 		for _, p := range store.SQLitePragmas {
 			if _, err := c.Exec(p, nil); err != nil {

@@ -334,7 +334,7 @@ func baseSettings(o options) string {
 	if o.MySQL != "" {
 		return fmt.Sprintf("the store's MySQL pool (%d connections)", baseMySQLPool)
 	}
-	return "the store's SQLite settings (DSN, mmap, page cache, pool, the C heap kept rather than handed back to the kernel)"
+	return "the store's SQLite settings (DSN, mmap, page cache, pool, the C heap kept rather than handed back to the kernel, each statement's plan kept whatever values are bound)"
 }
 
 // engineName is the database both servers read.

@@ -150,6 +150,9 @@ func openSQLite(ctx context.Context, path string, opt Options) (*Store, error) {
 		return nil, err
 	}
 	RetainCHeap()
+	if err := KeepSQLitePlans(); err != nil {
+		return nil, err
+	}
 	file, _ := SQLiteFile(path)
 	pf := &poolFile{path: file}
 	s := newStore(openSQLiteDB(dsn, pf), "sqlite", opt)

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"opfacade/domain"
@@ -70,12 +71,22 @@ func (rc requireCaller) fail(ctx context.Context, err error) graphql.ResponseHan
 // needsCaller reports whether the operation reads anything but
 // introspection.
 func needsCaller(oc *graphql.OperationContext) bool {
+	// A root field without directives is always collected: most
+	// operations answer here, without collecting the fields.
+	for _, sel := range oc.Operation.SelectionSet {
+		if f, ok := sel.(*ast.Field); ok && len(f.Directives) == 0 && !introspection(f.Name) {
+			return true
+		}
+	}
 	for _, f := range graphql.CollectFields(oc, oc.Operation.SelectionSet, nil) {
-		switch f.Name {
-		case "__schema", "__type", "__typename":
-		default:
+		if !introspection(f.Name) {
 			return true
 		}
 	}
 	return false
+}
+
+// introspection reports whether a root field is introspection's.
+func introspection(name string) bool {
+	return name == "__schema" || name == "__type" || name == "__typename"
 }

@@ -66,6 +66,8 @@ func TestGraphQLAuth(t *testing.T) {
 			{"empty bearer", "Bearer ", `{ me { id } }`, "UNAUTHENTICATED"},
 			{"introspection and data", "", `{ __typename me { id } }`, "UNAUTHENTICATED"},
 			{"data behind a fragment", "", `query { ...F } fragment F on Query { me { id } }`, "UNAUTHENTICATED"},
+			{"data included", "", `{ __typename me @include(if: true) { id } }`, "UNAUTHENTICATED"},
+			{"data skipped needs no token", "", `{ __typename me @skip(if: true) { id } }`, ""},
 			{"valid token", "Bearer " + apptest.TokenLi, `{ me { id } }`, ""},
 			{"scheme in any case", "bearer " + apptest.TokenLi, `{ me { id } }`, ""},
 			{"introspection needs no token", "", `{ __schema { queryType { name } } }`, ""},

@@ -35,7 +35,7 @@ func protect(srv http.Handler, l Limits, opt Options, log *slog.Logger) http.Han
 	ws := checkOrigin(allowed, trackSockets(opt.Streams, srv))
 	next := splitStreams(operations{maxTokens: l.MaxTokens}, serveStream(opt.Live, srv),
 		httpguard.Deadline(l.Timeout, log, unavailable(l), httpguard.WithContext(opt.Prepare, srv)))
-	next = decodeBody(next)
+	next = decodeBody(newBodies(), next)
 	next = httpguard.ReadBody(l.MaxBody, tooLarge(l), unreadable, next)
 	next = limitRate(opt.RateLimit, next)
 	next = requireJSON(next)
@@ -145,8 +145,9 @@ func unreadable(w http.ResponseWriter, _ *http.Request) {
 // parameters, which postJSON runs as they are: a JSON array, a batch of
 // operations, is BATCHING_NOT_SUPPORTED, and anything else but one JSON
 // object is BAD_REQUEST, said here so that gqlgen's answer, which repeats
-// the body, is never sent.
-func decodeBody(next http.Handler) http.Handler {
+// the body, is never sent. A body sent again and again is decoded once
+// (see bodies).
+func decodeBody(kept *bodies, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			next.ServeHTTP(w, r)
@@ -157,7 +158,7 @@ func decodeBody(next http.Handler) http.Handler {
 			writeError(w, http.StatusBadRequest, CodeBatching, "batched operations are not supported: send one operation as a JSON object")
 			return
 		}
-		params, ok := decodeParams(body)
+		params, ok := kept.decode(body)
 		if !ok {
 			writeError(w, http.StatusBadRequest, CodeBadRequest, `the request body must be one JSON object: {"query": "…", "variables": {…}, "operationName": "…"}`)
 			return

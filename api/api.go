@@ -41,9 +41,9 @@ type Options struct {
 	// TrustedOnly runs the trusted documents only: any other operation is
 	// OPERATION_NOT_TRUSTED, and no automatic persisted query is kept.
 	TrustedOnly bool
-	// RootFields intercepts each root field inside every other extension,
-	// after the caller check (the compiled plans, see plan.Executor); nil
-	// for none.
+	// RootFields is the last extension, inside every other, after the
+	// caller check: the compiled plans (plan.Executor), which answer a
+	// response or a root field. nil for none.
 	RootFields graphql.HandlerExtension
 	// Live tunes the subscriptions' streams (keepalive, idle and send
 	// timeouts); zero fields take live.Defaults'.

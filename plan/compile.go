@@ -135,6 +135,9 @@ func conditions(doc *ast.QueryDocument, op *ast.OperationDefinition) ([]string, 
 // per root field it covers.
 type opPlan struct {
 	roots []rootPlan
+	// only: the operation has one root field, roots[0] (see
+	// Executor.InterceptResponse).
+	only bool
 }
 
 // rootPlan is Query.me or Query.staff.
@@ -336,7 +339,8 @@ func compile(doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[strin
 	oc := &graphql.OperationContext{Doc: doc, Operation: op, Variables: vars, RawQuery: "-"}
 	c := compiler{oc: oc, ctx: graphql.WithOperationContext(context.Background(), oc)}
 	p = &opPlan{}
-	for _, f := range graphql.CollectFields(oc, op.SelectionSet, []string{"Query"}) {
+	fields := graphql.CollectFields(oc, op.SelectionSet, []string{"Query"})
+	for _, f := range fields {
 		k, ok := kindOf("Query", f.Name)
 		if !ok {
 			continue // __typename, introspection: the executor's
@@ -352,6 +356,7 @@ func compile(doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[strin
 		}
 		p.roots = append(p.roots, r)
 	}
+	p.only = len(fields) == 1 && len(p.roots) == 1
 	return p, nil
 }
 

@@ -9,10 +9,15 @@
 // the JSON answer straight from their Go values (model's types): no field
 // context, no goroutine per list element, no value boxed per field.
 //
-// The plan plugs in as a root-field interceptor (Executor): for a root
-// field it covers, it returns the field's finished JSON as the field's
-// value, and gqlgen writes the response around it. gqlgen's executor
-// remains the reference, and answers whatever a plan does not:
+// The plan plugs in as two of gqlgen's extension points (Executor). A
+// query with one root field that a plan covers, the consoles' kind, is
+// answered whole from the plan, as a response interceptor: its data is
+// that field's JSON in an object, and gqlgen's executor does not run.
+// In an operation with several root fields, a plan answers each it
+// covers as a root-field interceptor: it returns the field's finished
+// JSON as the field's value, and gqlgen writes the response around it.
+// gqlgen's executor remains the reference, and answers whatever a plan
+// does not:
 //
 //   - what the compiler does not cover: introspection, a directive other
 //     than @skip and @include, an operation other than a query;
@@ -40,6 +45,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"opfacade/model"
 	"opfacade/resolvers"
@@ -93,6 +99,7 @@ type opKey struct{ query, name string }
 
 var _ interface {
 	graphql.HandlerExtension
+	graphql.ResponseInterceptor
 	graphql.RootFieldInterceptor
 } = (*Executor)(nil)
 
@@ -160,19 +167,81 @@ func (e *Executor) InterceptRootField(ctx context.Context, next graphql.RootReso
 	if rf == nil {
 		return next(ctx)
 	}
+	if rec, ok := ctx.Value(failedRunKey{}).(*record); ok { // InterceptResponse's run
+		e.fallback.Inc()
+		return next(rec.context(ctx))
+	}
 	oc := graphql.GetOperationContext(ctx)
 	root := e.root(oc, rf.Field)
 	if root == nil {
 		e.executor.Inc()
 		return next(ctx)
 	}
-	m, rec := e.run(ctx, oc, root)
-	if rec != nil {
+	sc := e.getScratch()
+	null, rec := e.run(ctx, oc, root, sc)
+	switch {
+	case rec != nil:
+		e.release(sc)
 		e.fallback.Inc()
 		return next(rec.context(ctx))
+	case null:
+		e.release(sc)
+		e.compiled.Inc()
+		return graphql.Null
 	}
 	e.compiled.Inc()
-	return m
+	return &answer{sc: sc, e: e}
+}
+
+// InterceptResponse answers a query whose one root field a plan covers,
+// the consoles' kind, without gqlgen's executor: the answer's data is
+// the object of that field alone, written around its run's JSON. When
+// the run fails, the executor answers the operation, its root field
+// from the run's record (see InterceptRootField). Any other operation is
+// next's.
+func (e *Executor) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	if !graphql.HasOperationContext(ctx) {
+		return next(ctx)
+	}
+	oc := graphql.GetOperationContext(ctx)
+	root := e.only(oc)
+	if root == nil {
+		return next(ctx)
+	}
+	sc := e.getScratch()
+	sc.b = append(append(append(sc.b, `{"`...), root.alias...), `":`...)
+	null, rec := e.run(ctx, oc, root, sc)
+	if rec != nil {
+		e.release(sc)
+		return next(context.WithValue(ctx, failedRunKey{}, rec))
+	}
+	if null {
+		sc.b = append(sc.b, "null"...)
+	}
+	data := append(make([]byte, 0, len(sc.b)+1), sc.b...)
+	e.release(sc)
+	e.compiled.Inc()
+	return &graphql.Response{Data: append(data, '}')}
+}
+
+// failedRunKey marks the context of an operation InterceptResponse's run
+// failed, with the run's record.
+type failedRunKey struct{}
+
+// only is the plan of the one root field of oc's query, when a plan
+// covers it; nil otherwise, for two root fields or more too.
+func (e *Executor) only(oc *graphql.OperationContext) *rootPlan {
+	if oc.Operation == nil || oc.Operation.Operation != ast.Query {
+		return nil
+	}
+	op := e.operation(oc)
+	if op == nil {
+		return nil
+	}
+	if p := op.plan(oc); p != nil && p.only {
+		return &p.roots[0]
+	}
+	return nil
 }
 
 // root is the plan of the root field f of oc's operation; nil when no
@@ -212,25 +281,17 @@ func (e *Executor) operation(oc *graphql.OperationContext) *operation {
 	return op
 }
 
-// run executes root's plan: m is the root field's value, or, when the
-// run failed, rec holds its resolvers' calls for the executor.
-func (e *Executor) run(ctx context.Context, oc *graphql.OperationContext, root *rootPlan) (m graphql.Marshaler, rec *record) {
-	sc := e.getScratch()
+// run executes root's plan, appending the root field's JSON value to
+// sc.b: nothing when the value is null; rec holds the run's calls of its
+// resolvers when it failed.
+func (e *Executor) run(ctx context.Context, oc *graphql.OperationContext, root *rootPlan, sc *scratch) (null bool, rec *record) {
 	r := runner{ctx: ctx, vars: oc.Variables, res: e.res, b: sc.b, calls: sc.calls, idx: sc.idx}
 	err := r.exec(oc, root)
 	if err != nil {
 		rec = &record{calls: slices.Clone(r.calls)}
 	}
 	sc.keep(&r)
-	switch {
-	case err != nil:
-		e.release(sc)
-		return nil, rec
-	case r.null:
-		e.release(sc)
-		return graphql.Null, nil
-	}
-	return &answer{sc: sc, e: e}, nil
+	return r.null, rec
 }
 
 // scratch is what a run writes to, kept for reuse: the answer's bytes,

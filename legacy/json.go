@@ -39,6 +39,10 @@ func appendString(b []byte, s string) []byte {
 			start = i
 			continue
 		}
+		if i+2 < len(s) && threeByte(c, s[i+1], s[i+2]) {
+			i += 3 // most text past ASCII (CJK), written as it is
+			continue
+		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == utf8.RuneError && size == 1:
@@ -56,4 +60,22 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// threeByte reports whether c, c1, c2 encode, as valid UTF-8, a rune
+// from U+0800 to U+FFFF that is written as it is: not a surrogate, and
+// not U+2028 or U+2029.
+func threeByte(c, c1, c2 byte) bool {
+	if c < 0xe0 || c > 0xef || c1&0xc0 != 0x80 || c2&0xc0 != 0x80 {
+		return false
+	}
+	switch c {
+	case 0xe0:
+		return c1 >= 0xa0 // not overlong
+	case 0xed:
+		return c1 < 0xa0 // not a surrogate
+	case 0xe2:
+		return c1 != 0x80 || c2&^1 != 0xa8 // not U+2028, U+2029
+	}
+	return true
 }

@@ -34,10 +34,10 @@ import (
 //     their users, the users' grades over the user ids just read (bound,
 //     not selected again; one prepared text per power of two of ids), and
 //     the legacy path's client;
-//   - the store's SQLite settings (its DSN: WAL, busy timeout; its
-//     pragmas: mmap, page cache; the C heap kept, store.RetainCHeap; each
-//     statement's plan kept whatever is bound, store.KeepSQLitePlans) and
-//     its pool size; over MySQL, its pool size;
+//   - the store's SQLite settings (its DSN: WAL, busy timeout; its driver,
+//     store.SQLiteDriver: the pragmas for mmap and the page cache, the C
+//     heap kept, each statement's plan kept whatever is bound) and its
+//     pool size; over MySQL, its pool size;
 //   - DATETIMEs read as text and parsed in the one layout the platform
 //     writes (package datetime, as the store does), where the SQLite
 //     driver would try layouts one by one; on the legacy path, passed
@@ -121,18 +121,10 @@ func openBaseDB(db string) (*sql.DB, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	store.RetainCHeap()
-	if err := store.KeepSQLitePlans(); err != nil {
+	drv, err := store.SQLiteDriver()
+	if err != nil {
 		return nil, false, err
 	}
-	drv := &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-		for _, p := range store.SQLitePragmas {
-			if _, err := c.Exec(p, nil); err != nil {
-				return err
-			}
-		}
-		return nil
-	}}
 	d := sql.OpenDB(sqliteConnector{dsn: dsn, driver: drv})
 	d.SetMaxOpenConns(sqlitePool())
 	d.SetMaxIdleConns(sqlitePool())

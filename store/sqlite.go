@@ -149,8 +149,7 @@ func openSQLite(ctx context.Context, path string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	RetainCHeap()
-	if err := KeepSQLitePlans(); err != nil {
+	if err := readySQLite(); err != nil {
 		return nil, err
 	}
 	file, _ := SQLiteFile(path)
@@ -167,10 +166,29 @@ func openSQLite(ctx context.Context, path string, opt Options) (*Store, error) {
 	return s, nil
 }
 
-// openSQLiteDB returns a pool over dsn whose connections run our pragmas
-// and read file.
-func openSQLiteDB(dsn string, file *poolFile) *sqlx.DB {
-	drv := &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+// SQLiteDriver readies the process for SQLite as the store runs it (the
+// C heap kept, RetainCHeap; each statement's plan kept, KeepSQLitePlans)
+// and returns the driver the store opens its connections with, each new
+// one running SQLitePragmas. The benchmark's baseline opens its own with
+// it.
+func SQLiteDriver() (*sqlite3.SQLiteDriver, error) {
+	if err := readySQLite(); err != nil {
+		return nil, err
+	}
+	return newSQLiteDriver(), nil
+}
+
+// readySQLite sets the process's settings for SQLite; setting them again
+// changes nothing.
+func readySQLite() error {
+	RetainCHeap()
+	return KeepSQLitePlans()
+}
+
+// newSQLiteDriver is a driver whose every new connection runs
+// SQLitePragmas.
+func newSQLiteDriver() *sqlite3.SQLiteDriver {
+	return &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
 		for _, p := range SQLitePragmas {
 			if _, err := c.Exec(p, nil); err != nil {
 				return fmt.Errorf("sqlite: %s: %w", p, err)
@@ -178,7 +196,12 @@ func openSQLiteDB(dsn string, file *poolFile) *sqlx.DB {
 		}
 		return nil
 	}}
-	return sqlx.NewDb(sql.OpenDB(connector{dsn: dsn, driver: drv, file: file}), "sqlite3")
+}
+
+// openSQLiteDB returns a pool over dsn whose connections run our pragmas
+// and read file.
+func openSQLiteDB(dsn string, file *poolFile) *sqlx.DB {
+	return sqlx.NewDb(sql.OpenDB(connector{dsn: dsn, driver: newSQLiteDriver(), file: file}), "sqlite3")
 }
 
 // sqliteFile is the file a SQLite store reads. Pooled connections keep

@@ -52,14 +52,12 @@ func (operations) Validate(graphql.ExecutableSchema) error { return nil }
 // own work (the caller check) and ends it once its response is made,
 // which for a query is when its fields have run.
 func (o operations) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-	if !Recording(ctx) { // a request the sampler left out
+	parent := trace.SpanFromContext(ctx)
+	if !parent.IsRecording() { // a request the sampler left out
 		return next(ctx)
 	}
 	oc := graphql.GetOperationContext(ctx)
-	ctx, span := o.tracer.Start(ctx, operationName(oc))
-	if span.IsRecording() {
-		span.SetAttributes(operationAttributes(oc)...)
-	}
+	ctx, span := begin(ctx, parent.SpanContext(), o.tracer, spanStart{name: operationName(oc), attributes: operationAttributes(oc)})
 	respond := next(ctx)
 	ended := false
 	return func(rctx context.Context) *graphql.Response {

@@ -195,18 +195,48 @@ type event struct {
 	attributes []attribute.KeyValue
 }
 
-// records are the records not in use: a span's costs no allocation once
-// the sender has handed back as many as are under way.
-var records = sync.Pool{New: func() any {
-	return &record{recorded: recorded{attributes: make([]attribute.KeyValue, 0, 16)}} // the HTTP span's dozen or so
-}}
+// The records not in use, in two pools by the room they keep for
+// attributes: the HTTP server span's dozen or so, the other spans' one
+// or two. The GC reads every slot of a record's attributes, used or not,
+// while the record waits in the sender's queue or in a pool: a statement
+// span's record with room for a dozen would cost it a dozen.
+//
+// A span's record costs no allocation once the sender has handed back as
+// many as are under way. Pooled, the records cost less than allocated
+// with their spans: the bytes a request allocates set how often the GC
+// reads the whole heap.
+const fewAttributes = 4
 
-func newRecord() *record { return records.Get().(*record) }
+var (
+	smallRecords = sync.Pool{New: func() any { return newRecordWithRoom(fewAttributes) }}
+	largeRecords = sync.Pool{New: func() any { return newRecordWithRoom(16) }}
+)
 
-// release puts r back in the pool. What it holds of its span stays
-// until the next span that takes it sets it whole (see tracer.start):
-// clearing it first would cost as much again.
-func (r *record) release() { records.Put(r) }
+func newRecordWithRoom(n int) *record {
+	return &record{recorded: recorded{attributes: make([]attribute.KeyValue, 0, n)}}
+}
+
+// newRecord is a record for a span of kind: a large one for a server
+// span.
+func newRecord(kind trace.SpanKind) *record {
+	if kind == trace.SpanKindServer {
+		return largeRecords.Get().(*record)
+	}
+	return smallRecords.Get().(*record)
+}
+
+// release puts r back in the pool its room is for. The attributes it
+// held go, and with them what they kept of their request; the rest of
+// what it holds of its span, names and ids, stays until the next span
+// that takes it sets it whole (see tracer.start).
+func (r *record) release() {
+	clear(r.attributes)
+	if cap(r.attributes) > fewAttributes {
+		largeRecords.Put(r)
+		return
+	}
+	smallRecords.Put(r)
+}
 
 // addAttributes copies kv, as many as the limit leaves room for.
 func (r *record) addAttributes(kv []attribute.KeyValue) {

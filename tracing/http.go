@@ -40,7 +40,6 @@ func Handler(tp trace.TracerProvider, next http.Handler) http.Handler {
 	return &server{
 		tracer:     tp.Tracer("opfacade/http"),
 		propagator: Propagator(),
-		start:      []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)}, // made once, not per request
 		next:       next,
 	}
 }
@@ -48,7 +47,6 @@ func Handler(tp trace.TracerProvider, next http.Handler) http.Handler {
 type server struct {
 	tracer     trace.Tracer
 	propagator propagation.TextMapPropagator
-	start      []trace.SpanStartOption
 	next       http.Handler
 }
 
@@ -58,7 +56,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := s.propagator.Extract(r.Context(), headerCarrier(r.Header))
-	ctx, span := s.tracer.Start(ctx, spanName(r), s.start...)
+	ctx, span := begin(ctx, trace.SpanContextFromContext(ctx), s.tracer, spanStart{name: spanName(r), kind: trace.SpanKindServer})
 	defer span.End()
 	r = r.WithContext(ctx)
 	if !span.IsRecording() { // the sampler left it out: nothing to describe
@@ -85,9 +83,12 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // inside it (the legacy path says why there): an error status set again
 // would lose that description. The Recorder's spans tell their status as
 // the SDK's do.
-func failed(span trace.Span) bool {
-	s, ok := span.(interface{ Status() sdktrace.Status })
-	return ok && s.Status().Code == codes.Error
+func failed(s trace.Span) bool {
+	if s, ok := s.(*span); ok { // the Recorder's, without an interface lookup
+		return s.Status().Code == codes.Error
+	}
+	other, ok := s.(interface{ Status() sdktrace.Status })
+	return ok && other.Status().Code == codes.Error
 }
 
 // attributesPool holds the slices the spans' attributes are put

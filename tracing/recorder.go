@@ -31,7 +31,12 @@ type Recorder struct {
 	embedded.TracerProvider
 
 	sampler sdktrace.Sampler
-	sender  *sender
+	// parentBasedOn: sampler is the default, parentbased_always_on,
+	// whose decision the recorder takes itself (see sample) rather than
+	// through the Sampler interface and its parameters, for every span of
+	// every request.
+	parentBasedOn bool
+	sender        *sender
 
 	mu      sync.Mutex
 	tracers map[scope]*tracer
@@ -64,9 +69,10 @@ func NewRecorder(client Client, o Options) *Recorder {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	return &Recorder{
-		sampler: o.Sampler,
-		sender:  newSender(client, o.Batching, newOTLPSpans(o.Resource), o.Log),
-		tracers: map[scope]*tracer{},
+		sampler:       o.Sampler,
+		parentBasedOn: o.Sampler.Description() == defaultSampler().Description(), // the description names all five of its samplers
+		sender:        newSender(client, o.Batching, newOTLPSpans(o.Resource), o.Log),
+		tracers:       map[scope]*tracer{},
 	}
 }
 
@@ -110,34 +116,63 @@ type tracer struct {
 // (an incoming traceparent), or the root of a new trace.
 func (t *tracer) Start(ctx context.Context, name string, opts ...trace.SpanStartOption) (context.Context, trace.Span) {
 	c := trace.NewSpanStartConfig(opts...)
-	s := t.start(ctx, name, &c)
-	return trace.ContextWithSpan(ctx, s), s
-}
-
-func (t *tracer) start(ctx context.Context, name string, c *trace.SpanConfig) *span {
 	parent := trace.SpanContextFromContext(ctx)
 	if c.NewRoot() {
 		parent = trace.SpanContext{}
 		ctx = trace.ContextWithSpanContext(ctx, parent) // what the sampler sees
 	}
-	kind, traceID := trace.ValidateSpanKind(c.SpanKind()), traceOf(parent)
-	sampled := t.recorder.sampler.ShouldSample(sdktrace.SamplingParameters{
-		ParentContext: ctx, TraceID: traceID, Name: name, Kind: kind, Attributes: c.Attributes(), Links: c.Links(),
+	s := t.start(ctx, parent, spanStart{
+		name: name, kind: c.SpanKind(), at: c.Timestamp(), attributes: c.Attributes(), links: c.Links(),
 	})
+	return trace.ContextWithSpan(ctx, s), s
+}
+
+// spanStart is what a span starts with: Start's options, or those of
+// the facade's own spans (see begin), which skip making them.
+type spanStart struct {
+	name       string
+	kind       trace.SpanKind
+	at         time.Time // zero for now
+	attributes []attribute.KeyValue
+	links      []trace.Link
+}
+
+// start starts a span in ctx under parent, ctx's span context (invalid
+// for a root).
+func (t *tracer) start(ctx context.Context, parent trace.SpanContext, st spanStart) *span {
+	kind, traceID := trace.ValidateSpanKind(st.kind), traceOf(parent)
+	sampled := t.recorder.sample(ctx, parent, traceID, kind, st)
 	s := &span{recorder: t.recorder, sc: childContext(parent, traceID, sampled)}
 	if sampled.Decision == sdktrace.Drop || t.recorder.sender.stopped.Load() {
 		return s // its context alone, for its children and the traceparent sent on
 	}
-	r := newRecord()
+	r := newRecord(kind)
 	r.recorded = recorded{ // whole: the pool gives it as its last span left it
-		tracer: t, name: name, kind: kind, sc: s.sc, start: startTime(c),
+		tracer: t, name: st.name, kind: kind, sc: s.sc, start: startTime(st.at),
 		parent: parent.SpanID(), remoteParent: parent.IsRemote(), // zero for a root
-		attributes: r.attributes[:0], droppedLinks: len(c.Links()),
+		attributes: r.attributes[:0], droppedLinks: len(st.links),
 	}
-	r.addAttributes(c.Attributes())
+	r.addAttributes(st.attributes)
 	r.addAttributes(sampled.Attributes)
 	s.rec.Store(r)
 	return s
+}
+
+// sample is the sampler's decision on a span starting under parent.
+// The default sampler's, parentbased_always_on, is taken here as the
+// SDK's ParentBased(AlwaysSample()) takes it: a root is sampled, a child
+// as its parent was, with the parent's trace state.
+func (p *Recorder) sample(ctx context.Context, parent trace.SpanContext, traceID trace.TraceID, kind trace.SpanKind, st spanStart) sdktrace.SamplingResult {
+	if p.parentBasedOn {
+		decision := sdktrace.Drop
+		if !parent.IsValid() || parent.IsSampled() {
+			decision = sdktrace.RecordAndSample
+		}
+		return sdktrace.SamplingResult{Decision: decision, Tracestate: parent.TraceState()}
+	}
+	return p.sampler.ShouldSample(sdktrace.SamplingParameters{
+		ParentContext: ctx, TraceID: traceID, Name: st.name, Kind: kind, Attributes: st.attributes, Links: st.links,
+	})
 }
 
 // traceOf is the trace a child of parent is in: parent's, or a new one
@@ -165,9 +200,9 @@ func childContext(parent trace.SpanContext, traceID trace.TraceID, sampled sdktr
 }
 
 // startTime is when the span starts: now, unless the start's options
-// say.
-func startTime(c *trace.SpanConfig) time.Time {
-	if at := c.Timestamp(); !at.IsZero() {
+// say (at).
+func startTime(at time.Time) time.Time {
+	if !at.IsZero() {
 		return at
 	}
 	return time.Now()

@@ -22,27 +22,18 @@ func Statements(tp trace.TracerProvider, engine string) store.Observer {
 	}
 	return statements{
 		tracer: tp.Tracer("opfacade/store"),
-		start:  []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient)}, // made once, not per statement
 		attrs:  []attribute.KeyValue{attribute.String("db.system", engine)},
 	}
 }
 
 type statements struct {
 	tracer trace.Tracer
-	start  []trace.SpanStartOption
-	// set once the span is started, not given as a start option, which
-	// would be copied twice: into the start's options, made anew for each
-	// span, then the span
-	attrs []attribute.KeyValue
+	attrs  []attribute.KeyValue
 }
 
 // StatementStarts starts the statement's span in ctx, when ctx is traced.
 func (s statements) StatementStarts(ctx context.Context, name string) context.Context {
-	if !Recording(ctx) {
-		return ctx
-	}
-	ctx, span := s.tracer.Start(ctx, name, s.start...)
-	span.SetAttributes(s.attrs...)
+	ctx, _ = startChild(ctx, s.tracer, name, trace.SpanKindClient, s.attrs)
 	return ctx
 }
 

@@ -168,6 +168,10 @@ type observabilityResults struct {
 	Dataset *dataset
 	// Endpoints hold, by clients, each round's [on, off] loads.
 	Endpoints []*endpointResult
+	// Noise holds, by endpoint and clients, each round's throughput of
+	// the off side again over the off side's: the load phases' A/A, how
+	// far two servers that are the same differ in them.
+	Noise map[endpoint]map[int][]float64
 	// InProcess are, by endpoint, each round's CPU and wall time per
 	// request of the handlers called directly, one request at a time, by
 	// side (Sides), and Allocations each side's allocations per request:
@@ -224,33 +228,33 @@ func measureObservability(ctx context.Context, o options, logf func(string, ...a
 	logf("observability on %s, off %s, same build, in this process", on.srv.base, off.srv.base)
 
 	seed := uint64(o.Seed)
+	res.Noise = map[endpoint]map[int][]float64{}
 	for _, ep := range []endpoint{graphQL, legacyV2} {
 		er := &endpointResult{Endpoint: ep, Rounds: map[int][][2]loadResult{}}
 		res.Endpoints = append(res.Endpoints, er)
+		res.Noise[ep] = map[int][]float64{}
 		c := newCaller(ep, ds, ds.OPs)
 		for _, clients := range o.Clients {
 			for r := range o.Rounds {
 				d := o.Duration / time.Duration(o.Rounds)
-				sides := []*observed{on, off}
-				if r%2 == 1 { // each goes first in half the rounds
-					sides = []*observed{off, on}
-				}
-				var round [2]loadResult
+				// Each side goes first, second and third in a third of the
+				// rounds.
+				order := []*observed{on, off, again}
+				sides := []*observed{order[r%3], order[(r+1)%3], order[(r+2)%3]}
+				loads := map[*observed]loadResult{}
 				for _, s := range sides {
 					lr := drive(ctx, c, s.srv, ds.OPs, clients, o.Warmup, d, seed+uint64(r))
 					if lr.Failures > 0 {
 						return nil, fmt.Errorf("%v, %d clients, observability %s: %d of %d requests failed; first: %s", ep, clients, s.srv.name, lr.Failures, lr.Requests, lr.FirstErr)
 					}
-					if s == on {
-						round[0] = lr
-						res.Served += int64(lr.Requests)
-					} else {
-						round[1] = lr
-					}
+					loads[s] = lr
 				}
-				er.Rounds[clients] = append(er.Rounds[clients], round)
+				res.Served += int64(loads[on].Requests)
+				er.Rounds[clients] = append(er.Rounds[clients], [2]loadResult{loads[on], loads[off]})
+				res.Noise[ep][clients] = append(res.Noise[ep][clients], loads[again].throughput()/loads[off].throughput())
 			}
-			logf("%v, %d clients: on ÷ off throughput %s", ep, clients, fmtRatio(loadRatio(er, clients, loadResult.throughput)))
+			logf("%v, %d clients: on ÷ off throughput %s, off again ÷ off %s", ep, clients,
+				fmtRatio(loadRatio(er, clients, loadResult.throughput)), fmtRatio(median(res.Noise[ep][clients])))
 		}
 	}
 	if err := res.measureInProcess(ds, []*observed{on, off, unsent, again, converted}); err != nil {
@@ -420,16 +424,17 @@ func (res *observabilityResults) markdown() string {
 	w("Written by `go run ./bench -observability%s`. The same build serves the same SQLite file twice in one process: ", flagsLine(o))
 	w("**on**, with the Prometheus metrics (`metrics.NewRegistry`, as the server registers them), the access log (JSON lines written to a file) ")
 	w("and tracing with a no-op exporter (the facade's span recorder, `tracing.Recorder`, sampling every request and batching its spans as the server does, then dropping each batch where an exporter would take it); ")
-	w("and **off**, with none of them. Closed-loop clients on loopback, in this same process, load each in turn, round by round, ")
-	w("the side that goes first alternating; each ratio is the median of the per-round ratios on ÷ off, and the cost is one minus it. ")
+	w("and **off**, with none of them; and **off again**, the same server as off once more. Closed-loop clients on loopback, in this same process, load each in turn, round by round, ")
+	w("the side that goes first rotating; each ratio is the median of the per-round ratios on ÷ off, and the cost is one minus it. ")
+	w("The noise is the same for off again ÷ off: how far two servers that are the same differ in these phases, which a cost must stand above. ")
 	w("Target: at most %.0f%% of throughput.\n\n", 100*observabilityTarget)
 	runHeader(&b, o.Short, res.Started, res.CPU)
 	w("| data | seed %d: %d OPs, %d users |\n", res.Dataset.Seed, res.Dataset.Sizes.Staff, res.Dataset.Sizes.Users)
 	w("| load | %v measured per phase and side in %d alternating rounds, after %v of warm-up each |\n", o.Duration, o.Rounds, o.Warmup)
 	w("| run | %v; load average %s before, %s after (a shared machine: other work shows here and in the numbers) |\n", res.Took.Round(time.Second), res.LoadAvg[0], res.LoadAvg[1])
 	w("| on side | %d requests measured; with the warm-ups, %d access lines written, %d requests counted in its metrics, %d spans batched |\n\n", res.Served, res.Lines, res.Counted, res.Spans)
-	w("| endpoint | clients | off req/s | on req/s | on ÷ off (median) | cost | target ≤ %.0f%% | off p50 | on p50 | per round |\n", 100*observabilityTarget)
-	w("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | --- |\n")
+	w("| endpoint | clients | off req/s | on req/s | on ÷ off (median) | cost | target ≤ %.0f%% | noise | off p50 | on p50 | per round |\n", 100*observabilityTarget)
+	w("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- |\n")
 	for _, er := range res.Endpoints {
 		for _, clients := range o.Clients {
 			var on, off loadResult
@@ -439,9 +444,9 @@ func (res *observabilityResults) markdown() string {
 				off.add(r[1])
 				rounds = append(rounds, fmtRatio(r[0].throughput()/r[1].throughput()))
 			}
-			ratio := loadRatio(er, clients, loadResult.throughput)
-			w("| %v | %d | %.0f | %.0f | %s | %s | %s | %s | %s | %s |\n", er.Endpoint, clients, off.throughput(), on.throughput(),
-				fmtRatio(ratio), fmtNum(100*(1-ratio), 1)+"%", meets(1-ratio <= observabilityTarget, ratio),
+			ratio, noise := loadRatio(er, clients, loadResult.throughput), median(res.Noise[er.Endpoint][clients])
+			w("| %v | %d | %.0f | %.0f | %s | %s | %s | %s | %s | %s | %s |\n", er.Endpoint, clients, off.throughput(), on.throughput(),
+				fmtRatio(ratio), fmtNum(100*(1-ratio), 1)+"%", meets(1-ratio <= observabilityTarget, ratio), fmtNum(100*(1-noise), 1)+"%",
 				fmtDur(off.quantile(0.5)), fmtDur(on.quantile(0.5)), strings.Join(rounds, " "))
 		}
 	}

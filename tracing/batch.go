@@ -121,7 +121,6 @@ func (s *sender) add(r *record) {
 			s.dropped++
 		}
 		s.mu.Unlock()
-		r.release()
 		return
 	}
 	s.queue = append(s.queue, r)
@@ -171,29 +170,19 @@ func (s *sender) flush(ctx context.Context) {
 	s.spare = recs[:0]
 }
 
-// upload converts batch to OTLP, puts its records back in the pool and
-// sends it. With no client, it only puts them back: the spans end there,
-// as they would in a no-op exporter.
+// upload converts batch to OTLP and sends it. With no client, the spans
+// end there, as they would in a no-op exporter.
 func (s *sender) upload(ctx context.Context, batch []*record) {
 	s.sent.Add(int64(len(batch)))
 	if s.client == nil {
-		release(batch)
 		return
 	}
 	spans := s.otlp.convert(batch)
-	release(batch)
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	err := s.client.UploadTraces(ctx, spans)
 	cancel()
 	s.otlp.reset()
 	s.reportSend(err, len(batch))
-}
-
-// release puts the records of batch back in the pool.
-func release(batch []*record) {
-	for _, r := range batch {
-		r.release()
-	}
 }
 
 // reportDrops logs a line when spans start being dropped, and one when

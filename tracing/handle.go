@@ -21,65 +21,69 @@ const (
 	maxEvents     = 128
 )
 
-// span is a Recorder's span: what the instrumentation holds and the
-// context carries. Its SpanContext never changes, so a context that holds
-// it stays valid after End (the access log reads the trace id of a
-// request's span once it has ended). What it records is in rec, a pooled
-// record, until End detaches it and hands it to the sender; a span the
-// sampler left out never has one. Its methods are safe to call from
-// several goroutines, during and after End.
+// span is a Recorder's span that records: what the instrumentation
+// holds and the context carries. Its SpanContext never changes, so a
+// context that holds it stays valid after End (the access log reads the
+// trace id of a request's span once it has ended). What it records is in
+// rec, under rec.mu while it records; End hands rec to the sender, whose
+// it is from then on: the span's methods record nothing more. They are
+// safe to call from several goroutines, during and after End.
+//
+// The record is part of the span, one allocation. Records kept in a
+// pool took fewer instructions (less allocated, the collector runs less
+// often), but cost more to a client waiting on each answer: a pooled
+// record comes back written by the sender, on whichever core it ran, to
+// be written again on the request's, and the pool's Get and Put run for
+// every span.
 type span struct {
 	embedded.Span
 	recorder *Recorder
 	sc       trace.SpanContext
-	rec      atomic.Pointer[record]
+	ended    atomic.Bool // set under rec.mu
+	rec      record
 }
 
 func (s *span) SpanContext() trace.SpanContext       { return s.sc }
-func (s *span) IsRecording() bool                    { return s.rec.Load() != nil }
+func (s *span) IsRecording() bool                    { return !s.ended.Load() }
 func (s *span) TracerProvider() trace.TracerProvider { return s.recorder }
 
-// lock is the span's record, locked, while the span records; nil once it
-// has ended, or when it never recorded. The record may have been handed
-// on and reused between the load and the lock: it is the span's only if
-// the span still holds it once locked.
-func (s *span) lock() *record {
-	r := s.rec.Load()
-	if r == nil {
-		return nil
+// lock locks the span's record, while the span records; it reports
+// false, and locks nothing, once the span has ended.
+func (s *span) lock() bool {
+	s.rec.mu.Lock()
+	if s.ended.Load() {
+		s.rec.mu.Unlock()
+		return false
 	}
-	r.mu.Lock()
-	if s.rec.Load() != r {
-		r.mu.Unlock()
-		return nil
-	}
-	return r
+	return true
 }
 
+func (s *span) unlock() { s.rec.mu.Unlock() }
+
 func (s *span) SetName(name string) {
-	if r := s.lock(); r != nil {
-		r.name = name
-		r.mu.Unlock()
+	if s.lock() {
+		s.rec.name = name
+		s.unlock()
 	}
 }
 
 // SetAttributes copies kv into the record; a key set twice keeps its
 // last value (the sender drops the earlier ones).
 func (s *span) SetAttributes(kv ...attribute.KeyValue) {
-	if r := s.lock(); r != nil {
-		r.addAttributes(kv)
-		r.mu.Unlock()
+	if s.lock() {
+		s.rec.addAttributes(kv)
+		s.unlock()
 	}
 }
 
 // SetStatus sets the status as the specification says: Ok is final,
 // Unset changes nothing, and only an error keeps a description.
 func (s *span) SetStatus(code codes.Code, description string) {
-	r := s.lock()
-	if r == nil {
+	if !s.lock() {
 		return
 	}
-	defer r.mu.Unlock()
+	defer s.unlock()
+	r := &s.rec
 	if code < r.status.Code || code == codes.Unset {
 		return
 	}
@@ -93,12 +97,11 @@ func (s *span) SetStatus(code codes.Code, description string) {
 // status after End. It is what tells the HTTP span whether the work
 // inside failed it already (see failed), as the SDK's spans tell it.
 func (s *span) Status() sdktrace.Status {
-	r := s.lock()
-	if r == nil {
+	if !s.lock() {
 		return sdktrace.Status{}
 	}
-	defer r.mu.Unlock()
-	return r.status
+	defer s.unlock()
+	return s.rec.status
 }
 
 func (s *span) AddEvent(name string, opts ...trace.EventOption) {
@@ -125,11 +128,11 @@ func (s *span) RecordError(err error, opts ...trace.EventOption) {
 }
 
 func (s *span) addEvent(name string, at time.Time, attrs []attribute.KeyValue) {
-	r := s.lock()
-	if r == nil {
+	if !s.lock() {
 		return
 	}
-	defer r.mu.Unlock()
+	defer s.unlock()
+	r := &s.rec
 	if len(r.events) == maxEvents {
 		r.droppedEvents++
 		return
@@ -139,9 +142,9 @@ func (s *span) addEvent(name string, at time.Time, attrs []attribute.KeyValue) {
 
 // AddLink counts the link as dropped: the facade links no spans.
 func (s *span) AddLink(trace.Link) {
-	if r := s.lock(); r != nil {
-		r.droppedLinks++
-		r.mu.Unlock()
+	if s.lock() {
+		s.rec.droppedLinks++
+		s.unlock()
 	}
 }
 
@@ -156,25 +159,39 @@ func (s *span) End(opts ...trace.SpanEndOption) {
 			end = c.Timestamp()
 		}
 	}
-	r := s.lock()
-	if r == nil {
+	if !s.lock() {
 		return // ended meanwhile
 	}
-	s.rec.Store(nil)
-	r.end = end
-	r.mu.Unlock()
-	s.recorder.ended(r)
+	s.ended.Store(true)
+	s.rec.end = end
+	s.unlock()
+	s.recorder.ended(&s.rec)
 }
+
+// unsampled is the span of a span context the sampler left out: it
+// records nothing, and carries the trace on to its children and to the
+// traceparent sent on, at the cost of its context alone.
+type unsampled struct {
+	embedded.Span
+	recorder *Recorder
+	sc       trace.SpanContext
+}
+
+func (s *unsampled) SpanContext() trace.SpanContext        { return s.sc }
+func (s *unsampled) IsRecording() bool                     { return false }
+func (s *unsampled) TracerProvider() trace.TracerProvider  { return s.recorder }
+func (*unsampled) SetName(string)                          {}
+func (*unsampled) SetAttributes(...attribute.KeyValue)     {}
+func (*unsampled) SetStatus(codes.Code, string)            {}
+func (*unsampled) AddEvent(string, ...trace.EventOption)   {}
+func (*unsampled) RecordError(error, ...trace.EventOption) {}
+func (*unsampled) AddLink(trace.Link)                      {}
+func (*unsampled) End(...trace.SpanEndOption)              {}
 
 // record is what a span records, from its start to the sender, which
-// converts it and puts it back in the pool.
+// converts it.
 type record struct {
-	mu sync.Mutex // held by the span's methods; never reset, as a late one may be waiting on it
-	recorded
-}
-
-// recorded is a record's content.
-type recorded struct {
+	mu           sync.Mutex // held by the span's methods
 	tracer       *tracer
 	name         string
 	kind         trace.SpanKind
@@ -183,7 +200,8 @@ type recorded struct {
 	remoteParent bool
 	start, end   time.Time
 	status       sdktrace.Status
-	attributes   []attribute.KeyValue
+	attributes   []attribute.KeyValue // in few, or, for the HTTP server span's dozen, in a slice of its own
+	few          [2]attribute.KeyValue
 	events       []event
 
 	droppedAttributes, droppedEvents, droppedLinks int
@@ -195,48 +213,9 @@ type event struct {
 	attributes []attribute.KeyValue
 }
 
-// The records not in use, in two pools by the room they keep for
-// attributes: the HTTP server span's dozen or so, the other spans' one
-// or two. The GC reads every slot of a record's attributes, used or not,
-// while the record waits in the sender's queue or in a pool: a statement
-// span's record with room for a dozen would cost it a dozen.
-//
-// A span's record costs no allocation once the sender has handed back as
-// many as are under way. Pooled, the records cost less than allocated
-// with their spans: the bytes a request allocates set how often the GC
-// reads the whole heap.
-const fewAttributes = 4
-
-var (
-	smallRecords = sync.Pool{New: func() any { return newRecordWithRoom(fewAttributes) }}
-	largeRecords = sync.Pool{New: func() any { return newRecordWithRoom(16) }}
-)
-
-func newRecordWithRoom(n int) *record {
-	return &record{recorded: recorded{attributes: make([]attribute.KeyValue, 0, n)}}
-}
-
-// newRecord is a record for a span of kind: a large one for a server
-// span.
-func newRecord(kind trace.SpanKind) *record {
-	if kind == trace.SpanKindServer {
-		return largeRecords.Get().(*record)
-	}
-	return smallRecords.Get().(*record)
-}
-
-// release puts r back in the pool its room is for. The attributes it
-// held go, and with them what they kept of their request; the rest of
-// what it holds of its span, names and ids, stays until the next span
-// that takes it sets it whole (see tracer.start).
-func (r *record) release() {
-	clear(r.attributes)
-	if cap(r.attributes) > fewAttributes {
-		largeRecords.Put(r)
-		return
-	}
-	smallRecords.Put(r)
-}
+// serverRoom is the room a server span's record makes for its
+// attributes: the HTTP server span's dozen or so (see serverAttributes).
+const serverRoom = 16
 
 // addAttributes copies kv, as many as the limit leaves room for.
 func (r *record) addAttributes(kv []attribute.KeyValue) {

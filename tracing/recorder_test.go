@@ -210,9 +210,9 @@ func TestRecorderSampling(t *testing.T) {
 }
 
 // TestRecorderSpanAfterEnd: a span's context outlives it, and the span
-// stays safe to call once ended, from any goroutine, while its record
-// serves other spans: it records nothing more, and nothing reaches the
-// spans that reuse its record.
+// stays safe to call once ended, from any goroutine, while the sender
+// converts its record: it records nothing more, and nothing set late
+// reaches the client.
 func TestRecorderSpanAfterEnd(t *testing.T) {
 	tp, client := newRecorder(t, tracing.Options{Batching: tracing.Batching{Delay: time.Millisecond, MaxBatch: 8}})
 	tr := tp.Tracer("test")
@@ -233,9 +233,9 @@ func TestRecorderSpanAfterEnd(t *testing.T) {
 		t.Errorf("after End: recording %v, the context's span context %v; want false, %v", s.IsRecording(), trace.SpanFromContext(ctx).SpanContext(), sc)
 	}
 
-	// Spans that start, reusing the records of those sent, and end, while
-	// goroutines of their own call the spans that ended before them late,
-	// and race with their End: the race detector watches.
+	// Spans that start and end, while goroutines of their own call the
+	// spans that ended before them late, and race with their End: the
+	// race detector watches.
 	var wg sync.WaitGroup
 	ended := s
 	for i := range 200 {
@@ -266,14 +266,11 @@ func TestRecorderSpanAfterEnd(t *testing.T) {
 	}
 }
 
-// TestRecorderAllocations: a span costs the request its handle and its
-// context, and nothing more once the sender has handed back the records
-// of the spans before it: records are reused, and so are the messages a
-// batch is converted to.
+// TestRecorderAllocations: a span costs the request its handle, which
+// holds its record, and its context, and nothing more: a statement's
+// attributes fit in the record, and the messages a batch is converted to
+// are reused.
 func TestRecorderAllocations(t *testing.T) {
-	if raceEnabled {
-		t.Skip("the race detector makes sync.Pool drop records at random")
-	}
 	tp := tracing.NewRecorder(tracingtest.Discard{}, tracing.Options{Batching: tracing.Batching{Delay: time.Hour}})
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 	tr := tp.Tracer("test")

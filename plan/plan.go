@@ -234,14 +234,20 @@ func (e *Executor) only(oc *graphql.OperationContext) *rootPlan {
 	if oc.Operation == nil || oc.Operation.Operation != ast.Query {
 		return nil
 	}
+	if p := e.plan(oc); p != nil && p.only {
+		return &p.roots[0]
+	}
+	return nil
+}
+
+// plan is the plan of oc's operation with its variables; nil when no
+// plan covers it.
+func (e *Executor) plan(oc *graphql.OperationContext) *opPlan {
 	op := e.operation(oc)
 	if op == nil {
 		return nil
 	}
-	if p := op.plan(oc); p != nil && p.only {
-		return &p.roots[0]
-	}
-	return nil
+	return op.plan(oc)
 }
 
 // root is the plan of the root field f of oc's operation; nil when no
@@ -250,11 +256,7 @@ func (e *Executor) root(oc *graphql.OperationContext, f graphql.CollectedField) 
 	if f.Name != "me" && f.Name != "staff" {
 		return nil
 	}
-	op := e.operation(oc)
-	if op == nil {
-		return nil
-	}
-	p := op.plan(oc)
+	p := e.plan(oc)
 	if p == nil {
 		return nil
 	}

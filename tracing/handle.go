@@ -37,15 +37,13 @@ const (
 // every span.
 type span struct {
 	embedded.Span
-	recorder *Recorder
-	sc       trace.SpanContext
-	ended    atomic.Bool // set under rec.mu
-	rec      record
+	ended atomic.Bool // set under rec.mu
+	rec   record      // its sc and tracer set once, at start: read without the lock
 }
 
-func (s *span) SpanContext() trace.SpanContext       { return s.sc }
+func (s *span) SpanContext() trace.SpanContext       { return s.rec.sc }
 func (s *span) IsRecording() bool                    { return !s.ended.Load() }
-func (s *span) TracerProvider() trace.TracerProvider { return s.recorder }
+func (s *span) TracerProvider() trace.TracerProvider { return s.rec.tracer.recorder }
 
 // lock locks the span's record, while the span records; it reports
 // false, and locks nothing, once the span has ended.
@@ -165,7 +163,7 @@ func (s *span) End(opts ...trace.SpanEndOption) {
 	s.ended.Store(true)
 	s.rec.end = end
 	s.unlock()
-	s.recorder.ended(&s.rec)
+	s.rec.tracer.recorder.ended(&s.rec)
 }
 
 // unsampled is the span of a span context the sampler left out: it

@@ -147,7 +147,7 @@ func (t *tracer) start(ctx context.Context, parent trace.SpanContext, st spanSta
 	if sampled.Decision == sdktrace.Drop || t.recorder.sender.stopped.Load() {
 		return &unsampled{recorder: t.recorder, sc: sc} // its context alone, for its children and the traceparent sent on
 	}
-	s := &span{recorder: t.recorder, sc: sc}
+	s := &span{}
 	r := &s.rec
 	r.tracer, r.name, r.kind, r.sc, r.start = t, st.name, kind, sc, startTime(st.at)
 	r.parent, r.remoteParent = parent.SpanID(), parent.IsRemote() // zero for a root

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"math"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -46,12 +47,19 @@ func TestStatementsKeepTheirMemory(t *testing.T) {
 	for range 100 { // the statement prepared, the pool and the heaps grown
 		grades()
 	}
+	// The fewest faults of three spells: the Go runtime faults in pages
+	// of its own now and then (its heap, the collector's), which one
+	// spell may catch; the C heap's would show in every spell.
 	const runs = 500
-	before := minorFaults(t)
-	for range runs {
-		grades()
+	per := math.Inf(1)
+	for range 3 {
+		before := minorFaults(t)
+		for range runs {
+			grades()
+		}
+		per = min(per, float64(minorFaults(t)-before)/runs)
 	}
-	if per := float64(minorFaults(t)-before) / runs; per > 2 {
+	if per > 2 {
 		t.Errorf("%.1f page faults per grades statement, want almost none", per)
 	}
 }
